@@ -1,0 +1,75 @@
+"""``create_app(settings)``: the Starlette application with every route of the gateway."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from gateway.graphql_view import GatewayGraphQL
+from gateway.mongo.client import MongoHandle, open_mongo
+from gateway.settings import Settings
+from schema import build_schema
+
+log = logging.getLogger("gateway")
+
+EXAMPLE_QUERY = (
+    '{ jobs(domainId: "%s", status: ERROR, query: {page: {limit: 5}}) '
+    "{ totalCount results { jobId status createdAt errors { errorCode } } } }"
+)
+
+
+def create_app(settings: Settings | None = None, mongo: MongoHandle | None = None) -> Starlette:
+    settings = settings or Settings()
+    handle = mongo or open_mongo(settings)
+    graphql = GatewayGraphQL(build_schema(settings), settings=settings, database=handle.database)
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> JSONResponse:
+        if await handle.ping():
+            return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "unavailable", "reason": "MongoDB does not answer"}, 503)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        _announce(settings, handle)
+        try:
+            yield
+        finally:
+            handle.close()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.mongo = handle
+    return app
+
+
+def _announce(settings: Settings, handle: MongoHandle) -> None:
+    url = f"http://{settings.host}:{settings.port}/graphql"
+    if handle.embedded:
+        from gateway.demo import DEMO_DOMAINS  # noqa: PLC0415
+
+        log.info("serving the embedded demo database (%d jobs)", settings.demo_jobs)
+        log.info("GraphiQL: %s", url)
+        log.info("try: %s", EXAMPLE_QUERY % DEMO_DOMAINS[0])
+    else:
+        log.info("serving database %r; GraphiQL: %s", settings.mongodb_database, url)
+
+
+def app_from_environment() -> Starlette:
+    """Factory for ``uvicorn --factory gateway.app:app_from_environment``."""
+    return create_app(Settings())

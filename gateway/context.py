@@ -1,0 +1,51 @@
+"""The per-request GraphQL context: the caller, and one repository + loaders per domain read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.auth import Principal
+from gateway.dataloaders import Loaders, build_loaders
+from gateway.mongo.query import QueryLimits
+from gateway.mongo.repository import JobRepository
+from gateway.settings import Settings
+
+
+@dataclass(slots=True)
+class Scope:
+    """What a resolver needs to read one domain: its repository and its loaders."""
+
+    repository: JobRepository
+    loaders: Loaders
+
+
+@dataclass(slots=True)
+class GatewayContext:
+    settings: Settings
+    database: Any
+    principal: Principal
+    request: Any = None
+    response: Any = None
+    request_id: str | None = None
+    _scopes: dict[str, Scope] = field(default_factory=dict)
+
+    def scope(self, requested_domain: str | None) -> Scope:
+        """The scope for the caller's domain (refuses a domain the caller may not read)."""
+        domain = self.principal.domain_for(requested_domain)
+        if domain not in self._scopes:
+            repository = JobRepository(
+                self.database,
+                domain,
+                max_time_ms=self.settings.max_time_ms,
+                limits=query_limits(self.settings),
+            )
+            self._scopes[domain] = Scope(repository, build_loaders(repository))
+        return self._scopes[domain]
+
+
+def query_limits(settings: Settings) -> QueryLimits:
+    return QueryLimits(
+        max_conditions=settings.max_filter_conditions,
+        max_regex_length=settings.max_regex_length,
+    )

@@ -1,0 +1,34 @@
+"""The GraphQL endpoint: Strawberry's ASGI view with the gateway's per-request context."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from gateway.auth import ANONYMOUS
+from gateway.context import GatewayContext
+from gateway.settings import Settings
+
+
+class GatewayGraphQL(GraphQL[GatewayContext, None]):
+    def __init__(self, schema: Any, *, settings: Settings, database: Any) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        self.settings = settings
+        self.database = database
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket | None = None
+    ) -> GatewayContext:
+        return GatewayContext(
+            settings=self.settings,
+            database=self.database,
+            principal=ANONYMOUS,
+            request=request,
+            response=response,
+            request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
+        )

@@ -1,0 +1,1 @@
+"""Everything that knows MongoDB: pure compilers (query, stats, pagination) and the repository."""

@@ -1,0 +1,75 @@
+"""The only module that imports the driver: opening, pinging and closing the MongoDB client,
+and turning driver failures into the gateway's errors.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
+from pymongo import monitoring
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError, ServerSelectionTimeoutError
+
+from gateway.errors import ServiceUnavailable, Timeout
+from gateway.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Database = AsyncIOMotorDatabase  # the type the repository works with
+
+
+@dataclass(slots=True)
+class MongoHandle:
+    """An open client and the database the gateway reads."""
+
+    client: Any
+    database: Any
+    embedded: bool
+
+    async def ping(self) -> bool:
+        try:
+            await self.database.command("ping")
+        except PyMongoError:
+            return False
+        return True
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def open_mongo(
+    settings: Settings, listeners: Sequence[monitoring.CommandListener] = ()
+) -> MongoHandle:
+    """Connect lazily (no I/O here): the gateway starts even while MongoDB is down."""
+    if settings.uses_demo_database:
+        from gateway.demo import open_demo_database  # noqa: PLC0415 - only when embedded
+
+        client, database = open_demo_database(settings)
+        return MongoHandle(client, database, embedded=True)
+    client = AsyncIOMotorClient(
+        settings.mongodb_uri,
+        tz_aware=False,
+        serverSelectionTimeoutMS=settings.mongodb_server_selection_timeout_ms,
+        connectTimeoutMS=settings.mongodb_server_selection_timeout_ms,
+        maxPoolSize=settings.mongodb_max_pool_size,
+        appname="jobs-gateway",
+        event_listeners=list(listeners),
+    )
+    return MongoHandle(client, client[settings.mongodb_database], embedded=False)
+
+
+@contextmanager
+def driver_errors() -> Iterator[None]:
+    """Translate driver failures a client may see into gateway errors (others propagate)."""
+    try:
+        yield
+    except ExecutionTimeout as error:
+        log.warning("MongoDB command exceeded maxTimeMS: %s", error)
+        raise Timeout("the query took longer than the server-side time limit") from error
+    except (ServerSelectionTimeoutError, ConnectionFailure) as error:
+        log.warning("MongoDB unavailable: %s", error)
+        raise ServiceUnavailable("the job database is not reachable; try again shortly") from error

@@ -1,0 +1,78 @@
+"""The neutral query form: what both front doors (SpaceONE ``Query`` and ``JobFilter``) build.
+
+A filter is a tree of ``Condition`` leaves under ``All`` / ``AnyOf`` / ``Not``. Conditions use
+SpaceONE operator names (``eq``, ``contain_in``, ``timediff_lt``, …) plus two internal ones the
+typed filter needs (``starts_with``, ``has_elements``). Nodes compare by identity so the compiler
+can key controller sub-query results by the condition that asked for them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class Condition:
+    key: str
+    operator: str
+    value: Any = None
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class All:
+    parts: tuple[Expr, ...] = ()
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class AnyOf:
+    parts: tuple[Expr, ...] = ()
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class Not:
+    part: Expr
+
+
+Expr: TypeAlias = Condition | All | AnyOf | Not
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    key: str
+    desc: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SearchSpec:
+    """One listing request in neutral form: filter, order and page (``start`` is 1-based)."""
+
+    where: Expr = field(default_factory=All)
+    sort: tuple[SortKey, ...] = ()
+    start: int = 1
+    limit: int | None = None
+    count_only: bool = False
+
+
+def keyword_expr(keyword: str | None) -> Expr | None:
+    """SpaceONE ``keyword``: any whitespace-separated word contained in ``job_id``."""
+    words = (keyword or "").split()
+    if not words:
+        return None
+    return AnyOf(tuple(Condition("job_id", "contain", word) for word in words))
+
+
+def count_conditions(expr: Expr) -> int:
+    if isinstance(expr, Condition):
+        return 1
+    if isinstance(expr, Not):
+        return count_conditions(expr.part)
+    return sum(count_conditions(part) for part in expr.parts)
+
+
+def depth(expr: Expr) -> int:
+    if isinstance(expr, Condition):
+        return 0
+    if isinstance(expr, Not):
+        return 1 + depth(expr.part)
+    return 1 + max((depth(part) for part in expr.parts), default=0)

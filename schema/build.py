@@ -1,0 +1,35 @@
+"""Assemble the Strawberry schema from the query types, scalars and extensions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from graphql import GraphQLError
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+
+from gateway.settings import Settings
+from schema.errors import ErrorCodes
+from schema.queries import Query
+from schema.scalars import DateTime
+
+
+class GatewaySchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Client errors are not logged; ``ErrorCodes`` logs unexpected ones with a request id."""
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    return GatewaySchema(
+        query=Query,
+        scalar_overrides={datetime: DateTime},
+        extensions=[
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+            ErrorCodes,
+        ],
+        config=StrawberryConfig(auto_camel_case=True),
+    )

@@ -1,0 +1,80 @@
+"""Root query fields for listing: thin resolvers that turn arguments into a neutral query,
+call the domain's repository and map documents to types."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.context import GatewayContext
+from schema.convert import convenience_conditions, search_spec
+from schema.enums import JobStatus
+from schema.inputs import SearchQuery
+from schema.selection import child_selections, field_names, job_api_fields
+from schema.types import Job, JobsInfo
+
+GatewayInfo = Info[GatewayContext, None]
+
+DOMAIN_ID = strawberry.argument(
+    description="The domain to read. Required when authentication is off; with a token the "
+    "domain is the token's and a different value is refused (FORBIDDEN)."
+)
+
+
+async def resolve_jobs(
+    info: GatewayInfo,
+    query: Annotated[SearchQuery | None, strawberry.argument(description="The search query.")] = None,
+    job_id: Annotated[str | None, strawberry.argument(description="Only this job (eq).")] = None,
+    status: Annotated[
+        JobStatus | None, strawberry.argument(description="Only this status; NONE: any status.")
+    ] = None,
+    schedule_id: Annotated[
+        str | None, strawberry.argument(description="Only jobs of this schedule (eq).")
+    ] = None,
+    project_id: Annotated[
+        str | None, strawberry.argument(description="Only jobs of this project (eq).")
+    ] = None,
+    domain_id: Annotated[str | None, DOMAIN_ID] = None,
+) -> JobsInfo:
+    scope = info.context.scope(domain_id)
+    extra = convenience_conditions(
+        job_id=job_id, status=status, schedule_id=schedule_id, project_id=project_id
+    )
+    spec = search_spec(query, extra, info.context.settings)
+    selected = info.selected_fields[0].selections
+    page = await scope.repository.search(
+        spec,
+        job_api_fields(child_selections(selected, "results")),
+        with_count="totalCount" in field_names(selected),
+    )
+    return JobsInfo(
+        results=[Job.from_document(doc, scope.loaders) for doc in page.documents],
+        total_count=page.total_count or 0,
+    )
+
+
+async def resolve_job(
+    info: GatewayInfo,
+    job_id: Annotated[strawberry.ID, strawberry.argument(description="The job's `job_id`.")],
+    domain_id: Annotated[str | None, DOMAIN_ID] = None,
+) -> Job | None:
+    scope = info.context.scope(domain_id)
+    document = await scope.repository.find_job(
+        str(job_id), job_api_fields(info.selected_fields[0].selections)
+    )
+    return Job.from_document(document, scope.loaders) if document else None
+
+
+@strawberry.type(description="Read-only access to SpaceONE power-scheduler jobs.")
+class Query:
+    jobs: JobsInfo = strawberry.field(
+        resolver=resolve_jobs,
+        description="Jobs matching a SpaceONE search query (the `list` method): one page and, "
+        "when selected, the total count.",
+    )
+    job: Job | None = strawberry.field(
+        resolver=resolve_job,
+        description="One job by id; null when it does not exist in the domain.",
+    )

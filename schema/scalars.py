@@ -1,0 +1,62 @@
+"""The ``DateTime`` and ``JSON`` scalars."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, NewType
+
+import strawberry
+from bson import ObjectId
+
+DATETIME_DESCRIPTION = (
+    "An instant as ISO-8601 text, always UTC with an explicit zone on output "
+    '("2020-09-01T12:00:00Z"). On input a zone is optional; a value without one means UTC.'
+)
+
+
+def serialize_datetime(value: datetime) -> str:
+    """A stored (naive, UTC) or aware datetime → ISO-8601 UTC text ending in ``Z``."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_datetime(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("DateTime must be an ISO-8601 string")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"DateTime is not an ISO-8601 date: {value!r}") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+DateTime = strawberry.scalar(
+    datetime,
+    name="DateTime",
+    description=DATETIME_DESCRIPTION,
+    serialize=serialize_datetime,
+    parse_value=parse_datetime,
+)
+
+JSON = strawberry.scalar(
+    NewType("JSON", object),
+    name="JSON",
+    description="Any JSON value: an object, a list, a string, a number, a boolean or null.",
+    specified_by_url="https://www.rfc-editor.org/rfc/rfc8259",
+    serialize=lambda value: value,
+    parse_value=lambda value: value,
+)
+
+
+def to_json(value: Any) -> Any:
+    """Stored BSON-ish values (dates, ObjectIds) → plain JSON values for the ``JSON`` scalar."""
+    if isinstance(value, dict):
+        return {str(key): to_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(item) for item in value]
+    if isinstance(value, datetime):
+        return serialize_datetime(value)
+    if isinstance(value, ObjectId):
+        return str(value)
+    return value

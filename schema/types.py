@@ -1,0 +1,138 @@
+"""Output types. Job fields are plain attributes built once from the stored document; only
+``errors`` and ``controllerInfo`` have resolvers, and those go through the request's loaders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from bson import ObjectId
+
+from gateway.dataloaders import Loaders
+from schema.enums import JobStatus, job_status
+from schema.scalars import JSON, to_json
+
+
+@strawberry.type(description="One error a job ran into.")
+class ErrorInfo:
+    error_code: str = strawberry.field(description="SpaceONE error code, e.g. ERROR_NOT_FOUND.")
+    message: str = strawberry.field(description="What went wrong (up to 2,000 characters).")
+    additional: JSON | None = strawberry.field(
+        description="Further details the service attached, as stored."
+    )
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> ErrorInfo:
+        return cls(
+            error_code=str(document.get("error_code") or ""),
+            message=str(document.get("message") or ""),
+            additional=to_json(document.get("additional")),
+        )
+
+
+@strawberry.type(description="The plugin a controller runs.")
+class PluginInfo:
+    plugin_id: str = strawberry.field(description="Plugin identifier.")
+    version: str | None = strawberry.field(description="Plugin version.")
+    options: JSON | None = strawberry.field(description="Options given to the plugin.")
+    provider: str | None = strawberry.field(description="Cloud provider the plugin serves.")
+    metadata: JSON | None = strawberry.field(description="Metadata the plugin reported.")
+
+
+@strawberry.type(description="The power controller that ran a job (from the `controller` collection).")
+class ControllerInfo:
+    controller_id: str = strawberry.field(description="Controller identifier, `controller-<hex>`.")
+    name: str | None = strawberry.field(description="Controller name.")
+    provider: str | None = strawberry.field(description="Cloud provider.")
+    capability: JSON | None = strawberry.field(description="What the controller can do.")
+    plugin_info: PluginInfo | None = strawberry.field(description="The plugin it runs.")
+    tags: JSON | None = strawberry.field(description="Tags, as stored.")
+    created_at: datetime | None = strawberry.field(description="When it was created (UTC).")
+    domain_id: str | None = strawberry.field(description="The domain it belongs to.")
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> ControllerInfo:
+        plugin = document.get("plugin_info")
+        return cls(
+            controller_id=str(document.get("controller_id") or ""),
+            name=document.get("name"),
+            provider=document.get("provider"),
+            capability=to_json(document.get("capability")),
+            plugin_info=PluginInfo(
+                plugin_id=str(plugin.get("plugin_id") or ""),
+                version=plugin.get("version"),
+                options=to_json(plugin.get("options")),
+                provider=plugin.get("provider"),
+                metadata=to_json(plugin.get("metadata")),
+            ) if isinstance(plugin, dict) else None,
+            tags=to_json(document.get("tags")),
+            created_at=document.get("created_at"),
+            domain_id=document.get("domain_id"),
+        )
+
+
+@strawberry.type(description="A power-scheduler job: one run of a schedule over its resources.")
+class Job:
+    job_id: strawberry.ID = strawberry.field(description="Job identifier, `job-<12 hex>`.")
+    status: JobStatus = strawberry.field(description="Current state.")
+    filter: JSON | None = strawberry.field(
+        description="The resource filter the job ran with (stored as `filters`)."
+    )
+    total_tasks: int = strawberry.field(description="Number of tasks in the job.")
+    remained_tasks: int = strawberry.field(description="Tasks not finished yet.")
+    schedule_id: str | None = strawberry.field(description="The schedule that started the job.")
+    project_id: str | None = strawberry.field(description="The project the job belongs to.")
+    domain_id: str = strawberry.field(description="The domain (tenant) of the job.")
+    created_at: datetime | None = strawberry.field(description="When the job was created (UTC).")
+    updated_at: datetime | None = strawberry.field(description="Last update (UTC).")
+    finished_at: datetime | None = strawberry.field(
+        description="When it finished (UTC); null until SUCCESS, ERROR, TIMEOUT or CANCELED."
+    )
+    object_id: strawberry.Private[ObjectId]
+    controller_ref: strawberry.Private[ObjectId | None]
+    loaders: strawberry.Private[Loaders]
+
+    @strawberry.field(description="Errors the job ran into (batched per request).")
+    async def errors(self) -> list[ErrorInfo]:
+        documents = await self.loaders.errors_by_job_id.load(self.object_id)
+        return [ErrorInfo.from_document(document) for document in documents]
+
+    @strawberry.field(
+        description="The controller that ran the job (batched per request); null when the job "
+        "has none or its controller was deleted."
+    )
+    async def controller_info(self) -> ControllerInfo | None:
+        if self.controller_ref is None:
+            return None
+        document = await self.loaders.controller_by_id.load(self.controller_ref)
+        return ControllerInfo.from_document(document) if document else None
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any], loaders: Loaders) -> Job:
+        stored_filter = document.get("filters", document.get("filter"))
+        controller = document.get("controller")
+        return cls(
+            job_id=strawberry.ID(str(document.get("job_id") or "")),
+            status=job_status(document.get("status")),
+            filter=to_json(stored_filter),
+            total_tasks=int(document.get("total_tasks") or 0),
+            remained_tasks=int(document.get("remained_tasks") or 0),
+            schedule_id=document.get("schedule_id"),
+            project_id=document.get("project_id"),
+            domain_id=str(document.get("domain_id") or ""),
+            created_at=document.get("created_at"),
+            updated_at=document.get("updated_at"),
+            finished_at=document.get("finished_at"),
+            object_id=document["_id"],
+            controller_ref=controller if isinstance(controller, ObjectId) else None,
+            loaders=loaders,
+        )
+
+
+@strawberry.type(description="A page of jobs, as SpaceONE's `JobsInfo`.")
+class JobsInfo:
+    results: list[Job] = strawberry.field(description="The jobs of the requested page.")
+    total_count: int = strawberry.field(
+        description="Every job that matches the query, counted before paging."
+    )
