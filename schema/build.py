@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from graphql import GraphQLError
@@ -13,8 +12,13 @@ from strawberry.schema.config import StrawberryConfig
 
 from gateway.settings import Settings
 from schema.errors import ErrorCodes
-from schema.queries import Query
-from schema.scalars import DateTime
+from schema.queries import ListingQueries
+from schema.scalars import SCALAR_MAP
+
+
+@strawberry.type(description="Read-only access to SpaceONE power-scheduler jobs.")
+class Query(ListingQueries):
+    """Each feature contributes its root fields as a base class."""
 
 
 class GatewaySchema(strawberry.Schema):
@@ -25,11 +29,10 @@ class GatewaySchema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
-        scalar_overrides={datetime: DateTime},
         extensions=[
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
             ErrorCodes,
         ],
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     )

@@ -67,8 +67,8 @@ async def resolve_job(
     return Job.from_document(document, scope.loaders) if document else None
 
 
-@strawberry.type(description="Read-only access to SpaceONE power-scheduler jobs.")
-class Query:
+@strawberry.type
+class ListingQueries:
     jobs: JobsInfo = strawberry.field(
         resolver=resolve_jobs,
         description="Jobs matching a SpaceONE search query (the `list` method): one page and, "

@@ -31,22 +31,24 @@ def parse_datetime(value: object) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-DateTime = strawberry.scalar(
-    datetime,
-    name="DateTime",
-    description=DATETIME_DESCRIPTION,
-    serialize=serialize_datetime,
-    parse_value=parse_datetime,
-)
+JSON = NewType("JSON", object)
+"""Annotation for fields holding any JSON value (mapped to the ``JSON`` scalar)."""
 
-JSON = strawberry.scalar(
-    NewType("JSON", object),
-    name="JSON",
-    description="Any JSON value: an object, a list, a string, a number, a boolean or null.",
-    specified_by_url="https://www.rfc-editor.org/rfc/rfc8259",
-    serialize=lambda value: value,
-    parse_value=lambda value: value,
-)
+SCALAR_MAP: dict[object, Any] = {
+    datetime: strawberry.scalar(
+        name="DateTime",
+        description=DATETIME_DESCRIPTION,
+        serialize=serialize_datetime,
+        parse_value=parse_datetime,
+    ),
+    JSON: strawberry.scalar(
+        name="JSON",
+        description="Any JSON value: an object, a list, a string, a number, a boolean or null.",
+        specified_by_url="https://www.rfc-editor.org/rfc/rfc8259",
+        serialize=lambda value: value,
+        parse_value=lambda value: value,
+    ),
+}
 
 
 def to_json(value: Any) -> Any:

@@ -135,7 +135,8 @@ class JobRepository:
             cursor = self._jobs.find(
                 self.scoped({"_id": {"$in": list(ids)}}),
                 {"errors": 1},
-                batch_size=max(len(ids), 1),
+                limit=len(ids),  # _ids are unique: the server closes the cursor, no getMore
+                batch_size=len(ids),
                 max_time_ms=self._max_time_ms,
             )
             found = {doc["_id"]: doc.get("errors") or [] async for doc in cursor}
@@ -146,7 +147,8 @@ class JobRepository:
         with driver_errors():
             cursor = self._controllers.find(
                 self.scoped({"_id": {"$in": list(ids)}}),
-                batch_size=max(len(ids), 1),
+                limit=len(ids),
+                batch_size=len(ids),
                 max_time_ms=self._max_time_ms,
             )
             found = {doc["_id"]: doc async for doc in cursor}

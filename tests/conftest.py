@@ -1,0 +1,105 @@
+"""Shared fixtures: settings, an in-process database (mongomock-motor), a real wire server
+(SecantusDB or ``GATEWAY_TEST_MONGODB_URI``) with a command recorder, and a GraphQL client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from mongomock_motor import AsyncMongoMockClient
+from motor.motor_asyncio import AsyncIOMotorClient
+
+from gateway.app import create_app
+from gateway.mongo.client import MongoHandle
+from gateway.settings import Settings
+from tests.wire import CommandRecorder, WireServer
+
+DOMAIN = "domain-aaaaaaaaaaaa"
+OTHER_DOMAIN = "domain-bbbbbbbbbbbb"
+DATABASE = "power-scheduler"
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(mongodb_uri="mongodb://unused.invalid", demo_jobs=0)
+
+
+@pytest.fixture
+def mock_db() -> Any:
+    return AsyncMongoMockClient(tz_aware=False)[DATABASE]
+
+
+@dataclass
+class GraphQLClient:
+    """Posts GraphQL documents to an app in process (the real HTTP stack, no socket)."""
+
+    http: httpx.AsyncClient
+
+    async def __call__(self, query: str, variables: dict[str, Any] | None = None,
+                       headers: dict[str, str] | None = None) -> dict[str, Any]:
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        body: dict[str, Any] = response.json()
+        return body
+
+
+async def seed(database: Any, jobs: list[dict[str, Any]], controllers: list[dict[str, Any]] = ()) -> None:  # type: ignore[assignment]
+    if jobs:
+        await database["job"].insert_many([dict(doc) for doc in jobs])
+    if controllers:
+        await database["controller"].insert_many([dict(doc) for doc in controllers])
+
+
+@pytest.fixture
+async def mock_client(settings: Settings, mock_db: Any) -> AsyncIterator[GraphQLClient]:
+    app = create_app(settings, MongoHandle(mock_db.client, mock_db, embedded=False))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+        yield GraphQLClient(http)
+
+
+@pytest.fixture(scope="session")
+def wire_server() -> Iterator[WireServer]:
+    server = WireServer.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def command_recorder() -> CommandRecorder:
+    return CommandRecorder()
+
+
+@pytest.fixture(scope="session")
+async def wire_motor(wire_server: WireServer, command_recorder: CommandRecorder) -> AsyncIterator[Any]:
+    client = AsyncIOMotorClient(
+        wire_server.uri, tz_aware=False, serverSelectionTimeoutMS=5000,
+        event_listeners=[command_recorder],
+    )
+    yield client
+    client.close()
+
+
+@pytest.fixture
+async def wire_db(wire_motor: Any, command_recorder: CommandRecorder) -> AsyncIterator[Any]:
+    """A fresh, empty database on the wire server for one test."""
+    name = f"test-{id(object()):x}"
+    database = wire_motor[name]
+    command_recorder.clear()
+    yield database
+    command_recorder.enabled = False
+    await wire_motor.drop_database(name)
+    command_recorder.enabled = True
+    command_recorder.clear()
+
+
+@pytest.fixture
+async def wire_client(settings: Settings, wire_db: Any) -> AsyncIterator[GraphQLClient]:
+    app = create_app(settings, MongoHandle(wire_db.client, wire_db, embedded=False))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+        yield GraphQLClient(http)
