@@ -12,6 +12,7 @@ from strawberry.asgi import GraphQL
 
 from gateway.auth import ANONYMOUS
 from gateway.context import GatewayContext
+from gateway.encoding import json_bytes
 from gateway.settings import Settings
 
 
@@ -32,3 +33,6 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             response=response,
             request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
         )
+
+    def encode_json(self, data: object) -> bytes:
+        return json_bytes(data)
