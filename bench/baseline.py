@@ -185,3 +185,23 @@ def create_baseline_app(database: Any) -> Starlette:
     return Starlette(
         routes=[Route("/jobs", baseline.page), Route("/job", baseline.one)]
     )
+
+
+def main() -> None:
+    """``python -m bench.baseline MONGODB_URI PORT``: serve the baseline with uvicorn, with the
+    gateway's own driver settings (pool size, timeouts) and server defaults (uvloop, httptools)."""
+    import sys  # noqa: PLC0415
+
+    import uvicorn  # noqa: PLC0415
+
+    from gateway.mongo.client import open_mongo  # noqa: PLC0415
+    from gateway.settings import Settings  # noqa: PLC0415
+
+    uri, port = sys.argv[1], int(sys.argv[2])
+    handle = open_mongo(Settings(mongodb_uri=uri))
+    uvicorn.run(create_baseline_app(handle.database), host="127.0.0.1", port=port,
+                log_level="warning")
+
+
+if __name__ == "__main__":
+    main()
