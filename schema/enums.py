@@ -27,7 +27,7 @@ def job_status(stored: object) -> JobStatus:
     return JobStatus.NONE
 
 
-_STATUS_BY_VALUE: dict[str, JobStatus] = {status.value: status for status in JobStatus}
+_STATUS_BY_VALUE: dict[object, JobStatus] = {status.value: status for status in JobStatus}
 
 
 @strawberry.enum(description="A SpaceONE filter operator (`o` of a condition).")
