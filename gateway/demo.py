@@ -66,7 +66,7 @@ def generate_demo_data(
             }
             controllers.append(controller)
             per_domain.setdefault(domain, []).append(controller["_id"])
-        per_domain[domain].append(ObjectId())  # a controller that has since been deleted
+        per_domain[domain].append(_object_id(rng, anchor))  # a controller since deleted
     jobs = [_demo_job(rng, anchor, per_domain) for _ in range(job_count)]
     jobs.sort(key=lambda job: job["created_at"])
     return jobs, controllers

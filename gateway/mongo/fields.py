@@ -38,6 +38,7 @@ class ResolvedField:
     kind: Kind
     target: Target = Target.JOB
     sortable: bool = False
+    legacy_path: str | None = None  # where documents written before the `filters` rename keep it
 
 
 _JOB_FIELDS: dict[str, tuple[str, Kind, bool]] = {
@@ -107,10 +108,12 @@ def resolve_job_field(name: str) -> ResolvedField:
     if free is not None:
         check_free_path(name, free)
         stored, sortable = _JOB_FREE_PREFIXES[known]
-        return ResolvedField(name, f"{stored}.{free}", Kind.ANY, sortable=sortable)
+        legacy = f"filter.{free}" if known == "filter" else None
+        return ResolvedField(name, f"{stored}.{free}", Kind.ANY, sortable=sortable, legacy_path=legacy)
     if known in _JOB_FIELDS:
         path, kind, sortable = _JOB_FIELDS[known]
-        return ResolvedField(name, path, kind, sortable=sortable)
+        legacy = "filter" if known == "filter" else None
+        return ResolvedField(name, path, kind, sortable=sortable, legacy_path=legacy)
     if known == "controller_id":
         return ResolvedField(name, "controller_id", Kind.STRING, Target.CONTROLLER)
     head, _, rest = name.partition(".")

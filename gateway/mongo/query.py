@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -113,6 +113,11 @@ class _Compiler:
             raise QueryError(f"unknown operator '{cond.operator}' in the condition on '{cond.key}'")
         target = resolve_job_field(cond.key)
         compiled = OPERATORS[operator](self, target, operator, cond.value)
+        if target.legacy_path:
+            legacy = replace(target, path=target.legacy_path)
+            compiled = legacy_filters_fallback(
+                compiled, OPERATORS[operator](self, legacy, operator, cond.value)
+            )
         if target.target is Target.CONTROLLER:
             self.controller_filters.append(compiled)
             return {"controller": _ControllerRef(len(self.controller_filters) - 1)}
@@ -343,6 +348,16 @@ OPERATORS: dict[str, OperatorFn] = {
     **{f"timediff_{name}": _timediff(f"${name}") for name in ("gt", "gte", "lt", "lte")},
 }
 PUBLIC_OPERATORS = tuple(name for name in OPERATORS if name not in ("starts_with", "has_elements"))
+
+
+def legacy_filters_fallback(current: Filter, legacy: Filter) -> Filter:
+    """A condition on ``filter``: read ``filters``, or ``filter`` where a document has no ``filters``."""
+    return {
+        "$or": [
+            {"$and": [{"filters": {"$exists": True}}, current]},
+            {"$and": [{"filters": {"$exists": False}}, legacy]},
+        ]
+    }
 
 
 def combine_and(parts: Sequence[Filter]) -> Filter:
