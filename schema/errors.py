@@ -63,7 +63,8 @@ class ErrorCodes(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        if result is None or not getattr(result, "errors", None):
+        errors = getattr(result, "errors", None) if result is not None else None
+        if not errors:
             return
         request_id = getattr(self.execution_context.context, "request_id", None)
-        result.errors = [classify(error, request_id) for error in result.errors]
+        result.errors = [classify(error, request_id) for error in errors]  # type: ignore[union-attr]

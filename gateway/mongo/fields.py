@@ -9,6 +9,7 @@ client's, checked only for characters MongoDB would treat specially.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import Enum
 
@@ -91,7 +92,7 @@ def check_free_path(name: str, path: str) -> None:
         raise QueryError(f"invalid field name '{name}'")
 
 
-def _split_known(name: str, prefixes: set[str] | dict[str, object]) -> tuple[str, str | None]:
+def _split_known(name: str, prefixes: Collection[str]) -> tuple[str, str | None]:
     """Split ``name`` into its catalogue part (snake_cased) and a free path below a prefix."""
     parts = name.split(".")
     for cut in range(len(parts), 0, -1):

@@ -18,9 +18,16 @@ from bson import ObjectId
 from bson.regex import Regex
 
 from gateway.errors import QueryError
-from gateway.mongo.expr import All, AnyOf, Condition, Expr, Not, SortKey, count_conditions, depth
-from gateway.mongo.fields import Kind, ResolvedField, Target, check_free_path, resolve_job_field
-from gateway.mongo.fields import resolve_sort_field, snake_case
+from gateway.mongo.expr import AnyOf, Condition, Expr, Not, SortKey, count_conditions, depth
+from gateway.mongo.fields import (
+    Kind,
+    ResolvedField,
+    Target,
+    check_free_path,
+    resolve_job_field,
+    resolve_sort_field,
+    snake_case,
+)
 
 Filter = dict[str, Any]
 Scalar = str | int | float | bool | None
@@ -179,7 +186,9 @@ class _Compiler:
                     ) from None
         return value
 
-    def regex(self, field: ResolvedField, operator: str, pattern: str, *, escaped: bool) -> Regex:
+    def regex(
+        self, field: ResolvedField, operator: str, pattern: str, *, escaped: bool
+    ) -> Regex[str]:
         if len(pattern) > self.limits.max_regex_length:
             raise QueryError(
                 f"the pattern of '{operator}' on '{field.name}' is longer than the limit of "

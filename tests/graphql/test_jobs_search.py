@@ -9,7 +9,7 @@ import pytest
 from tests import factories
 from tests.conftest import DOMAIN, OTHER_DOMAIN, GraphQLClient, seed
 from tests.scenarios import scenarios
-from tests.search_checks import JOBS_QUERY, check_scenario, newest_first
+from tests.search_checks import check_scenario
 
 JOBS, CONTROLLERS = factories.dataset(7, (DOMAIN, OTHER_DOMAIN), 80)
 SCENARIOS = scenarios(CONTROLLERS, DOMAIN)
