@@ -7,6 +7,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
 from gateway.settings import Settings
 
 
@@ -34,7 +36,10 @@ def _serve(args: argparse.Namespace) -> None:
         for key, value in (("host", args.host), ("port", args.port), ("workers", args.workers))
         if value is not None
     }
-    settings = Settings(**overrides)
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as error:
+        sys.exit(f"jobs-gateway: invalid configuration:\n{error}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if settings.workers > 1:
         # Each worker builds its own app from the environment; pass the overrides down.
