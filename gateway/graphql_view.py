@@ -6,11 +6,11 @@ import json
 import uuid
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from cross_web import HTTPException
 
 from gateway.auth import ANONYMOUS
 from gateway.context import GatewayContext

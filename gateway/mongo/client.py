@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from bson.errors import InvalidDocument
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
 from pymongo import monitoring
-from bson.errors import InvalidDocument
 from pymongo.errors import (
     ConnectionFailure,
     DocumentTooLarge,
