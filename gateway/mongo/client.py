@@ -12,9 +12,15 @@ from typing import Any
 
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
 from pymongo import monitoring
-from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError, ServerSelectionTimeoutError
+from pymongo.errors import (
+    ConnectionFailure,
+    ExecutionTimeout,
+    OperationFailure,
+    PyMongoError,
+    ServerSelectionTimeoutError,
+)
 
-from gateway.errors import ServiceUnavailable, Timeout
+from gateway.errors import QueryError, ServiceUnavailable, Timeout
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -73,3 +79,20 @@ def driver_errors() -> Iterator[None]:
     except (ServerSelectionTimeoutError, ConnectionFailure) as error:
         log.warning("MongoDB unavailable: %s", error)
         raise ServiceUnavailable("the job database is not reachable; try again shortly") from error
+
+
+@contextmanager
+def pipeline_errors() -> Iterator[None]:
+    """:func:`driver_errors`, and a pipeline the server refuses on the stored data (say, ``$size``
+    of a non-array) becomes a client error without the server's text."""
+    with driver_errors():
+        try:
+            yield
+        except ExecutionTimeout:
+            raise
+        except OperationFailure as error:
+            log.info("aggregation refused by MongoDB (code %s): %s", error.code, error)
+            raise QueryError(
+                "the statistics query cannot be computed on the stored data: an operator met a "
+                "value of a type it does not accept (for example arithmetic on a text field)"
+            ) from error
