@@ -103,3 +103,23 @@ async def wire_client(settings: Settings, wire_db: Any) -> AsyncIterator[GraphQL
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
         yield GraphQLClient(http)
+
+
+
+@pytest.fixture(params=["mongomock", "wire"])
+async def backend(
+    request: pytest.FixtureRequest, settings: Settings, wire_motor: Any,
+    command_recorder: CommandRecorder,
+) -> AsyncIterator[tuple[GraphQLClient, Any]]:
+    """A GraphQL client and its (fresh) database, on mongomock-motor and on the wire server."""
+    if request.param == "mongomock":
+        database = AsyncMongoMockClient(tz_aware=False)[DATABASE]
+    else:
+        database = wire_motor[f"test-{id(object()):x}"]
+        command_recorder.clear()
+    app = create_app(settings, MongoHandle(database.client, database, embedded=False))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+        yield GraphQLClient(http), database
+    if request.param == "wire":
+        await wire_motor.drop_database(database.name)
