@@ -90,7 +90,7 @@ FILTER = strawberry.argument(description="Only jobs matching this filter (all jo
 
 async def resolve_job_summary(
     info: GatewayInfo,
-    filter: Annotated[JobFilter | None, FILTER] = None,  # noqa: A002 - the API's name
+    filter: Annotated[JobFilter | None, FILTER] = None,
     domain_id: Annotated[str | None, DOMAIN_ID] = None,
 ) -> JobSummary:
     scope = info.context.scope(domain_id)
@@ -100,7 +100,7 @@ async def resolve_job_summary(
 async def resolve_job_timeline(
     info: GatewayInfo,
     *,
-    filter: Annotated[JobFilter | None, FILTER] = None,  # noqa: A002 - the API's name
+    filter: Annotated[JobFilter | None, FILTER] = None,
     field: Annotated[
         JobTimeField | None,
         strawberry.argument(description="The date jobs are counted by (null: CREATED_AT)."),
@@ -125,7 +125,8 @@ async def resolve_job_timeline(
     zone = time_zone(timezone or "UTC")
     scope = info.context.scope(domain_id)
     buckets = await scope.repository.timeline(
-        job_filter_expr(filter), (field or JobTimeField.CREATED_AT).value, interval.value, zone,
+        job_filter_expr(filter), str((field or JobTimeField.CREATED_AT).value),
+        str(interval.value), zone,
         from_, to,
     )
     return [_bucket(bucket) for bucket in buckets]

@@ -230,7 +230,7 @@ def _stage(stage: AggregateStage) -> stats.AggregateStage:
 def _group_field(field: GroupField) -> stats.GroupField:
     return stats.GroupField(
         name=field.name,
-        operator=field.operator.value,
+        operator=str(field.operator.value),
         key=field.key,
         fields=tuple(stats.SubField(sub.key, sub.name) for sub in field.fields or ()),
         conditions=conditions(field.conditions),
@@ -241,7 +241,7 @@ def _project_field(field: ProjectField) -> stats.ProjectField:
     return stats.ProjectField(
         name=field.name,
         key=field.key,
-        operator=field.operator.value if field.operator else None,
+        operator=str(field.operator.value) if field.operator else None,
         operands=tuple(
             stats.Operand(
                 key=operand.key if isinstance(operand.key, str) else None,

@@ -18,9 +18,16 @@ from bson import ObjectId
 
 from gateway.errors import QueryTooComplex
 from gateway.mongo.client import driver_errors, pipeline_errors
-from gateway.mongo.dashboards import Summary, TimelineBucket, bucket_starts, check_range
-from gateway.mongo.dashboards import read_summary, read_timeline, summary_pipeline
-from gateway.mongo.dashboards import timeline_pipeline
+from gateway.mongo.dashboards import (
+    Summary,
+    TimelineBucket,
+    bucket_starts,
+    check_range,
+    read_summary,
+    read_timeline,
+    summary_pipeline,
+    timeline_pipeline,
+)
 from gateway.mongo.expr import All, Condition, Expr, SearchSpec
 from gateway.mongo.fields import resolve_job_field
 from gateway.mongo.query import Filter, QueryLimits, combine_and, compile_filter, compile_sort
