@@ -105,21 +105,24 @@ async def wire_client(settings: Settings, wire_db: Any) -> AsyncIterator[GraphQL
         yield GraphQLClient(http)
 
 
+@dataclass
+class Backend:
+    """A GraphQL client and the database behind it (in-process mongomock, or the wire server)."""
+
+    name: str
+    client: GraphQLClient
+    db: Any
+
 
 @pytest.fixture(params=["mongomock", "wire"])
-async def backend(
-    request: pytest.FixtureRequest, settings: Settings, wire_motor: Any,
-    command_recorder: CommandRecorder,
-) -> AsyncIterator[tuple[GraphQLClient, Any]]:
-    """A GraphQL client and its (fresh) database, on mongomock-motor and on the wire server."""
-    if request.param == "mongomock":
-        database = AsyncMongoMockClient(tz_aware=False)[DATABASE]
-    else:
-        database = wire_motor[f"test-{id(object()):x}"]
-        command_recorder.clear()
+def backend_db(request: pytest.FixtureRequest) -> tuple[str, Any]:
+    return request.param, request.getfixturevalue("mock_db" if request.param == "mongomock" else "wire_db")
+
+
+@pytest.fixture
+async def backend(backend_db: tuple[str, Any], settings: Settings) -> AsyncIterator[Backend]:
+    name, database = backend_db
     app = create_app(settings, MongoHandle(database.client, database, embedded=False))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
-        yield GraphQLClient(http), database
-    if request.param == "wire":
-        await wire_motor.drop_database(database.name)
+        yield Backend(name, GraphQLClient(http), database)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import DOMAIN, OTHER_DOMAIN, GraphQLClient, seed
+from tests.conftest import DOMAIN, OTHER_DOMAIN, Backend, GraphQLClient, seed
 from tests.factories import STATUSES, job
 from tests.stats_support import error_of, seeded
 
@@ -65,15 +65,15 @@ def approx(expected: dict[str, Any]) -> dict[str, Any]:
     return {k: pytest.approx(v) if isinstance(v, float) else v for k, v in expected.items()}
 
 
-async def test_summary_of_a_domain(backend: tuple[GraphQLClient, Any]) -> None:
-    data = await seeded(*backend)
+async def test_summary_of_a_domain(backend: Backend) -> None:
+    data = await seeded(backend.client, backend.db)
     assert await summary(data.client) == approx(expected_summary(data.mine))
     others = [j for j in data.jobs if j["domain_id"] == OTHER_DOMAIN]
     assert await summary(data.client, domain=OTHER_DOMAIN) == approx(expected_summary(others))
 
 
-async def test_summary_with_a_filter(backend: tuple[GraphQLClient, Any]) -> None:
-    data = await seeded(*backend)
+async def test_summary_with_a_filter(backend: Backend) -> None:
+    data = await seeded(backend.client, backend.db)
     chosen = [j for j in data.mine
               if j["project_id"] == "project-x" and j["status"] in ("SUCCESS", "ERROR")]
     result = await summary(data.client, {"projectId": {"eq": "project-x"},
@@ -81,8 +81,8 @@ async def test_summary_with_a_filter(backend: tuple[GraphQLClient, Any]) -> None
     assert result == approx(expected_summary(chosen))
 
 
-async def test_summary_of_nothing_has_zeros_and_nulls(backend: tuple[GraphQLClient, Any]) -> None:
-    data = await seeded(*backend)
+async def test_summary_of_nothing_has_zeros_and_nulls(backend: Backend) -> None:
+    data = await seeded(backend.client, backend.db)
     result = await summary(data.client, {"jobId": {"eq": "no-such-job"}})
     assert result == expected_summary([])
     assert result["byStatus"] == [{"status": s, "count": 0} for s in STATUSES]
@@ -133,9 +133,9 @@ async def timeline(client: GraphQLClient, **variables: Any) -> list[dict[str, An
 
 @pytest.mark.parametrize("zone", ["America/New_York", "Asia/Seoul", "UTC", "Asia/Kolkata"])
 async def test_daily_timeline_in_a_zone_across_a_dst_change(
-    backend: tuple[GraphQLClient, Any], zone: str
+    backend: Backend, zone: str
 ) -> None:
-    client, database = backend
+    client, database = backend.client, backend.db
     jobs = dst_jobs(DOMAIN)
     await seed(database, [*jobs, *dst_jobs(OTHER_DOMAIN)])
     start, end = datetime(2026, 3, 6, 12, tzinfo=UTC), datetime(2026, 3, 10, 3, tzinfo=UTC)
@@ -149,9 +149,9 @@ async def test_daily_timeline_in_a_zone_across_a_dst_change(
 
 
 async def test_new_york_midnights_move_with_daylight_saving(
-    backend: tuple[GraphQLClient, Any]
+    backend: Backend
 ) -> None:
-    client, database = backend
+    client, database = backend.client, backend.db
     await seed(database, dst_jobs(DOMAIN))
     result = await timeline(client, interval="DAY", tz="America/New_York",
                             **{"from": "2026-03-07T12:00:00Z", "to": "2026-03-09T12:00:00Z"})
@@ -161,9 +161,9 @@ async def test_new_york_midnights_move_with_daylight_saving(
 
 
 async def test_open_ended_timeline_spans_first_to_last_job(
-    backend: tuple[GraphQLClient, Any]
+    backend: Backend
 ) -> None:
-    client, database = backend
+    client, database = backend.client, backend.db
     jobs = dst_jobs(DOMAIN)
     await seed(database, jobs)
     result = await timeline(client, interval="DAY", tz="Asia/Seoul")
@@ -173,8 +173,8 @@ async def test_open_ended_timeline_spans_first_to_last_job(
     assert sum(b["count"] for b in result) == len(jobs)
 
 
-async def test_hourly_weekly_and_monthly_buckets(backend: tuple[GraphQLClient, Any]) -> None:
-    data = await seeded(*backend)
+async def test_hourly_weekly_and_monthly_buckets(backend: Backend) -> None:
+    data = await seeded(backend.client, backend.db)
     for interval, floor in (
         ("HOUR", lambda d: d.replace(minute=0)),
         ("WEEK", lambda d: datetime.combine(d.date() - timedelta(days=d.weekday()), time(0))),
@@ -191,8 +191,8 @@ async def test_hourly_weekly_and_monthly_buckets(backend: tuple[GraphQLClient, A
         assert result[0]["start"] == min(non_empty) and result[-1]["start"] == max(non_empty)
 
 
-async def test_timeline_of_nothing_is_empty(backend: tuple[GraphQLClient, Any]) -> None:
-    client, _ = backend
+async def test_timeline_of_nothing_is_empty(backend: Backend) -> None:
+    client = backend.client
     assert await timeline(client, interval="DAY") == []
 
 
@@ -208,9 +208,9 @@ async def test_timeline_of_nothing_is_empty(backend: tuple[GraphQLClient, Any]) 
     ],
 )
 async def test_bad_timelines_are_refused(
-    backend: tuple[GraphQLClient, Any], variables: dict[str, Any], code: str, named: str
+    backend: Backend, variables: dict[str, Any], code: str, named: str
 ) -> None:
-    client, database = backend
+    client, database = backend.client, backend.db
     await seed(database, dst_jobs(DOMAIN))
     error = error_of(await client(TIMELINE, {"domain": DOMAIN, **variables}))
     assert error["extensions"]["code"] == code

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import DOMAIN, OTHER_DOMAIN, GraphQLClient
+from tests.conftest import DOMAIN, OTHER_DOMAIN, Backend, GraphQLClient
 from tests.stats_support import Seeded, error_of, iso, seeded
 
 
 @pytest.fixture
-async def data(backend: tuple[GraphQLClient, Any]) -> Seeded:
-    return await seeded(*backend)
+async def data(backend: Backend) -> Seeded:
+    return await seeded(backend.client, backend.db)
 
 
 def _by_status(jobs: list[dict[str, Any]]) -> Counter[str]:
