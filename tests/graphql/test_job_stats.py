@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import DOMAIN, OTHER_DOMAIN, Backend, GraphQLClient
+from tests.conftest import DOMAIN, OTHER_DOMAIN, Backend
 from tests.stats_support import Seeded, error_of, iso, seeded
 
 
