@@ -11,13 +11,15 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult
 
 from gateway.settings import Settings
+from schema.dashboards import DashboardQueries
 from schema.errors import ErrorCodes, tag_parse_errors
 from schema.queries import ListingQueries
 from schema.scalars import SCALAR_MAP
+from schema.stats import StatisticsQueries
 
 
 @strawberry.type(description="Read-only access to SpaceONE power-scheduler jobs.")
-class Query(ListingQueries):
+class Query(ListingQueries, StatisticsQueries, DashboardQueries):
     """Each feature contributes its root fields as a base class."""
 
 
