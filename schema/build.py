@@ -14,6 +14,7 @@ from gateway.settings import Settings
 from schema.errors import ErrorCodes
 from schema.queries import ListingQueries
 from schema.scalars import SCALAR_MAP
+from schema.tracing import tracing_extensions
 
 
 @strawberry.type(description="Read-only access to SpaceONE power-scheduler jobs.")
@@ -33,6 +34,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
             ErrorCodes,
+            *tracing_extensions(),
         ],
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     )
