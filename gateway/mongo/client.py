@@ -12,7 +12,12 @@ from typing import Any
 
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
 from pymongo import monitoring
-from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError, ServerSelectionTimeoutError
+from pymongo.errors import (
+    ConnectionFailure,
+    ExecutionTimeout,
+    PyMongoError,
+    ServerSelectionTimeoutError,
+)
 
 from gateway.errors import ServiceUnavailable, Timeout
 from gateway.settings import Settings
@@ -46,7 +51,7 @@ def open_mongo(
 ) -> MongoHandle:
     """Connect lazily (no I/O here): the gateway starts even while MongoDB is down."""
     if settings.uses_demo_database:
-        from gateway.demo import open_demo_database  # noqa: PLC0415 - only when embedded
+        from gateway.demo import open_demo_database
 
         client, database = open_demo_database(settings)
         return MongoHandle(client, database, embedded=True)
