@@ -99,7 +99,8 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
     async def handle_http(self, request: Request) -> Response:
         if request.method not in ("GET", "POST"):
             return self.json_response(
-                error_body(f"{request.method} is not supported; use GET or POST", "BAD_REQUEST"),
+                error_body(f"{request.method} is not supported; use GET or POST",
+                           "METHOD_NOT_ALLOWED"),
                 405, APPLICATION_JSON, {"Allow": ALLOWED_METHODS},
             )
         if self.is_graphql_ide_request(request):
@@ -112,7 +113,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         if media_type is None:
             return self.json_response(
                 error_body("the Accept header admits neither application/graphql-response+json "
-                           "nor application/json", "BAD_REQUEST"),
+                           "nor application/json", "NOT_ACCEPTABLE"),
                 406, APPLICATION_JSON,
             )
         started = time.perf_counter()
@@ -163,7 +164,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         except InvalidOperationTypeError as error:
             raise RequestRejected(
                 405, f"{error.operation_type.value} operations are not allowed over GET; use POST",
-                headers={"Allow": "POST"},
+                code="METHOD_NOT_ALLOWED", headers={"Allow": "POST"},
             ) from None
         except CannotGetOperationTypeError as error:
             return error_body(error.as_http_error_reason(), "OPERATION_RESOLUTION_FAILURE"), {}

@@ -14,6 +14,7 @@ from gateway.settings import Settings
 from schema.errors import ErrorCodes, tag_parse_errors
 from schema.queries import ListingQueries
 from schema.scalars import SCALAR_MAP
+from schema.operation import SingleOperation
 from schema.tracing import tracing_extensions
 
 
@@ -39,6 +40,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
             ErrorCodes,
+            SingleOperation,
             *tracing_extensions(),
         ],
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
