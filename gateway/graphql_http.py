@@ -198,4 +198,6 @@ def response_status(body: Mapping[str, Any], media_type: str) -> int:
         return 200
     errors = body.get("errors") or [{}]
     code = (errors[0].get("extensions") or {}).get("code")
-    return REQUEST_ERROR_STATUS.get(code, 500 if code else 400)
+    if not isinstance(code, str):
+        return 400
+    return REQUEST_ERROR_STATUS.get(code, 500)

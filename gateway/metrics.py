@@ -12,13 +12,21 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
-from prometheus_client import disable_created_metrics, generate_latest, multiprocess
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+)
 from pymongo import monitoring
 
 from gateway.observe import count_mongo_command
 
-disable_created_metrics()  # no `_created` series next to every counter and histogram
+# No `_created` series next to every counter and histogram.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 _OPERATION_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,99}$")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)

@@ -12,9 +12,9 @@ from strawberry.types import ExecutionResult
 
 from gateway.settings import Settings
 from schema.errors import ErrorCodes, tag_parse_errors
+from schema.operation import SingleOperation
 from schema.queries import ListingQueries
 from schema.scalars import SCALAR_MAP
-from schema.operation import SingleOperation
 from schema.tracing import tracing_extensions
 
 
