@@ -7,6 +7,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import ValidationError
+
 from gateway.settings import Settings
 
 
@@ -34,7 +36,10 @@ def _serve(args: argparse.Namespace) -> None:
         for key, value in (("host", args.host), ("port", args.port), ("workers", args.workers))
         if value is not None
     }
-    settings = Settings(**overrides)
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as error:
+        sys.exit(f"jobs-gateway: invalid configuration:\n{error}")
     from gateway.logs import configure_logging, log_config
 
     configure_logging(settings)
@@ -49,7 +54,11 @@ def _serve(args: argparse.Namespace) -> None:
         return
     from gateway.app import create_app
 
-    uvicorn.run(create_app(settings), **options)
+    try:
+        app = create_app(settings)
+    except ValueError as error:  # e.g. an unreadable persisted operations file
+        sys.exit(f"jobs-gateway: invalid configuration:\n{error}")
+    uvicorn.run(app, **options)
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:

@@ -60,6 +60,8 @@ def open_mongo(
         tz_aware=False,
         serverSelectionTimeoutMS=settings.mongodb_server_selection_timeout_ms,
         connectTimeoutMS=settings.mongodb_server_selection_timeout_ms,
+        # a server that stops answering mid-command must not hang a request either
+        socketTimeoutMS=settings.max_time_ms + settings.mongodb_server_selection_timeout_ms,
         maxPoolSize=settings.mongodb_max_pool_size,
         appname="jobs-gateway",
         event_listeners=list(listeners),
