@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging.config
 from typing import Any
 
+from pythonjsonlogger.core import RESERVED_ATTRS
+
 from gateway.settings import Settings
 
 JSON_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -19,6 +21,8 @@ def log_config(settings: Settings) -> dict[str, Any]:
             "fmt": JSON_FORMAT,
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
             "timestamp": False,
+            # uvicorn's ANSI-coloured copy of each message is noise in JSON.
+            "reserved_attrs": [*RESERVED_ATTRS, "color_message"],
         }
     else:
         formatter = {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
