@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.auth import Principal
-from gateway.dataloaders import Loaders, build_loaders
+from gateway.dataloaders import BatchObserver, Loaders, build_loaders
 from gateway.mongo.query import QueryLimits
 from gateway.mongo.repository import AggregationLimits, JobRepository
 from gateway.settings import Settings
@@ -28,6 +28,7 @@ class GatewayContext:
     request: Any = None
     response: Any = None
     request_id: str | None = None
+    on_batch: BatchObserver | None = None
     _scopes: dict[str, Scope] = field(default_factory=dict)
 
     def scope(self, requested_domain: str | None) -> Scope:
@@ -41,7 +42,7 @@ class GatewayContext:
                 limits=query_limits(self.settings),
                 aggregation=aggregation_limits(self.settings),
             )
-            self._scopes[domain] = Scope(repository, build_loaders(repository))
+            self._scopes[domain] = Scope(repository, build_loaders(repository, self.on_batch))
         return self._scopes[domain]
 
 

@@ -6,6 +6,7 @@ environment later. Values that cannot work are refused at start, not at the firs
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -56,12 +57,33 @@ class Settings(BaseSettings):
     demo_jobs: int = Field(default=3000, ge=0, le=100_000)
     demo_seed: int = 2020
 
+    # Production surface: persisted queries, logs, shutdown.
+    persisted_queries_cache_size: int = Field(
+        default=1000, ge=0, le=1_000_000, description="APQ entries kept per instance; 0: APQ off"
+    )
+    persisted_only: Path | None = Field(
+        default=None, description="allow-list file: only the operations it lists run"
+    )
+    get_cache_control: str | None = Field(
+        default=None, description="Cache-Control of successful GET answers, e.g. 'public, max-age=30'"
+    )
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    shutdown_timeout: float = Field(
+        default=30.0, ge=0, le=600, description="seconds to finish in-flight requests on SIGTERM"
+    )
+    forwarded_allow_ips: str | None = Field(
+        default=None, description="proxies trusted for X-Forwarded-* (uvicorn's option)"
+    )
+
     @model_validator(mode="after")
     def _check_consistency(self) -> Settings:
         if self.default_page_size > self.max_page_size:
             raise ValueError("GATEWAY_DEFAULT_PAGE_SIZE must not exceed GATEWAY_MAX_PAGE_SIZE")
         if self.auth == "jwt" and not self.jwt_keys:
             raise ValueError("GATEWAY_AUTH=jwt needs GATEWAY_JWT_KEYS")
+        if self.persisted_only is not None and not self.persisted_only.is_file():
+            raise ValueError(f"GATEWAY_PERSISTED_ONLY: no such file {self.persisted_only}")
         return self
 
     @property
