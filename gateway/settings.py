@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+DEVELOPMENT_CURSOR_SECRET = "jobs-gateway-development-cursor-secret"
+"""The default cursor key: fine for development, public knowledge, warned about in production."""
 
 
 class Settings(BaseSettings):
@@ -35,7 +39,16 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=100, ge=1)
     max_page_size: int = Field(default=1000, ge=1)
     max_filter_conditions: int = Field(default=50, ge=1)
+    max_filter_depth: int = Field(
+        default=8, ge=1, description="deepest and/or/not nesting of a compiled filter"
+    )
     max_regex_length: int = Field(default=256, ge=1)
+
+    cursor_secret: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_CURSOR_SECRET),
+        min_length=16,
+        description="key that signs connection cursors; the same on every instance",
+    )
 
     graphiql: bool = True
     introspection: bool = True
@@ -50,6 +63,10 @@ class Settings(BaseSettings):
         if self.auth == "jwt" and not self.jwt_keys:
             raise ValueError("GATEWAY_AUTH=jwt needs GATEWAY_JWT_KEYS")
         return self
+
+    @property
+    def uses_development_cursor_secret(self) -> bool:
+        return self.cursor_secret.get_secret_value() == DEVELOPMENT_CURSOR_SECRET
 
     @property
     def uses_demo_database(self) -> bool:

@@ -11,13 +11,14 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from gateway.settings import Settings
+from schema.connection import ConnectionQueries
 from schema.errors import ErrorCodes
 from schema.queries import ListingQueries
 from schema.scalars import SCALAR_MAP
 
 
 @strawberry.type(description="Read-only access to SpaceONE power-scheduler jobs.")
-class Query(ListingQueries):
+class Query(ListingQueries, ConnectionQueries):
     """Each feature contributes its root fields as a base class."""
 
 
