@@ -114,7 +114,7 @@ def job_matches(
     return True
 
 
-def _cmp_nulls_first(a: Any, b: Any) -> int:
+def compare_nulls_first(a: Any, b: Any) -> int:
     if a is None or b is None:
         return (a is not None) - (b is not None)
     return (a > b) - (a < b)
@@ -131,7 +131,7 @@ def connection_order(
 
     def compare(x: Mapping[str, Any], y: Mapping[str, Any]) -> int:
         for path, desc in keys:
-            result = _cmp_nulls_first(x.get(path), y.get(path))
+            result = compare_nulls_first(x.get(path), y.get(path))
             if result:
                 return -result if desc else result
         return 0
