@@ -92,6 +92,8 @@ def _beyond(path: str, direction: int, value: Any) -> Filter | None:
         return {path: {"$ne": None}} if value is None else {path: {"$gt": value}}
     if value is None:
         return None  # null is the last value of a descending order
+    if path == "_id":  # never null
+        return {path: {"$lt": value}}
     return {"$or": [{path: {"$lt": value}}, {path: None}]}
 
 
