@@ -4,6 +4,7 @@ and what the server examines for a deep page."""
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
+from gateway.mongo.indexes import ADVICE
 from tests.conftest import DOMAIN, OTHER_DOMAIN, GraphQLClient, seed
 from tests.factories import BASE_TIME, STATUSES, dataset, job
 from tests.reference import connection_order
@@ -236,3 +238,18 @@ async def test_a_job_of_another_domain_never_shows(wire_client: GraphQLClient, w
     ids = {n["jobId"] for n in body["data"]["jobsConnection"]["nodes"]}
     assert ids == {j["job_id"] for j in jobs if j["domain_id"] == DOMAIN}
     assert all(isinstance(j["_id"], ObjectId) for j in jobs)
+
+
+async def test_the_advised_indexes_can_be_created_and_serve_the_first_page(wire_db: Any) -> None:
+    jobs, controllers = dataset(seed=8, domains=(DOMAIN,), jobs_per_domain=30)
+    await seed(wire_db, jobs, controllers)
+    for advice in ADVICE:
+        await wire_db[advice.collection].create_index(
+            list(advice.keys), name=advice.name, unique=advice.unique
+        )
+    explained = await wire_db.command({
+        "explain": {"find": "job", "filter": {"domain_id": DOMAIN},
+                    "sort": {"finished_at": -1, "_id": -1}, "limit": 11},
+        "verbosity": "executionStats",
+    })
+    assert "domain_id_1_" in json.dumps(explained["queryPlanner"]["winningPlan"])
