@@ -11,7 +11,6 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
 DEVELOPMENT_CURSOR_SECRET = "jobs-gateway-development-cursor-secret"
 """The default cursor key: fine for development, public knowledge, warned about in production."""
 

@@ -94,14 +94,14 @@ class _Wanted:
 
 def order_keys(order_by: Iterable[JobOrder] | None) -> tuple[SortKey, ...]:
     return tuple(
-        SortKey(item.field.value, desc=item.direction is OrderDirection.DESC)
+        SortKey(str(item.field.value), desc=item.direction is OrderDirection.DESC)
         for item in order_by or ()
     )
 
 
 async def resolve_jobs_connection(
     info: GatewayInfo,
-    filter: Annotated[  # noqa: A002 - the public argument name
+    filter: Annotated[
         JobFilter | None,
         strawberry.argument(description="Which jobs; null or `{}` matches every job."),
     ] = None,
@@ -177,10 +177,10 @@ def _connection(
     total_count: int | None,
 ) -> JobConnection:
     nodes = [Job.from_document(document, scope.loaders) for document in rows.documents]
-    ends = [rows.documents[0], rows.documents[-1]] if rows.documents else []
-    start_cursor, end_cursor = (
-        [codec.encode(order, position_of(document, order)) for document in ends] or [None, None]
-    )
+    start_cursor = end_cursor = None
+    if rows.documents:
+        start_cursor = codec.encode(order, position_of(rows.documents[0], order))
+        end_cursor = codec.encode(order, position_of(rows.documents[-1], order))
     edges = [
         JobEdge(cursor=codec.encode(order, position_of(document, order)), node=node)
         for document, node in zip(rows.documents, nodes, strict=True)

@@ -26,7 +26,7 @@ _MISSING = object()
 def as_stored(value: Any, is_date: bool) -> Any:
     """A GraphQL input value as it is stored (dates: naive UTC)."""
     if is_date and isinstance(value, str):
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)
         return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
     if isinstance(value, list):
         return [as_stored(item, is_date) for item in value]

@@ -59,8 +59,7 @@ ADVICE: tuple[IndexAdvice, ...] = (
 
 def index_script() -> str:
     """Every advised index as a commented mongosh script."""
-    lines = ["// Indexes advised by jobs-gateway (run with mongosh against the power-scheduler "
-             "database)."]
+    lines = ["// Indexes advised by jobs-gateway: run with mongosh on the power-scheduler database."]
     for advice in ADVICE:
         lines.append(f"// {advice.why}")
         lines.append(advice.create_command())

@@ -173,7 +173,8 @@ class JobRepository:
                 batch_size=fetch,
                 max_time_ms=self._max_time_ms,
             )
-            return await cursor.to_list(length=None)
+            documents: list[dict[str, Any]] = await cursor.to_list(length=None)
+        return documents
 
     async def _behind(self, matches: Filter, keyset: KeysetQuery) -> bool:
         """Whether a matching job lies before ``keyset.start`` (looking the other way)."""

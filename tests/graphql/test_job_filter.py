@@ -15,12 +15,12 @@ from tests.reference import connection_order, job_matches
 
 QUERY = """
 query Filtered($filter: JobFilter) {
-  jobsConnection(domainId: "%s", filter: $filter, first: 1000) {
+  jobsConnection(domainId: "@DOMAIN@", filter: $filter, first: 1000) {
     totalCount
     nodes { jobId }
   }
 }
-""" % DOMAIN
+""".replace("@DOMAIN@", DOMAIN)
 
 
 def _data() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -15,7 +15,7 @@ from tests.reference import connection_order
 PAGE = """
 query Page($orderBy: [JobOrder!], $first: Int, $after: String, $last: Int, $before: String,
            $filter: JobFilter) {
-  jobsConnection(domainId: "%s", orderBy: $orderBy, first: $first, after: $after, last: $last,
+  jobsConnection(domainId: "@DOMAIN@", orderBy: $orderBy, first: $first, after: $after, last: $last,
                  before: $before, filter: $filter) {
     totalCount
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
@@ -23,7 +23,7 @@ query Page($orderBy: [JobOrder!], $first: Int, $after: String, $last: Int, $befo
     nodes { jobId }
   }
 }
-""" % DOMAIN
+""".replace("@DOMAIN@", DOMAIN)
 
 
 def _data() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

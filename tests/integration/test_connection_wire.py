@@ -22,13 +22,13 @@ pytestmark = pytest.mark.wire
 
 WALK = """
 query Walk($orderBy: [JobOrder!], $first: Int, $after: String, $last: Int, $before: String) {
-  jobsConnection(domainId: "%s", orderBy: $orderBy, first: $first, after: $after, last: $last,
+  jobsConnection(domainId: "@DOMAIN@", orderBy: $orderBy, first: $first, after: $after, last: $last,
                  before: $before) {
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     nodes { jobId }
   }
 }
-""" % DOMAIN
+""".replace("@DOMAIN@", DOMAIN)
 
 ORDERINGS = [
     None,
@@ -95,35 +95,35 @@ async def test_a_walk_under_writes_returns_every_surviving_job_once_in_order(
 
 PROJECTION_CASES: dict[str, tuple[str, set[str]]] = {
     "nodes, default order": (
-        'jobsConnection(domainId: "%s", first: 3) { nodes { jobId } }',
+        'jobsConnection(domainId: "@DOMAIN@", first: 3) { nodes { jobId } }',
         {"_id", "domain_id", "job_id", "created_at"},
     ),
     "edges with a fragment, ordered by tasks": (
-        'jobsConnection(domainId: "%s", first: 3, orderBy: [{field: TOTAL_TASKS}]) '
-        "{ edges { cursor node { ...Times } } }",
+        ('jobsConnection(domainId: "@DOMAIN@", first: 3, orderBy: [{field: TOTAL_TASKS}]) '
+         "{ edges { cursor node { ...Times } } }"),
         {"_id", "domain_id", "status", "finished_at", "total_tasks"},
     ),
     "aliases and the controller": (
-        'jobsConnection(domainId: "%s", first: 3) '
-        "{ nodes { id: jobId when: createdAt ctl: controllerInfo { name } } }",
+        ('jobsConnection(domainId: "@DOMAIN@", first: 3) '
+         "{ nodes { id: jobId when: createdAt ctl: controllerInfo { name } } }"),
         {"_id", "domain_id", "job_id", "created_at", "controller"},
     ),
     "errors and filter": (
-        'jobsConnection(domainId: "%s", first: 3, orderBy: [{field: JOB_ID, direction: DESC}]) '
-        "{ nodes { filter errors { errorCode } } }",
+        ('jobsConnection(domainId: "@DOMAIN@", first: 3, orderBy: [{field: JOB_ID, direction: DESC}]) '
+         "{ nodes { filter errors { errorCode } } }"),
         {"_id", "domain_id", "job_id", "filter", "filters"},
     ),
     "inline fragment and page info only": (
-        'jobsConnection(domainId: "%s", first: 3) { pageInfo { endCursor } '
-        "nodes { ... on Job { remainedTasks } } }",
+        ('jobsConnection(domainId: "@DOMAIN@", first: 3) { pageInfo { endCursor } '
+         "nodes { ... on Job { remainedTasks } } }"),
         {"_id", "domain_id", "created_at", "remained_tasks"},
     ),
     "jobs listing with a fragment": (
-        'jobs(domainId: "%s", query: {page: {limit: 3}}) { results { jobId ...Times } }',
+        'jobs(domainId: "@DOMAIN@", query: {page: {limit: 3}}) { results { jobId ...Times } }',
         {"_id", "domain_id", "job_id", "status", "finished_at"},
     ),
     "one job": (
-        'job(domainId: "%s", jobId: "@JOB@") { scheduleId other: projectId }',
+        'job(domainId: "@DOMAIN@", jobId: "@JOB@") { scheduleId other: projectId }',
         {"_id", "domain_id", "schedule_id", "project_id"},
     ),
 }
@@ -141,7 +141,7 @@ async def test_the_page_query_reads_only_the_selected_fields(
     jobs, controllers = dataset(seed=5, domains=(DOMAIN,), jobs_per_domain=8)
     await seed(wire_db, jobs, controllers)
     field, expected = PROJECTION_CASES[name]
-    document = "{ %s }" % (field % DOMAIN).replace("@JOB@", jobs[0]["job_id"])
+    document = "{ " + field.replace("@DOMAIN@", DOMAIN).replace("@JOB@", jobs[0]["job_id"]) + " }"
     if "..." in field and "on Job" not in field:
         document += FRAGMENT
     command_recorder.clear()
@@ -156,9 +156,9 @@ async def test_the_page_query_reads_only_the_selected_fields(
 SIZE = 10
 PAGE = """
 query Deep($after: String) {
-  jobsConnection(domainId: "%s", first: %d, after: $after) { pageInfo { endCursor } nodes { jobId } }
+  jobsConnection(domainId: "@DOMAIN@", first: @SIZE@, after: $after) { pageInfo { endCursor } nodes { jobId } }
 }
-""" % (DOMAIN, SIZE)
+""".replace("@DOMAIN@", DOMAIN).replace("@SIZE@", str(SIZE))
 
 
 async def test_a_deep_page_is_one_range_query_that_costs_what_an_early_page_costs(
@@ -196,16 +196,16 @@ async def test_a_deep_page_is_one_range_query_that_costs_what_an_early_page_cost
 
 COUNTED = """
 query Counted($after: String) {
-  jobsConnection(domainId: "%s", first: 5, after: $after) {
+  jobsConnection(domainId: "@DOMAIN@", first: 5, after: $after) {
     totalCount pageInfo { hasPreviousPage endCursor } nodes { jobId }
   }
 }
-""" % DOMAIN
+""".replace("@DOMAIN@", DOMAIN)
 UNCOUNTED = """
 query Plain($after: String) {
-  jobsConnection(domainId: "%s", first: 5, after: $after) { pageInfo { endCursor } nodes { jobId } }
+  jobsConnection(domainId: "@DOMAIN@", first: 5, after: $after) { pageInfo { endCursor } nodes { jobId } }
 }
-""" % DOMAIN
+""".replace("@DOMAIN@", DOMAIN)
 
 
 async def test_count_and_look_behind_run_only_when_selected(
