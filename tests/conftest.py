@@ -109,3 +109,24 @@ async def wire_db(wire_motor: Any, command_recorder: CommandRecorder) -> AsyncIt
 async def wire_client(settings: Settings, wire_db: Any) -> AsyncIterator[GraphQLClient]:
     async with client_for(settings, wire_db) as client:
         yield client
+
+
+@dataclass
+class Backend:
+    """A GraphQL client and the database behind it (in-process mongomock, or the wire server)."""
+
+    name: str
+    client: GraphQLClient
+    db: Any
+
+
+@pytest.fixture(params=["mongomock", "wire"])
+def backend_db(request: pytest.FixtureRequest) -> tuple[str, Any]:
+    return request.param, request.getfixturevalue("mock_db" if request.param == "mongomock" else "wire_db")
+
+
+@pytest.fixture
+async def backend(backend_db: tuple[str, Any], settings: Settings) -> AsyncIterator[Backend]:
+    name, database = backend_db
+    async with client_for(settings, database) as client:
+        yield Backend(name, client, database)

@@ -3,7 +3,10 @@ in-process database and on the wire server, through ``jobsConnection``."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -37,88 +40,119 @@ def _data() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return jobs, controllers
 
 
-JOBS, CONTROLLERS = _data()
-OWN_JOBS = [j for j in JOBS if j["domain_id"] == DOMAIN]
-OWN_CONTROLLERS = {c["_id"]: c for c in CONTROLLERS if c["domain_id"] == DOMAIN}
-FOREIGN_CONTROLLER_ID = next(c["controller_id"] for c in CONTROLLERS if c["domain_id"] != DOMAIN)
-A_JOB = OWN_JOBS[7]["job_id"]
-A_CONTROLLER_ID = next(iter(OWN_CONTROLLERS.values()))["controller_id"]
-MIDDLE = sorted(j["created_at"] for j in OWN_JOBS)[45].isoformat() + "Z"
-EARLY_FINISH = sorted(j["finished_at"] for j in OWN_JOBS if j.get("finished_at"))[10]
-EARLY = EARLY_FINISH.isoformat() + "+00:00"
-SEOUL = (EARLY_FINISH + timedelta(hours=9)).isoformat() + "+09:00"
+@dataclass(frozen=True)
+class World:
+    """The seeded documents and values the cases refer to (built when first needed, so that
+    importing this module leaves the shared factories untouched)."""
 
-CASES: dict[str, dict[str, Any] | None] = {
-    "no filter": None,
-    "empty filter": {},
-    "null fields are ignored": {"jobId": None, "status": {"eq": None, "in": None}, "or": None},
-    "jobId eq": {"jobId": {"eq": A_JOB}},
-    "jobId ne": {"jobId": {"ne": A_JOB}},
-    "jobId in": {"jobId": {"in": [A_JOB, OWN_JOBS[9]["job_id"], "job-nope"]}},
-    "jobId nin": {"jobId": {"nin": [A_JOB, OWN_JOBS[9]["job_id"]]}},
-    "jobId contains, any case": {"jobId": {"contains": A_JOB[-3:].upper()}},
-    "jobId startsWith": {"jobId": {"startsWith": A_JOB[:-1].upper()}},
-    "regex characters are plain text": {"projectId": {"contains": "(X).*"}},
-    "status eq": {"status": {"eq": "ERROR"}},
-    "status ne": {"status": {"ne": "SUCCESS"}},
-    "status in": {"status": {"in": ["CREATED", "TIMEOUT"]}},
-    "status nin": {"status": {"nin": ["CREATED", "TIMEOUT", "SUCCESS"]}},
-    "scheduleId eq": {"scheduleId": {"eq": "schedule-a"}},
-    "scheduleId isNull": {"scheduleId": {"isNull": True}},
-    "scheduleId not isNull": {"scheduleId": {"isNull": False}},
-    "scheduleId exists": {"scheduleId": {"exists": True}},
-    "scheduleId absent": {"scheduleId": {"exists": False}},
-    "projectId ne": {"projectId": {"ne": "project-x"}},
-    "totalTasks gt": {"totalTasks": {"gt": 12}},
-    "totalTasks range": {"totalTasks": {"gte": 5, "lte": 20, "ne": 10}},
-    "remainedTasks lt": {"remainedTasks": {"lt": 4}},
-    "remainedTasks in": {"remainedTasks": {"in": [0, 1, 2]}},
-    "totalTasks eq": {"totalTasks": {"eq": 7}},
-    "createdAt gte": {"createdAt": {"gte": MIDDLE}},
-    "createdAt lt": {"createdAt": {"lt": MIDDLE}},
-    "finishedAt gt (nulls never match)": {"finishedAt": {"gt": EARLY}},
-    "finishedAt lte, zone +09:00": {"finishedAt": {"lte": SEOUL}},
-    "finishedAt eq": {"finishedAt": {"eq": EARLY}},
-    "finishedAt isNull": {"finishedAt": {"isNull": True}},
-    "finishedAt exists false": {"finishedAt": {"exists": False}},
-    "updatedAt window": {"updatedAt": {"gt": MIDDLE, "lt": "2026-10-01T00:00:00Z"}},
-    "errorCode eq": {"errorCode": {"eq": "E_BUSY"}},
-    "errorCode in": {"errorCode": {"in": ["E_BUSY", "E_DENIED"]}},
-    "errorCode ne": {"errorCode": {"ne": "E_BUSY"}},
-    "errorCode nin": {"errorCode": {"nin": ["E_BUSY", "E_DENIED"]}},
-    "errorCode contains": {"errorCode": {"contains": "not_"}},
-    "hasErrors": {"hasErrors": True},
-    "no errors": {"hasErrors": False},
-    "controllerId eq": {"controllerId": {"eq": A_CONTROLLER_ID}},
-    "controllerId ne (jobs with a visible controller)": {"controllerId": {"ne": A_CONTROLLER_ID}},
-    "controllerId startsWith": {"controllerId": {"startsWith": "CONTROLLER-"}},
-    "controllerId of another domain": {"controllerId": {"eq": FOREIGN_CONTROLLER_ID}},
-    "keyword, any word": {"keyword": f"  {A_JOB[-4:].upper()}   {OWN_JOBS[3]['job_id'][-4:]} "},
-    "blank keyword": {"keyword": "   "},
-    "siblings are ANDed": {"status": {"eq": "SUCCESS"}, "totalTasks": {"gt": 10}},
-    "or": {"or": [{"status": {"eq": "ERROR"}}, {"totalTasks": {"lt": 3}}]},
-    "empty or is ignored": {"or": [], "status": {"eq": "CREATED"}},
-    "and": {"and": [{"status": {"ne": "ERROR"}}, {"remainedTasks": {"gt": 0}}]},
-    "not": {"not": {"status": {"in": ["SUCCESS", "ERROR"]}}},
-    "not of an empty filter matches nothing": {"not": {}},
-    "nested and/or/not": {
+    jobs: list[dict[str, Any]]
+    controllers: list[dict[str, Any]]
+
+    @functools.cached_property
+    def own_jobs(self) -> list[dict[str, Any]]:
+        return [j for j in self.jobs if j["domain_id"] == DOMAIN]
+
+    @functools.cached_property
+    def own_controllers(self) -> dict[Any, dict[str, Any]]:
+        return {c["_id"]: c for c in self.controllers if c["domain_id"] == DOMAIN}
+
+    def job_id(self, index: int) -> str:
+        return str(self.own_jobs[index]["job_id"])
+
+    @property
+    def foreign_controller_id(self) -> str:
+        return next(c["controller_id"] for c in self.controllers if c["domain_id"] != DOMAIN)
+
+    @property
+    def controller_id(self) -> str:
+        return str(next(iter(self.own_controllers.values()))["controller_id"])
+
+    @property
+    def middle(self) -> str:
+        return sorted(j["created_at"] for j in self.own_jobs)[45].isoformat() + "Z"
+
+    @property
+    def early_finish(self) -> datetime:
+        return sorted(j["finished_at"] for j in self.own_jobs if j.get("finished_at"))[10]
+
+
+@functools.cache
+def world() -> World:
+    return World(*_data())
+
+
+CASES: dict[str, Callable[[World], dict[str, Any] | None]] = {
+    "no filter": lambda w: None,
+    "empty filter": lambda w: {},
+    "null fields are ignored": lambda w: {"jobId": None, "status": {"eq": None, "in": None}, "or": None},
+    "jobId eq": lambda w: {"jobId": {"eq": w.job_id(7)}},
+    "jobId ne": lambda w: {"jobId": {"ne": w.job_id(7)}},
+    "jobId in": lambda w: {"jobId": {"in": [w.job_id(7), w.job_id(9), "job-nope"]}},
+    "jobId nin": lambda w: {"jobId": {"nin": [w.job_id(7), w.job_id(9)]}},
+    "jobId contains, any case": lambda w: {"jobId": {"contains": w.job_id(7)[-3:].upper()}},
+    "jobId startsWith": lambda w: {"jobId": {"startsWith": w.job_id(7)[:-1].upper()}},
+    "regex characters are plain text": lambda w: {"projectId": {"contains": "(X).*"}},
+    "status eq": lambda w: {"status": {"eq": "ERROR"}},
+    "status ne": lambda w: {"status": {"ne": "SUCCESS"}},
+    "status in": lambda w: {"status": {"in": ["CREATED", "TIMEOUT"]}},
+    "status nin": lambda w: {"status": {"nin": ["CREATED", "TIMEOUT", "SUCCESS"]}},
+    "scheduleId eq": lambda w: {"scheduleId": {"eq": "schedule-a"}},
+    "scheduleId isNull": lambda w: {"scheduleId": {"isNull": True}},
+    "scheduleId not isNull": lambda w: {"scheduleId": {"isNull": False}},
+    "scheduleId exists": lambda w: {"scheduleId": {"exists": True}},
+    "scheduleId absent": lambda w: {"scheduleId": {"exists": False}},
+    "projectId ne": lambda w: {"projectId": {"ne": "project-x"}},
+    "totalTasks gt": lambda w: {"totalTasks": {"gt": 12}},
+    "totalTasks range": lambda w: {"totalTasks": {"gte": 5, "lte": 20, "ne": 10}},
+    "remainedTasks lt": lambda w: {"remainedTasks": {"lt": 4}},
+    "remainedTasks in": lambda w: {"remainedTasks": {"in": [0, 1, 2]}},
+    "totalTasks eq": lambda w: {"totalTasks": {"eq": 7}},
+    "createdAt gte": lambda w: {"createdAt": {"gte": w.middle}},
+    "createdAt lt": lambda w: {"createdAt": {"lt": w.middle}},
+    "finishedAt gt (nulls never match)": lambda w: {"finishedAt": {"gt": w.early_finish.isoformat() + "+00:00"}},
+    "finishedAt lte, zone +09:00": lambda w: {"finishedAt": {"lte": (w.early_finish + timedelta(hours=9)).isoformat() + "+09:00"}},
+    "finishedAt eq": lambda w: {"finishedAt": {"eq": w.early_finish.isoformat() + "+00:00"}},
+    "finishedAt isNull": lambda w: {"finishedAt": {"isNull": True}},
+    "finishedAt exists false": lambda w: {"finishedAt": {"exists": False}},
+    "updatedAt window": lambda w: {"updatedAt": {"gt": w.middle, "lt": "2026-10-01T00:00:00Z"}},
+    "errorCode eq": lambda w: {"errorCode": {"eq": "E_BUSY"}},
+    "errorCode in": lambda w: {"errorCode": {"in": ["E_BUSY", "E_DENIED"]}},
+    "errorCode ne": lambda w: {"errorCode": {"ne": "E_BUSY"}},
+    "errorCode nin": lambda w: {"errorCode": {"nin": ["E_BUSY", "E_DENIED"]}},
+    "errorCode contains": lambda w: {"errorCode": {"contains": "not_"}},
+    "hasErrors": lambda w: {"hasErrors": True},
+    "no errors": lambda w: {"hasErrors": False},
+    "controllerId eq": lambda w: {"controllerId": {"eq": w.controller_id}},
+    "controllerId ne (jobs with a visible controller)": lambda w: {"controllerId": {"ne": w.controller_id}},
+    "controllerId startsWith": lambda w: {"controllerId": {"startsWith": "CONTROLLER-"}},
+    "controllerId of another domain": lambda w: {"controllerId": {"eq": w.foreign_controller_id}},
+    "keyword, any word": lambda w: {"keyword": f"  {w.job_id(7)[-4:].upper()}   {w.job_id(3)[-4:]} "},
+    "blank keyword": lambda w: {"keyword": "   "},
+    "siblings are ANDed": lambda w: {"status": {"eq": "SUCCESS"}, "totalTasks": {"gt": 10}},
+    "or": lambda w: {"or": [{"status": {"eq": "ERROR"}}, {"totalTasks": {"lt": 3}}]},
+    "empty or is ignored": lambda w: {"or": [], "status": {"eq": "CREATED"}},
+    "and": lambda w: {"and": [{"status": {"ne": "ERROR"}}, {"remainedTasks": {"gt": 0}}]},
+    "not": lambda w: {"not": {"status": {"in": ["SUCCESS", "ERROR"]}}},
+    "not of an empty filter matches nothing": lambda w: {"not": {}},
+    "nested and/or/not": lambda w: {
         "or": [
             {"and": [{"hasErrors": True}, {"not": {"errorCode": {"eq": "E_DENIED"}}}]},
             {"not": {"or": [{"finishedAt": {"isNull": True}}, {"projectId": {"eq": "project-x"}}]}},
         ],
         "createdAt": {"lt": "2026-09-25T00:00:00Z"},
     },
-    "not around a controller filter": {"not": {"controllerId": {"eq": A_CONTROLLER_ID}}},
+    "not around a controller filter": lambda w: {"not": {"controllerId": {"eq": w.controller_id}}},
 }
 
 
 async def _check(client: GraphQLClient, name: str) -> None:
-    job_filter = CASES[name]
+    w = world()
+    job_filter = CASES[name](w)
     body = await client(QUERY, {"filter": job_filter})
     assert "errors" not in body, body
     expected = [
-        j["job_id"] for j in connection_order(OWN_JOBS)
-        if job_matches(job_filter, j, OWN_CONTROLLERS)
+        j["job_id"] for j in connection_order(w.own_jobs)
+        if job_matches(job_filter, j, w.own_controllers)
     ]
     got = body["data"]["jobsConnection"]
     assert [n["jobId"] for n in got["nodes"]] == expected
@@ -126,27 +160,28 @@ async def _check(client: GraphQLClient, name: str) -> None:
 
 
 def test_the_cases_are_not_trivial() -> None:
-    sizes = {name: sum(job_matches(f, j, OWN_CONTROLLERS) for j in OWN_JOBS)
-             for name, f in CASES.items()}
+    w = world()
+    sizes = {name: sum(job_matches(case(w), j, w.own_controllers) for j in w.own_jobs)
+             for name, case in CASES.items()}
     trivial = {"no filter", "empty filter", "null fields are ignored", "blank keyword"}
     nothing = {"not of an empty filter matches nothing", "controllerId of another domain"}
     for name, size in sizes.items():
         if name in nothing:
             assert size == 0, name
         elif name not in trivial:
-            assert 0 < size < len(OWN_JOBS), (name, size)
+            assert 0 < size < len(w.own_jobs), (name, size)
 
 
 @pytest.mark.parametrize("name", CASES)
 async def test_job_filter_in_process(mock_client: GraphQLClient, mock_db: Any, name: str) -> None:
-    await seed(mock_db, JOBS, CONTROLLERS)
+    await seed(mock_db, world().jobs, world().controllers)
     await _check(mock_client, name)
 
 
 @pytest.mark.wire
 @pytest.mark.parametrize("name", CASES)
 async def test_job_filter_on_the_wire(wire_client: GraphQLClient, wire_db: Any, name: str) -> None:
-    await seed(wire_db, JOBS, CONTROLLERS)
+    await seed(wire_db, world().jobs, world().controllers)
     await _check(wire_client, name)
 
 

@@ -3,6 +3,7 @@ every bad page request refused with BAD_USER_INPUT. Expected orders come from te
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -36,8 +37,20 @@ def _data() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return jobs, controllers
 
 
-JOBS, CONTROLLERS = _data()
-OWN_JOBS = [j for j in JOBS if j["domain_id"] == DOMAIN]
+@functools.cache
+def _world() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """(jobs, controllers, this domain's jobs), built when first needed so that importing this
+    module leaves the shared factories untouched."""
+    jobs, controllers = _data()
+    return jobs, controllers, [j for j in jobs if j["domain_id"] == DOMAIN]
+
+
+@pytest.fixture
+async def own_jobs(mock_db: Any) -> list[dict[str, Any]]:
+    """Seeds the in-process database; gives this domain's jobs."""
+    jobs, controllers, own = _world()
+    await seed(mock_db, jobs, controllers)
+    return own
 
 ORDERINGS: list[list[dict[str, str]] | None] = [
     None,
@@ -88,10 +101,9 @@ async def walk(client: GraphQLClient, order_by: Any, size: int, *, backward: boo
 
 @pytest.mark.parametrize("order_by", ORDERINGS, ids=str)
 async def test_walking_forwards_visits_every_job_once_in_order(
-    mock_client: GraphQLClient, mock_db: Any, order_by: Any
+    mock_client: GraphQLClient, own_jobs: list[dict[str, Any]], order_by: Any
 ) -> None:
-    await seed(mock_db, JOBS, CONTROLLERS)
-    expected = [j["job_id"] for j in connection_order(OWN_JOBS, order_by)]
+    expected = [j["job_id"] for j in connection_order(own_jobs, order_by)]
     pages = await walk(mock_client, order_by, 7)
     assert [job for page in pages for job in page] == expected
     assert len(pages) == -(-len(expected) // 7)
@@ -99,20 +111,18 @@ async def test_walking_forwards_visits_every_job_once_in_order(
 
 @pytest.mark.parametrize("order_by", ORDERINGS, ids=str)
 async def test_walking_backwards_visits_every_job_once_in_order(
-    mock_client: GraphQLClient, mock_db: Any, order_by: Any
+    mock_client: GraphQLClient, own_jobs: list[dict[str, Any]], order_by: Any
 ) -> None:
-    await seed(mock_db, JOBS, CONTROLLERS)
-    expected = [j["job_id"] for j in connection_order(OWN_JOBS, order_by)]
+    expected = [j["job_id"] for j in connection_order(own_jobs, order_by)]
     pages = await walk(mock_client, order_by, 8, backward=True)
     assert [job for page in reversed(pages) for job in page] == expected
     assert pages[0] == expected[-8:]
 
 
-async def test_a_filtered_walk_and_its_total_count(mock_client: GraphQLClient, mock_db: Any) -> None:
-    await seed(mock_db, JOBS, CONTROLLERS)
+async def test_a_filtered_walk_and_its_total_count(mock_client: GraphQLClient, own_jobs: list[dict[str, Any]]) -> None:
     job_filter = {"status": {"in": ["SUCCESS", "ERROR"]}}
     order_by = [{"field": "FINISHED_AT", "direction": "DESC"}]
-    expected = [j["job_id"] for j in connection_order(OWN_JOBS, order_by)
+    expected = [j["job_id"] for j in connection_order(own_jobs, order_by)
                 if j["status"] in ("SUCCESS", "ERROR")]
     pages = await walk(mock_client, order_by, 4, job_filter=job_filter)
     assert [job for page in pages for job in page] == expected
@@ -120,10 +130,9 @@ async def test_a_filtered_walk_and_its_total_count(mock_client: GraphQLClient, m
     assert connection["totalCount"] == len(expected)
 
 
-async def test_between_two_cursors(mock_client: GraphQLClient, mock_db: Any) -> None:
-    await seed(mock_db, JOBS, CONTROLLERS)
+async def test_between_two_cursors(mock_client: GraphQLClient, own_jobs: list[dict[str, Any]]) -> None:
     order_by = [{"field": "STATUS"}]
-    expected = [j["job_id"] for j in connection_order(OWN_JOBS, order_by)]
+    expected = [j["job_id"] for j in connection_order(own_jobs, order_by)]
     edges = (await _page(mock_client, orderBy=order_by, first=30))["edges"]
     after, before = edges[5]["cursor"], edges[15]["cursor"]
     forward = await _page(mock_client, orderBy=order_by, first=100, after=after, before=before)
@@ -134,18 +143,18 @@ async def test_between_two_cursors(mock_client: GraphQLClient, mock_db: Any) -> 
     assert (backward["pageInfo"]["hasNextPage"], backward["pageInfo"]["hasPreviousPage"]) == (True, True)
 
 
-async def test_an_empty_page_still_tells_what_follows(mock_client: GraphQLClient, mock_db: Any) -> None:
-    await seed(mock_db, JOBS, CONTROLLERS)
+async def test_an_empty_page_still_tells_what_follows(mock_client: GraphQLClient, own_jobs: list[dict[str, Any]]) -> None:
     connection = await _page(mock_client, first=0)
     assert connection["nodes"] == []
     assert connection["pageInfo"] == {"hasNextPage": True, "hasPreviousPage": False,
                                       "startCursor": None, "endCursor": None}
-    assert connection["totalCount"] == len(OWN_JOBS)
+    assert connection["totalCount"] == len(own_jobs)
 
 
-async def test_no_size_gives_the_default_page(mock_db: Any, settings: Settings) -> None:
-    await seed(mock_db, JOBS, CONTROLLERS)
-    expected = [j["job_id"] for j in connection_order(OWN_JOBS)]
+async def test_no_size_gives_the_default_page(
+    mock_db: Any, settings: Settings, own_jobs: list[dict[str, Any]]
+) -> None:
+    expected = [j["job_id"] for j in connection_order(own_jobs)]
     async with client_for(settings.model_copy(update={"default_page_size": 6}), mock_db) as client:
         first = await _page(client)
         assert _ids(first) == expected[:6]
@@ -153,17 +162,19 @@ async def test_no_size_gives_the_default_page(mock_db: Any, settings: Settings) 
         assert _ids(before_only) == expected[:5]
 
 
-async def test_instances_with_the_same_secret_share_cursors(mock_db: Any, settings: Settings) -> None:
-    await seed(mock_db, JOBS, CONTROLLERS)
-    expected = [j["job_id"] for j in connection_order(OWN_JOBS)]
+async def test_instances_with_the_same_secret_share_cursors(
+    mock_db: Any, settings: Settings, own_jobs: list[dict[str, Any]]
+) -> None:
+    expected = [j["job_id"] for j in connection_order(own_jobs)]
     same = settings.model_copy(update={"cursor_secret": settings.cursor_secret})
     async with client_for(settings, mock_db) as one, client_for(same, mock_db) as two:
         cursor = (await _page(one, first=3))["pageInfo"]["endCursor"]
         assert _ids(await _page(two, first=3, after=cursor)) == expected[3:6]
 
 
-async def test_a_cursor_signed_with_another_secret_is_refused(mock_db: Any, settings: Settings) -> None:
-    await seed(mock_db, JOBS, CONTROLLERS)
+async def test_a_cursor_signed_with_another_secret_is_refused(
+    mock_db: Any, settings: Settings, own_jobs: list[dict[str, Any]]
+) -> None:
     other = Settings(mongodb_uri="mongodb://unused.invalid", cursor_secret="another-secret-entirely")
     async with client_for(settings, mock_db) as one, client_for(other, mock_db) as two:
         cursor = (await _page(one, first=3))["pageInfo"]["endCursor"]
@@ -193,9 +204,8 @@ BAD_REQUESTS: dict[str, Any] = {
 
 @pytest.mark.parametrize("name", BAD_REQUESTS)
 async def test_bad_page_requests_are_refused(
-    mock_client: GraphQLClient, mock_db: Any, name: str
+    mock_client: GraphQLClient, own_jobs: list[dict[str, Any]], name: str
 ) -> None:
-    await seed(mock_db, JOBS, CONTROLLERS)
     variables = BAD_REQUESTS[name](await _cursor(mock_client))
     body = await mock_client(PAGE, variables)
     assert body["data"] is None
@@ -204,7 +214,6 @@ async def test_bad_page_requests_are_refused(
     assert "Traceback" not in error["message"] and "$" not in error["message"]
 
 
-async def test_a_cursor_of_another_ordering_says_so(mock_client: GraphQLClient, mock_db: Any) -> None:
-    await seed(mock_db, JOBS, CONTROLLERS)
+async def test_a_cursor_of_another_ordering_says_so(mock_client: GraphQLClient, own_jobs: list[dict[str, Any]]) -> None:
     body = await mock_client(PAGE, {"after": await _cursor(mock_client), "orderBy": [{"field": "JOB_ID"}]})
     assert "another ordering" in body["errors"][0]["message"]
