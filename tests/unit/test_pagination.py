@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import logging
 import random
 from datetime import datetime
 from typing import Any
@@ -12,8 +13,11 @@ from typing import Any
 import mongomock
 import pytest
 from bson import ObjectId
+from pydantic import ValidationError
 
+from gateway.app import create_app
 from gateway.errors import InvalidParameter
+from gateway.mongo.client import MongoHandle
 from gateway.mongo.expr import SortKey
 from gateway.mongo.pagination import (
     CursorCodec,
@@ -22,6 +26,7 @@ from gateway.mongo.pagination import (
     page_request,
     window_filter,
 )
+from gateway.settings import Settings
 from tests.reference import compare_nulls_first
 
 ORDER = [("created_at", -1), ("status", 1), ("_id", -1)]
@@ -163,3 +168,31 @@ def test_after_each_position_come_exactly_the_rest(order: list[tuple[str, int]])
         stop_position = tuple(by_id[expected[stop]].get(path) for path, _ in order)
         window = window_filter(order, position, stop_position)
         assert [d["_id"] for d in collection.find(window, sort=order)] == expected[index + 1:stop]
+
+
+# the cursor secret setting ----------------------------------------------------------------
+
+def test_the_cursor_secret_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEWAY_CURSOR_SECRET", "a-production-secret-value")
+    settings = Settings()
+    assert settings.cursor_secret.get_secret_value() == "a-production-secret-value"
+    assert not settings.uses_development_cursor_secret
+    assert "a-production-secret-value" not in repr(settings)
+
+
+def test_a_short_cursor_secret_is_refused_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEWAY_CURSOR_SECRET", "short")
+    with pytest.raises(ValidationError):
+        Settings()
+
+
+async def test_serving_a_real_database_with_the_development_key_warns(
+    caplog: pytest.LogCaptureFixture, mock_db: Any
+) -> None:
+    settings = Settings(mongodb_uri="mongodb://unused.invalid")
+    assert settings.uses_development_cursor_secret
+    app = create_app(settings, MongoHandle(mock_db.client, mock_db, embedded=False))
+    with caplog.at_level(logging.WARNING, logger="gateway"):
+        async with app.router.lifespan_context(app):
+            pass
+    assert any("GATEWAY_CURSOR_SECRET" in record.getMessage() for record in caplog.records)
