@@ -49,4 +49,5 @@ def query_limits(settings: Settings) -> QueryLimits:
         max_conditions=settings.max_filter_conditions,
         max_depth=settings.max_filter_depth,
         max_regex_length=settings.max_regex_length,
+        max_list_values=settings.max_list_values,
     )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -20,6 +22,13 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
         self.database = database
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON bodies; one nested too deeply for the parser is a client error, not a crash."""
+        try:
+            return json.loads(data)
+        except RecursionError:
+            raise HTTPException(400, "the request body is nested too deeply") from None
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None

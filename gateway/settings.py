@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     max_filter_depth: int = Field(
         default=8, ge=1, description="deepest and/or/not nesting of a compiled filter"
     )
+    max_list_values: int = Field(default=1000, ge=1)
     max_regex_length: int = Field(default=256, ge=1)
 
     cursor_secret: SecretStr = Field(
