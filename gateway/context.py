@@ -8,7 +8,7 @@ from typing import Any
 from gateway.auth import Principal
 from gateway.dataloaders import Loaders, build_loaders
 from gateway.mongo.query import QueryLimits
-from gateway.mongo.repository import JobRepository
+from gateway.mongo.repository import AggregationLimits, JobRepository
 from gateway.settings import Settings
 
 
@@ -39,6 +39,7 @@ class GatewayContext:
                 domain,
                 max_time_ms=self.settings.max_time_ms,
                 limits=query_limits(self.settings),
+                aggregation=aggregation_limits(self.settings),
             )
             self._scopes[domain] = Scope(repository, build_loaders(repository))
         return self._scopes[domain]
@@ -50,4 +51,13 @@ def query_limits(settings: Settings) -> QueryLimits:
         max_depth=settings.max_filter_depth,
         max_regex_length=settings.max_regex_length,
         max_list_values=settings.max_list_values,
+    )
+
+
+def aggregation_limits(settings: Settings) -> AggregationLimits:
+    return AggregationLimits(
+        max_rows=settings.stats_max_rows,
+        max_stages=settings.stats_max_stages,
+        allow_disk_use=settings.aggregate_allow_disk_use,
+        max_timeline_buckets=settings.timeline_max_buckets,
     )

@@ -44,6 +44,17 @@ class Settings(BaseSettings):
     max_list_values: int = Field(default=1000, ge=1)
     max_regex_length: int = Field(default=256, ge=1)
 
+    stats_max_rows: int = Field(
+        default=10_000, ge=1, le=1_000_000, description="rows a statistics query may return"
+    )
+    stats_max_stages: int = Field(default=20, ge=1, le=200, description="stages per statistics query")
+    aggregate_allow_disk_use: bool = Field(
+        default=False, description="let aggregation pipelines spill to disk on the server"
+    )
+    timeline_max_buckets: int = Field(
+        default=1000, ge=1, le=100_000, description="buckets one jobTimeline may return"
+    )
+
     cursor_secret: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_CURSOR_SECRET),
         min_length=16,

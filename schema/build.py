@@ -12,13 +12,15 @@ from strawberry.types import ExecutionResult
 
 from gateway.settings import Settings
 from schema.connection import ConnectionQueries
+from schema.dashboards import DashboardQueries
 from schema.errors import ErrorCodes, tag_parse_errors
 from schema.queries import ListingQueries
 from schema.scalars import SCALAR_MAP
+from schema.stats import StatisticsQueries
 
 
 @strawberry.type(description="Read-only access to SpaceONE power-scheduler jobs.")
-class Query(ListingQueries, ConnectionQueries):
+class Query(ListingQueries, ConnectionQueries, StatisticsQueries, DashboardQueries):
     """Each feature contributes its root fields as a base class."""
 
 

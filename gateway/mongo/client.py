@@ -90,3 +90,20 @@ def driver_errors() -> Iterator[None]:
     except OperationFailure as error:
         log.warning("MongoDB refused a query (code %s): %s", error.code, error)
         raise QueryError("MongoDB refused the query; check the patterns and values") from error
+
+
+@contextmanager
+def pipeline_errors() -> Iterator[None]:
+    """:func:`driver_errors`, and a pipeline the server refuses on the stored data (say, ``$size``
+    of a non-array) becomes a client error without the server's text."""
+    with driver_errors():
+        try:
+            yield
+        except ExecutionTimeout:
+            raise
+        except OperationFailure as error:
+            log.info("aggregation refused by MongoDB (code %s): %s", error.code, error)
+            raise QueryError(
+                "the statistics query cannot be computed on the stored data: an operator met a "
+                "value of a type it does not accept (for example arithmetic on a text field)"
+            ) from error

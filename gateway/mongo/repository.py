@@ -10,14 +10,29 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bson import ObjectId
 
-from gateway.mongo.client import driver_errors
-from gateway.mongo.expr import Expr, SearchSpec
+from gateway.errors import QueryTooComplex
+from gateway.mongo.client import driver_errors, pipeline_errors
+from gateway.mongo.dashboards import (
+    Summary,
+    TimelineBucket,
+    bucket_starts,
+    check_range,
+    read_summary,
+    read_timeline,
+    summary_pipeline,
+    timeline_pipeline,
+)
+from gateway.mongo.expr import All, Condition, Expr, SearchSpec
+from gateway.mongo.fields import resolve_job_field
 from gateway.mongo.pagination import KeysetQuery, after_filter, reverse, window_filter
 from gateway.mongo.query import Filter, QueryLimits, combine_and, compile_filter, compile_sort
+from gateway.mongo.stats import StatsLimits, StatsSpec, compile_statistics
 
 JOB_COLLECTION = "job"
 CONTROLLER_COLLECTION = "controller"
@@ -65,17 +80,40 @@ class KeysetPage:
     anything_behind: bool | None
 
 
+@dataclass(frozen=True, slots=True)
+class AggregationLimits:
+    """Bounds on aggregation (each configurable through settings)."""
+
+    max_rows: int = 10_000
+    max_stages: int = 20
+    allow_disk_use: bool = False
+    max_timeline_buckets: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class StatsResult:
+    rows: list[Any]
+    total_count: int | None
+
+
 class JobRepository:
     """Reads jobs and controllers of exactly one domain."""
 
     def __init__(
-        self, database: Any, domain_id: str, *, max_time_ms: int, limits: QueryLimits
+        self,
+        database: Any,
+        domain_id: str,
+        *,
+        max_time_ms: int,
+        limits: QueryLimits,
+        aggregation: AggregationLimits = AggregationLimits(),
     ) -> None:
         self._jobs = database[JOB_COLLECTION]
         self._controllers = database[CONTROLLER_COLLECTION]
         self.domain_id = domain_id
         self._max_time_ms = max_time_ms
         self._limits = limits
+        self._aggregation = aggregation
 
     def scoped(self, mongo_filter: Filter) -> Filter:
         """``mongo_filter`` AND this repository's domain; the domain condition always comes first."""
@@ -227,6 +265,96 @@ class JobRepository:
             )
             found = {doc["_id"]: doc async for doc in cursor}
         return [found.get(key) for key in ids]
+
+
+    # aggregation ---------------------------------------------------------------------------
+
+    async def aggregate(
+        self, where: Expr, stages: Sequence[dict[str, Any]], *, batch_size: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Run ``stages`` after the scoped ``$match`` of ``where``, always the first stage."""
+        return await self._pipeline([{"$match": await self.job_filter(where)}, *stages], batch_size)
+
+    async def _pipeline(
+        self, pipeline: list[dict[str, Any]], batch_size: int | None = None
+    ) -> list[dict[str, Any]]:
+        options: dict[str, Any] = {
+            "maxTimeMS": self._max_time_ms,
+            "allowDiskUse": self._aggregation.allow_disk_use,
+        }
+        if batch_size:
+            options["batchSize"] = batch_size
+        with pipeline_errors():
+            cursor = self._jobs.aggregate(pipeline, **options)
+            documents: list[dict[str, Any]] = await cursor.to_list(length=None)
+            return documents
+
+    async def statistics(self, spec: StatsSpec) -> StatsResult:
+        """One pipeline for the rows and, when paged, one count of every row (concurrently)."""
+        limits = self._aggregation
+        plan = compile_statistics(spec, StatsLimits(limits.max_stages, limits.max_rows))
+        match = {"$match": await self.job_filter(spec.where)}
+        documents, counted = await asyncio.gather(
+            self._pipeline([match, *plan.rows_pipeline(limits.max_rows)], limits.max_rows + 1),
+            self._pipeline([match, *plan.count_pipeline()], 1) if plan.page else _nothing(),
+        )
+        if len(documents) > limits.max_rows:
+            raise QueryTooComplex(
+                f"the statistics query gives more than {limits.max_rows} rows "
+                "(GATEWAY_STATS_MAX_ROWS); add a group, a limit or a page"
+            )
+        # On MongoDB, $count of nothing gives no row at all.
+        total = int(counted[0].get("total_count") or 0) if counted else 0
+        return StatsResult(plan.rows(documents), total if plan.page else None)
+
+    async def summary(self, where: Expr) -> Summary:
+        rows = await self.aggregate(where, summary_pipeline(), batch_size=1)
+        return read_summary(rows[0] if rows else None)  # MongoDB: no row when nothing matched
+
+    async def timeline(
+        self,
+        where: Expr,
+        field: str,
+        interval: str,
+        zone: ZoneInfo,
+        start: datetime | None,
+        end: datetime | None,
+    ) -> list[TimelineBucket]:
+        """Counts per bucket and status; an open end is taken from the first/last job."""
+        check_range(start, end)
+        path = resolve_job_field(field).path
+        if start is None or end is None:
+            first, last = await self._date_range(_within(where, field, start, end), path)
+            if first is None or last is None:
+                return []
+            start, end = start or first, end or last
+            if _as_naive(start) > _as_naive(end):
+                return []
+        bounds = bucket_starts(start, end, interval, zone, self._aggregation.max_timeline_buckets)
+        rows = await self.aggregate(_within(where, field, start, end), timeline_pipeline(path, bounds))
+        return read_timeline(bounds, rows)
+
+    async def _date_range(
+        self, where: Expr, path: str
+    ) -> tuple[datetime | None, datetime | None]:
+        stages = [{"$group": {"_id": None, "first": {"$min": "$" + path},
+                              "last": {"$max": "$" + path}}}]
+        rows = await self.aggregate(where, stages, batch_size=1)
+        row = rows[0] if rows else {}
+        first, last = row.get("first"), row.get("last")
+        if not isinstance(first, datetime) or not isinstance(last, datetime):
+            return None, None
+        return first, last
+
+
+def _within(where: Expr, field: str, start: datetime | None, end: datetime | None) -> Expr:
+    bounds = [Condition(field, "gte", _as_naive(start).isoformat())] if start else []
+    bounds += [Condition(field, "lte", _as_naive(end).isoformat())] if end else []
+    return All((where, *bounds)) if bounds else where
+
+
+def _as_naive(value: datetime) -> datetime:
+    return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
 
 
 async def _nothing() -> list[dict[str, Any]]:
