@@ -1,4 +1,4 @@
-"""Command line: ``python -m gateway [serve|export-schema]`` (also installed as ``jobs-gateway``)."""
+"""Command line: ``python -m gateway [serve|export-schema|indexes]`` (also installed as ``jobs-gateway``)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
         target.add_argument("--port", type=int, help="port to listen on (GATEWAY_PORT, 8000)")
         target.add_argument("--workers", type=int, help="worker processes (GATEWAY_WORKERS, 1)")
     commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
+    commands.add_parser(
+        "indexes", help="print the createIndex commands of the advised indexes (mongosh)"
+    )
     return parser
 
 
@@ -83,6 +86,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         from schema import schema
 
         sys.stdout.write(schema.as_str() + "\n")
+        return
+    if args.command == "indexes":
+        from gateway.mongo.indexes import index_script  # noqa: PLC0415
+
+        sys.stdout.write(index_script())
         return
     _serve(args)
 

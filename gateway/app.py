@@ -92,6 +92,11 @@ def _announce(settings: Settings, handle: MongoHandle) -> None:
         log.info("try: %s", EXAMPLE_QUERY % DEMO_DOMAINS[0])
     else:
         log.info("serving database %r; GraphiQL: %s", settings.mongodb_database, url)
+        if settings.uses_development_cursor_secret:
+            log.warning(
+                "GATEWAY_CURSOR_SECRET is unset: connection cursors are signed with the public "
+                "development key; set the same secret on every instance"
+            )
 
 
 def app_from_environment() -> Starlette:

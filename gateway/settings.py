@@ -9,8 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_CURSOR_SECRET = "jobs-gateway-development-cursor-secret"
+"""The default cursor key: fine for development, public knowledge, warned about in production."""
 
 
 class Settings(BaseSettings):
@@ -36,7 +39,9 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=100, ge=1)
     max_page_size: int = Field(default=1000, ge=1)
     max_filter_conditions: int = Field(default=50, ge=1)
-    max_filter_depth: int = Field(default=8, ge=1)
+    max_filter_depth: int = Field(
+        default=8, ge=1, description="deepest and/or/not nesting of a compiled filter"
+    )
     max_list_values: int = Field(default=1000, ge=1)
     max_regex_length: int = Field(default=256, ge=1)
 
@@ -49,6 +54,12 @@ class Settings(BaseSettings):
     )
     timeline_max_buckets: int = Field(
         default=1000, ge=1, le=100_000, description="buckets one jobTimeline may return"
+    )
+
+    cursor_secret: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_CURSOR_SECRET),
+        min_length=16,
+        description="key that signs connection cursors; the same on every instance",
     )
 
     graphiql: bool = True
@@ -85,6 +96,10 @@ class Settings(BaseSettings):
         if self.persisted_only is not None and not self.persisted_only.is_file():
             raise ValueError(f"GATEWAY_PERSISTED_ONLY: no such file {self.persisted_only}")
         return self
+
+    @property
+    def uses_development_cursor_secret(self) -> bool:
+        return self.cursor_secret.get_secret_value() == DEVELOPMENT_CURSOR_SECRET
 
     @property
     def uses_demo_database(self) -> bool:

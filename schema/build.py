@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult
 
 from gateway.settings import Settings
+from schema.connection import ConnectionQueries
 from schema.dashboards import DashboardQueries
 from schema.errors import ErrorCodes, tag_parse_errors
 from schema.operation import SingleOperation
@@ -21,7 +22,7 @@ from schema.tracing import tracing_extensions
 
 
 @strawberry.type(description="Read-only access to SpaceONE power-scheduler jobs.")
-class Query(ListingQueries, StatisticsQueries, DashboardQueries):
+class Query(ListingQueries, ConnectionQueries, StatisticsQueries, DashboardQueries):
     """Each feature contributes its root fields as a base class."""
 
 

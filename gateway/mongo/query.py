@@ -31,8 +31,8 @@ from gateway.mongo.fields import (
 )
 
 Filter = dict[str, Any]
-Scalar = str | int | float | bool | None
-SCALAR_TYPES = (str, int, float, bool, type(None))
+Scalar = str | int | float | bool | datetime | None
+SCALAR_TYPES = (str, int, float, bool, type(None), datetime)  # datetime: from typed filters
 
 DEFAULT_SORT = (SortKey("created_at", desc=True),)
 

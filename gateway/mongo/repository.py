@@ -30,6 +30,7 @@ from gateway.mongo.dashboards import (
 )
 from gateway.mongo.expr import All, Condition, Expr, SearchSpec
 from gateway.mongo.fields import resolve_job_field
+from gateway.mongo.pagination import KeysetQuery, after_filter, reverse, window_filter
 from gateway.mongo.query import Filter, QueryLimits, combine_and, compile_filter, compile_sort
 from gateway.mongo.stats import StatsLimits, StatsSpec, compile_statistics
 
@@ -55,17 +56,28 @@ ALWAYS_READ = ("_id", "domain_id")
 ERROR_PARTS = ("error_code", "message", "additional")
 
 
-def job_projection(fields: Iterable[str] | None) -> dict[str, int]:
-    """Projection for the API fields wanted; ``errors`` is never read here (its loader reads it)."""
+def job_projection(fields: Iterable[str] | None, also: Iterable[str] = ()) -> dict[str, int]:
+    """Projection for the API fields wanted (all when None) plus the stored paths ``also``
+    (sort keys); ``errors`` is never read here (its loader reads it)."""
     wanted = _STORED_FIELDS if fields is None else fields
     stored = {name for field in wanted for name in _STORED_FIELDS.get(field, ())}
-    return {name: 1 for name in sorted(stored.union(ALWAYS_READ))}
+    return {name: 1 for name in sorted(stored.union(ALWAYS_READ, also))}
 
 
 @dataclass(frozen=True, slots=True)
 class Page:
     documents: list[dict[str, Any]]
     total_count: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class KeysetPage:
+    """Up to ``size + 1`` documents in travel order (the extra one tells there are more), the
+    count of every match when asked, and whether anything lies behind the start bound."""
+
+    documents: list[dict[str, Any]]
+    total_count: int | None
+    anything_behind: bool | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +121,13 @@ class JobRepository:
 
     async def job_filter(self, where: Expr) -> Filter:
         """Compile a neutral filter and run its controller sub-queries; the result is scoped."""
+        return self.scoped(await self._resolved_filter(where))
+
+    async def _resolved_filter(self, where: Expr) -> Filter:
+        """A compiled filter with its controller sub-queries answered; not yet scoped."""
         plan = compile_filter(where, self._limits)
         ids = await asyncio.gather(*(self._controller_ids(f) for f in plan.controller_filters))
-        return self.scoped(plan.resolve(ids))
+        return plan.resolve(ids)
 
     async def _controller_ids(self, controller_filter: Filter) -> list[ObjectId]:
         with driver_errors():
@@ -159,6 +175,58 @@ class JobRepository:
             return int(
                 await self._jobs.count_documents(mongo_filter, maxTimeMS=self._max_time_ms)
             )
+
+    async def keyset_page(
+        self,
+        where: Expr,
+        keyset: KeysetQuery,
+        fields: Collection[str] | None,
+        *,
+        with_count: bool,
+        look_behind: bool,
+    ) -> KeysetPage:
+        """One keyset page: a range query in ``keyset.order`` (no skip), sent with
+        ``limit = batchSize = size + 1`` so the server answers in one batch. The count and the
+        look-behind probe (one ``_id`` before ``keyset.start``) run concurrently when asked."""
+        matches = await self._resolved_filter(where)
+        page_filter = self.scoped(
+            combine_and([matches, window_filter(keyset.order, keyset.start, keyset.stop)])
+        )
+        probe = look_behind and keyset.start is not None
+        documents, total, behind = await asyncio.gather(
+            self._find_range(page_filter, keyset, fields),
+            self._count(self.scoped(matches)) if with_count else _none(),
+            self._behind(matches, keyset) if probe else _none(),
+        )
+        return KeysetPage(documents, total, behind if probe else None)
+
+    async def _find_range(
+        self, page_filter: Filter, keyset: KeysetQuery, fields: Collection[str] | None
+    ) -> list[dict[str, Any]]:
+        fetch = keyset.size + 1
+        with driver_errors():
+            cursor = self._jobs.find(
+                page_filter,
+                job_projection(fields, also=(path for path, _ in keyset.order)),
+                sort=list(keyset.order),
+                limit=fetch,
+                batch_size=fetch,
+                max_time_ms=self._max_time_ms,
+            )
+            documents: list[dict[str, Any]] = await cursor.to_list(length=None)
+        return documents
+
+    async def _behind(self, matches: Filter, keyset: KeysetQuery) -> bool:
+        """Whether a matching job lies before ``keyset.start`` (looking the other way)."""
+        assert keyset.start is not None
+        backwards = reverse(keyset.order)
+        behind = self.scoped(combine_and([matches, after_filter(backwards, keyset.start)]))
+        with driver_errors():
+            cursor = self._jobs.find(
+                behind, {"_id": 1}, sort=backwards, limit=1, batch_size=1,
+                max_time_ms=self._max_time_ms,
+            )
+            return bool(await cursor.to_list(length=None))
 
     async def find_job(self, job_id: str, fields: Collection[str] | None) -> dict[str, Any] | None:
         with driver_errors():
@@ -293,5 +361,5 @@ async def _nothing() -> list[dict[str, Any]]:
     return []
 
 
-async def _none() -> None:
+async def _none() -> Any:
     return None
