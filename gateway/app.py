@@ -7,12 +7,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.graphql_view import GatewayGraphQL
+from gateway.metrics import GatewayMetrics
 from gateway.mongo.client import MongoHandle, open_mongo
+from gateway.observe import RequestObserver
+from gateway.persisted import PersistedQueries, load_allow_list
+from gateway.rest import rest_routes
 from gateway.settings import Settings
 from schema import build_schema
 
@@ -26,8 +31,19 @@ EXAMPLE_QUERY = (
 
 def create_app(settings: Settings | None = None, mongo: MongoHandle | None = None) -> Starlette:
     settings = settings or Settings()
-    handle = mongo or open_mongo(settings)
-    graphql = GatewayGraphQL(build_schema(settings), settings=settings, database=handle.database)
+    metrics = GatewayMetrics()
+    handle = mongo or open_mongo(settings, listeners=[metrics.command_listener])
+    persisted = PersistedQueries(
+        settings.persisted_queries_cache_size,
+        load_allow_list(settings.persisted_only) if settings.persisted_only else None,
+    )
+    graphql = GatewayGraphQL(
+        build_schema(settings),
+        settings=settings,
+        database=handle.database,
+        persisted=persisted,
+        metrics=metrics,
+    )
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -36,6 +52,10 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
         if await handle.ping():
             return JSONResponse({"status": "ready"})
         return JSONResponse({"status": "unavailable", "reason": "MongoDB does not answer"}, 503)
+
+    async def metrics_endpoint(_: Request) -> Response:
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -47,14 +67,18 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
+            *rest_routes(graphql),
         ],
+        middleware=[Middleware(RequestObserver, on_response=metrics.observe_http)],
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.mongo = handle
+    app.state.metrics = metrics
     return app
 
 
@@ -68,6 +92,11 @@ def _announce(settings: Settings, handle: MongoHandle) -> None:
         log.info("try: %s", EXAMPLE_QUERY % DEMO_DOMAINS[0])
     else:
         log.info("serving database %r; GraphiQL: %s", settings.mongodb_database, url)
+        if settings.uses_development_cursor_secret:
+            log.warning(
+                "GATEWAY_CURSOR_SECRET is unset: connection cursors are signed with the public "
+                "development key; set the same secret on every instance"
+            )
 
 
 def app_from_environment() -> Starlette:
