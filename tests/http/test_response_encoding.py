@@ -29,7 +29,7 @@ async def _post(mock_client: GraphQLClient, job_id: str) -> bytes:
         "/graphql", json={"query": QUERY, "variables": {"domainId": DOMAIN, "jobId": job_id}}
     )
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("application/json")
+    assert response.headers["content-type"].endswith("json; charset=utf-8")
     return response.content
 
 
