@@ -28,6 +28,7 @@ SCALAR_PROJECTION = {
         "project_id", "remained_tasks", "schedule_id", "status", "total_tasks", "updated_at",
     )
 }
+ERROR_PROJECTION = {"errors.error_code": 1, "errors.message": 1, "errors.additional": 1}
 NESTED_PROJECTION = {name: 1 for name in sorted([*SCALAR_PROJECTION, "controller"])}
 
 
@@ -149,7 +150,7 @@ class Baseline:
         refs = [doc.get("controller") for doc in documents]
         controller_ids = list(dict.fromkeys(r for r in refs if isinstance(r, ObjectId)))
         errors, controllers = await asyncio.gather(
-            self._by_id(self.jobs, domain, job_ids, {"errors": 1}),
+            self._by_id(self.jobs, domain, job_ids, ERROR_PROJECTION),
             self._by_id(self.controllers, domain, controller_ids, None),
         )
         for job, doc, ref in zip(jobs, documents, refs, strict=True):
