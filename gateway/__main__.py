@@ -1,4 +1,4 @@
-"""Command line: ``python -m gateway [serve|export-schema]`` (also installed as ``jobs-gateway``)."""
+"""Command line: ``python -m gateway [serve|export-schema|fetch-graphiql]`` (also ``jobs-gateway``)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from gateway.settings import Settings
 
@@ -23,7 +24,23 @@ def _parser() -> argparse.ArgumentParser:
         target.add_argument("--port", type=int, help="port to listen on (GATEWAY_PORT, 8000)")
         target.add_argument("--workers", type=int, help="worker processes (GATEWAY_WORKERS, 1)")
     commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
+    fetch = commands.add_parser(
+        "fetch-graphiql", help="fetch the pinned GraphiQL assets the gateway serves (needs npm)"
+    )
+    fetch.add_argument("--dest", type=Path, help="folder to write (default: the one served)")
     return parser
+
+
+def _fetch_graphiql(args: argparse.Namespace) -> None:
+    from gateway.graphiql import VENDOR_DIR  # noqa: PLC0415
+    from gateway.vendor import AssetFetchError, fetch_assets  # noqa: PLC0415
+
+    try:
+        written = fetch_assets(args.dest or VENDOR_DIR)
+    except AssetFetchError as error:
+        sys.exit(f"fetch-graphiql: {error}")
+    for path in written:
+        sys.stdout.write(f"{path}\n")
 
 
 def _serve(args: argparse.Namespace) -> None:
@@ -60,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         from schema import schema  # noqa: PLC0415
 
         sys.stdout.write(schema.as_str() + "\n")
+        return
+    if args.command == "fetch-graphiql":
+        _fetch_graphiql(args)
         return
     _serve(args)
 

@@ -9,8 +9,10 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
+from gateway.graphiql import VENDOR_DIR, VENDOR_ROUTE
 from gateway.graphql_view import GatewayGraphQL
 from gateway.mongo.client import MongoHandle, open_mongo
 from gateway.settings import Settings
@@ -45,14 +47,16 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
         finally:
             handle.close()
 
-    app = Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-        ],
-        lifespan=lifespan,
-    )
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
+    if settings.graphiql:
+        routes.append(
+            Mount(VENDOR_ROUTE, StaticFiles(directory=VENDOR_DIR, check_dir=False), name="vendor")
+        )
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.mongo = handle
     return app

@@ -6,12 +6,13 @@ import uuid
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from gateway.auth import ANONYMOUS
 from gateway.context import GatewayContext
+from gateway.graphiql import GraphiQLPage
 from gateway.settings import Settings
 
 
@@ -20,6 +21,11 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
         self.database = database
+        self.graphiql = GraphiQLPage(settings) if settings.graphiql else None
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        assert self.graphiql is not None  # Strawberry calls this only when the IDE is on
+        return HTMLResponse(self.graphiql.html)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None

@@ -15,6 +15,7 @@ from motor.motor_asyncio import AsyncIOMotorClient
 from gateway.app import create_app
 from gateway.mongo.client import MongoHandle
 from gateway.settings import Settings
+from tests.live import LiveGateway
 from tests.wire import CommandRecorder, WireServer
 
 DOMAIN = "domain-aaaaaaaaaaaa"
@@ -103,3 +104,11 @@ async def wire_client(settings: Settings, wire_db: Any) -> AsyncIterator[GraphQL
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
         yield GraphQLClient(http)
+
+
+@pytest.fixture(scope="session")
+def demo_gateway() -> Iterator[LiveGateway]:
+    """``python -m gateway`` on the embedded demo data, on a free port, for the whole session."""
+    gateway = LiveGateway.start()
+    yield gateway
+    gateway.stop()
