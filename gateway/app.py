@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
 def _announce(settings: Settings, handle: MongoHandle) -> None:
     url = f"http://{settings.host}:{settings.port}/graphql"
     if handle.embedded:
-        from gateway.demo import DEMO_DOMAINS  # noqa: PLC0415
+        from gateway.demo import DEMO_DOMAINS
 
         log.info("serving the embedded demo database (%d jobs)", settings.demo_jobs)
         log.info("GraphiQL: %s", url)

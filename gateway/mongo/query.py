@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,9 +18,16 @@ from bson import ObjectId
 from bson.regex import Regex
 
 from gateway.errors import QueryError
-from gateway.mongo.expr import All, AnyOf, Condition, Expr, Not, SortKey, count_conditions, depth
-from gateway.mongo.fields import Kind, ResolvedField, Target, check_free_path, resolve_job_field
-from gateway.mongo.fields import resolve_sort_field, snake_case
+from gateway.mongo.expr import AnyOf, Condition, Expr, Not, SortKey, count_conditions, depth
+from gateway.mongo.fields import (
+    Kind,
+    ResolvedField,
+    Target,
+    check_free_path,
+    resolve_job_field,
+    resolve_sort_field,
+    snake_case,
+)
 
 Filter = dict[str, Any]
 Scalar = str | int | float | bool | None
@@ -113,6 +120,11 @@ class _Compiler:
             raise QueryError(f"unknown operator '{cond.operator}' in the condition on '{cond.key}'")
         target = resolve_job_field(cond.key)
         compiled = OPERATORS[operator](self, target, operator, cond.value)
+        if target.legacy_path:
+            legacy = replace(target, path=target.legacy_path)
+            compiled = legacy_filters_fallback(
+                compiled, OPERATORS[operator](self, legacy, operator, cond.value)
+            )
         if target.target is Target.CONTROLLER:
             self.controller_filters.append(compiled)
             return {"controller": _ControllerRef(len(self.controller_filters) - 1)}
@@ -174,7 +186,9 @@ class _Compiler:
                     ) from None
         return value
 
-    def regex(self, field: ResolvedField, operator: str, pattern: str, *, escaped: bool) -> Regex:
+    def regex(
+        self, field: ResolvedField, operator: str, pattern: str, *, escaped: bool
+    ) -> Regex[str]:
         if len(pattern) > self.limits.max_regex_length:
             raise QueryError(
                 f"the pattern of '{operator}' on '{field.name}' is longer than the limit of "
@@ -343,6 +357,16 @@ OPERATORS: dict[str, OperatorFn] = {
     **{f"timediff_{name}": _timediff(f"${name}") for name in ("gt", "gte", "lt", "lte")},
 }
 PUBLIC_OPERATORS = tuple(name for name in OPERATORS if name not in ("starts_with", "has_elements"))
+
+
+def legacy_filters_fallback(current: Filter, legacy: Filter) -> Filter:
+    """A condition on ``filter``: read ``filters``, or ``filter`` where a document has no ``filters``."""
+    return {
+        "$or": [
+            {"$and": [{"filters": {"$exists": True}}, current]},
+            {"$and": [{"filters": {"$exists": False}}, legacy]},
+        ]
+    }
 
 
 def combine_and(parts: Sequence[Filter]) -> Filter:
