@@ -47,7 +47,8 @@ def _npm_pack(npm: str, spec: str, directory: Path) -> Path:
     result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
     if result.returncode != 0:
         raise AssetFetchError(f"`{' '.join(command)}` failed: {result.stderr.strip()[-500:]}")
-    return directory / json.loads(result.stdout)[0]["filename"]
+    filename: str = json.loads(result.stdout)[0]["filename"]
+    return directory / filename
 
 
 def _extract(tarball: Path, assets: list[Asset], destination: Path, licence: str) -> list[Path]:
@@ -71,7 +72,7 @@ def _member(archive: tarfile.TarFile, path: str) -> bytes:
     except KeyError:
         member = None
     if member is None:
-        raise AssetFetchError(f"{path} is missing from {archive.name}")
+        raise AssetFetchError(f"{path} is missing from {archive.name!r}")
     return member.read()
 
 

@@ -75,16 +75,17 @@ async def execute(session: AsyncClientSession, request: GraphQLRequest,
 
 
 async def failed_jobs(session: AsyncClientSession, domain_id: str | None,
-                      page_size: int) -> AsyncIterator[tuple[int, list[dict[str, Any]]]]:
-    """(totalCount, page) for each page of failed jobs, newest first."""
+                      page_size: int) -> AsyncIterator[dict[str, Any]]:
+    """Each page of failed jobs (``totalCount``, ``results``), newest first."""
     start = 1
     while True:
         page = (await execute(session, FAILED_JOBS, domainId=domain_id, start=start,
                               limit=page_size))["jobs"]
-        if page["results"]:
-            yield page["totalCount"], page["results"]
+        if not page["results"]:
+            return
+        yield page
         start += len(page["results"])
-        if not page["results"] or start > page["totalCount"]:
+        if start > page["totalCount"]:
             return
 
 
@@ -93,10 +94,10 @@ async def dashboard_card(session: AsyncClientSession, domain_id: str | None,
     """The payload the frontend gets."""
     total, pages, newest = 0, 0, []
     by_code: Counter[str] = Counter()
-    async for total, results in failed_jobs(session, domain_id, page_size):
-        pages += 1
-        newest = newest or [job["jobId"] for job in results[:3]]
-        by_code.update(error["errorCode"] for job in results for error in job["errors"])
+    async for page in failed_jobs(session, domain_id, page_size):
+        total, pages = page["totalCount"], pages + 1
+        newest = newest or [job["jobId"] for job in page["results"][:3]]
+        by_code.update(error["errorCode"] for job in page["results"] for error in job["errors"])
     try:
         await execute(session, MISTAKEN, domainId=domain_id)
         rejected = None

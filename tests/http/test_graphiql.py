@@ -19,7 +19,12 @@ from graphql import OperationDefinitionNode, parse
 from gateway.app import create_app
 from gateway.demo import DEMO_DOMAINS
 from gateway.graphiql import (
-    ASSETS, EXAMPLE_QUERIES, GRAPHIQL_JS, Asset, GraphiQLPage, page_config,
+    ASSETS,
+    EXAMPLE_QUERIES,
+    GRAPHIQL_JS,
+    Asset,
+    GraphiQLPage,
+    page_config,
 )
 from gateway.mongo.client import MongoHandle
 from gateway.settings import Settings
