@@ -47,5 +47,7 @@ class GatewayContext:
 def query_limits(settings: Settings) -> QueryLimits:
     return QueryLimits(
         max_conditions=settings.max_filter_conditions,
+        max_depth=settings.max_filter_depth,
         max_regex_length=settings.max_regex_length,
+        max_list_values=settings.max_list_values,
     )

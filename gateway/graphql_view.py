@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
@@ -26,6 +28,13 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         assert self.graphiql is not None  # Strawberry calls this only when the IDE is on
         return HTMLResponse(self.graphiql.html)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON bodies; one nested too deeply for the parser is a client error, not a crash."""
+        try:
+            return json.loads(data)
+        except RecursionError:
+            raise HTTPException(400, "the request body is nested too deeply") from None
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=100, ge=1)
     max_page_size: int = Field(default=1000, ge=1)
     max_filter_conditions: int = Field(default=50, ge=1)
+    max_filter_depth: int = Field(default=8, ge=1)
+    max_list_values: int = Field(default=1000, ge=1)
     max_regex_length: int = Field(default=256, ge=1)
 
     graphiql: bool = True

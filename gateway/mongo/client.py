@@ -10,16 +10,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from bson.errors import InvalidDocument
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
 from pymongo import monitoring
 from pymongo.errors import (
     ConnectionFailure,
+    DocumentTooLarge,
     ExecutionTimeout,
+    OperationFailure,
     PyMongoError,
     ServerSelectionTimeoutError,
 )
 
-from gateway.errors import ServiceUnavailable, Timeout
+from gateway.errors import QueryError, ServiceUnavailable, Timeout
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -80,3 +83,10 @@ def driver_errors() -> Iterator[None]:
     except (ServerSelectionTimeoutError, ConnectionFailure) as error:
         log.warning("MongoDB unavailable: %s", error)
         raise ServiceUnavailable("the job database is not reachable; try again shortly") from error
+    except (InvalidDocument, DocumentTooLarge, OverflowError, UnicodeEncodeError) as error:
+        # The compiler refuses such values first; this is the backstop for anything it missed.
+        log.warning("query could not be encoded for MongoDB: %s", error)
+        raise QueryError("the query holds a value MongoDB cannot store") from error
+    except OperationFailure as error:
+        log.warning("MongoDB refused a query (code %s): %s", error.code, error)
+        raise QueryError("MongoDB refused the query; check the patterns and values") from error

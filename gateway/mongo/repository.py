@@ -37,6 +37,7 @@ _STORED_FIELDS: dict[str, tuple[str, ...]] = {
     "finished_at": ("finished_at",),
 }
 ALWAYS_READ = ("_id", "domain_id")
+ERROR_PARTS = ("error_code", "message", "additional")
 
 
 def job_projection(fields: Iterable[str] | None) -> dict[str, int]:
@@ -130,12 +131,16 @@ class JobRepository:
             )
             return document
 
-    async def errors_by_job(self, ids: Sequence[ObjectId]) -> list[list[dict[str, Any]]]:
-        """The ``errors`` array of each job ``_id``, in key order (``[]`` for a miss)."""
+    async def errors_by_job(
+        self, ids: Sequence[ObjectId], parts: Collection[str] = ERROR_PARTS
+    ) -> list[list[dict[str, Any]]]:
+        """The ``errors`` of each job ``_id`` in key order (``[]`` for a miss), reading only
+        the ``parts`` of each error that are wanted (messages can be 2,000 characters)."""
+        wanted = [part for part in ERROR_PARTS if part in parts] or ["error_code"]
         with driver_errors():
             cursor = self._jobs.find(
                 self.scoped({"_id": {"$in": list(ids)}}),
-                {"errors": 1},
+                {f"errors.{part}": 1 for part in wanted},
                 limit=len(ids),  # _ids are unique: the server closes the cursor, no getMore
                 batch_size=len(ids),
                 max_time_ms=self._max_time_ms,
