@@ -1,5 +1,6 @@
 // Failed jobs of one domain from jobs-gateway, with graphql-request: a query with variables,
-// paging through every failed job, and a GraphQL error read from its extensions.
+// paging through every failed job with jobsConnection (each page continues after the previous
+// page's endCursor), and a GraphQL error read from its extensions.
 //
 //   npm ci && node failed-jobs.mjs http://127.0.0.1:8000/graphql domain-7f3a1c9e2b4d
 //
@@ -14,10 +15,11 @@ const client = new GraphQLClient(url, {
 });
 
 const FAILED_JOBS = gql`
-  query FailedJobs($domainId: String, $start: Int!, $limit: Int!) {
-    jobs(domainId: $domainId, status: ERROR, query: { page: { start: $start, limit: $limit } }) {
+  query FailedJobs($domainId: String, $first: Int!, $after: String) {
+    jobsConnection(domainId: $domainId, filter: { status: { eq: ERROR } }, first: $first, after: $after) {
       totalCount
-      results { jobId createdAt errors { errorCode } }
+      pageInfo { hasNextPage endCursor }
+      nodes { jobId createdAt errors { errorCode } }
     }
   }
 `;
@@ -32,14 +34,13 @@ const MISTAKEN = gql`
 `;
 
 /** Yields each page of failed jobs, newest first, with the total count. */
-async function* failedJobs(limit) {
-  let start = 1;
+async function* failedJobs(first) {
+  let after = null;
   for (;;) {
-    const { jobs } = await client.request(FAILED_JOBS, { domainId, start, limit });
-    if (jobs.results.length === 0) return;
-    yield jobs;
-    start += jobs.results.length;
-    if (start > jobs.totalCount) return;
+    const { jobsConnection: page } = await client.request(FAILED_JOBS, { domainId, first, after });
+    yield page;
+    if (!page.pageInfo.hasNextPage) return;
+    after = page.pageInfo.endCursor;
   }
 }
 
@@ -62,8 +63,8 @@ async function main() {
   for await (const page of failedJobs(Number(pageSize))) {
     failed = page.totalCount;
     pagesRead += 1;
-    if (newest.length === 0) newest = page.results.slice(0, 3).map((job) => job.jobId);
-    for (const job of page.results) {
+    if (newest.length === 0) newest = page.nodes.slice(0, 3).map((job) => job.jobId);
+    for (const job of page.nodes) {
       for (const { errorCode } of job.errors) errorsByCode[errorCode] = (errorsByCode[errorCode] ?? 0) + 1;
     }
   }

@@ -1,8 +1,9 @@
 """A backend-for-frontend over jobs-gateway with the ``gql`` client.
 
 It builds the payload of a "failed jobs" dashboard card for one domain: it pages through every
-failed job (a query with variables), counts their errors by code, keeps the newest few, and shows
-how a GraphQL error reaches a client (``extensions.code`` / ``extensions.spaceoneCode``).
+failed job with ``jobsConnection`` (a query with variables; each page continues after the
+previous page's ``endCursor``), counts their errors by code, keeps the newest few, and shows how a
+GraphQL error reaches a client (``extensions.code`` / ``extensions.spaceoneCode``).
 
     pip install 'gql[httpx]'
     python examples/python/jobs_bff.py --url http://127.0.0.1:8000/graphql \
@@ -29,11 +30,12 @@ from gql.transport.httpx import HTTPXAsyncTransport
 
 FAILED_JOBS = gql(
     """
-    query FailedJobs($domainId: String, $start: Int!, $limit: Int!) {
-      jobs(domainId: $domainId, status: ERROR,
-           query: {page: {start: $start, limit: $limit}}) {
+    query FailedJobs($domainId: String, $first: Int!, $after: String) {
+      jobsConnection(domainId: $domainId, filter: {status: {eq: ERROR}},
+                     first: $first, after: $after) {
         totalCount
-        results {
+        pageInfo { hasNextPage endCursor }
+        nodes {
           jobId
           createdAt
           errors { errorCode }
@@ -76,17 +78,15 @@ async def execute(session: AsyncClientSession, request: GraphQLRequest,
 
 async def failed_jobs(session: AsyncClientSession, domain_id: str | None,
                       page_size: int) -> AsyncIterator[dict[str, Any]]:
-    """Each page of failed jobs (``totalCount``, ``results``), newest first."""
-    start = 1
+    """Each page of failed jobs (``totalCount``, ``nodes``), newest first."""
+    after = None
     while True:
-        page = (await execute(session, FAILED_JOBS, domainId=domain_id, start=start,
-                              limit=page_size))["jobs"]
-        if not page["results"]:
-            return
+        page = (await execute(session, FAILED_JOBS, domainId=domain_id, first=page_size,
+                              after=after))["jobsConnection"]
         yield page
-        start += len(page["results"])
-        if start > page["totalCount"]:
+        if not page["pageInfo"]["hasNextPage"]:
             return
+        after = page["pageInfo"]["endCursor"]
 
 
 async def dashboard_card(session: AsyncClientSession, domain_id: str | None,
@@ -96,8 +96,8 @@ async def dashboard_card(session: AsyncClientSession, domain_id: str | None,
     by_code: Counter[str] = Counter()
     async for page in failed_jobs(session, domain_id, page_size):
         total, pages = page["totalCount"], pages + 1
-        newest = newest or [job["jobId"] for job in page["results"][:3]]
-        by_code.update(error["errorCode"] for job in page["results"] for error in job["errors"])
+        newest = newest or [job["jobId"] for job in page["nodes"][:3]]
+        by_code.update(error["errorCode"] for job in page["nodes"] for error in job["errors"])
     try:
         await execute(session, MISTAKEN, domainId=domain_id)
         rejected = None

@@ -27,8 +27,8 @@ PAGE_SIZE = 40
 def expected_card(gateway: LiveGateway, domain: str, page_size: int) -> dict[str, Any]:
     failed = [job for job in gateway.demo_jobs()
               if job["domain_id"] == domain and job["status"] == "ERROR"]
-    failed.sort(key=lambda job: job["_id"])
-    failed.sort(key=lambda job: job["created_at"], reverse=True)
+    # jobsConnection's default order: newest first, `_id` (descending too) breaking ties.
+    failed.sort(key=lambda job: (job["created_at"], job["_id"]), reverse=True)
     codes = Counter(error["error_code"] for job in failed for error in job["errors"])
     return {
         "domainId": domain,
