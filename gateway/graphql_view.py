@@ -9,7 +9,7 @@ from typing import Any
 
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -39,6 +39,7 @@ from gateway.graphql_http import (
 from gateway.metrics import GatewayMetrics
 from gateway.observe import current_request, request_id_from
 from gateway.persisted import PersistedQueries
+from gateway.graphiql import GraphiQLPage
 from gateway.settings import Settings
 
 GET_OPERATIONS = frozenset({OperationType.QUERY})
@@ -61,6 +62,11 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         self.database = database
         self.persisted = persisted or PersistedQueries(settings.persisted_queries_cache_size)
         self.metrics = metrics
+        self.graphiql = GraphiQLPage(settings) if settings.graphiql else None
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        assert self.graphiql is not None  # Strawberry calls this only when the IDE is on
+        return HTMLResponse(self.graphiql.html)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
