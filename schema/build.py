@@ -14,6 +14,7 @@ from gateway.settings import Settings
 from schema.connection import ConnectionQueries
 from schema.dashboards import DashboardQueries
 from schema.errors import ErrorCodes, tag_parse_errors
+from schema.execution import LeafFastPathExecutor
 from schema.operation import SingleOperation
 from schema.queries import ListingQueries
 from schema.scalars import SCALAR_MAP
@@ -36,7 +37,11 @@ class GatewaySchema(strawberry.Schema):
         """Client errors are not logged; ``ErrorCodes`` logs unexpected ones with a request id."""
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+def build_schema(
+    settings: Settings | None = None, *, leaf_fast_path: bool = True
+) -> strawberry.Schema:
+    """The gateway schema; ``leaf_fast_path=False`` executes every field the standard way
+    (the differential tests compare both)."""
     return GatewaySchema(
         query=Query,
         extensions=[
@@ -47,4 +52,5 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             *tracing_extensions(),
         ],
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
+        execution_context_class=LeafFastPathExecutor if leaf_fast_path else None,
     )
