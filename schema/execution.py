@@ -27,6 +27,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -39,6 +40,7 @@ from graphql import (
     is_leaf_type,
     is_non_null_type,
 )
+from graphql.type.scalars import serialize_id, serialize_string
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -49,13 +51,22 @@ TRANSPARENT_DIRECTIVES = frozenset({"include", "skip"})
 """Directives fully applied while fields are collected, so they do not affect resolving."""
 
 
+PLAIN_TYPES = frozenset({str, int, float, bool, dict, list, datetime})
+"""Types whose values are neither awaitable nor exceptions (checked by exact type)."""
+
+
 @dataclass(frozen=True, slots=True)
 class LeafField:
-    """How to produce one fast-path field: the attribute to read and the coercion to apply."""
+    """How to produce one fast-path field: the attribute to read and the coercion to apply.
+
+    ``unchanged`` holds the exact types the coercion returns as they are (``str`` for
+    ``String`` and ``ID``), so such values skip the call.
+    """
 
     attribute: str
     coerce: Callable[[Any], Any]
     nullable: bool
+    unchanged: frozenset[type] = frozenset()
 
 
 def enum_output(enum_type: GraphQLEnumType) -> Callable[[Any], Any]:
@@ -99,7 +110,9 @@ def leaf_field(field: GraphQLField) -> LeafField | None:
         return None
     if isinstance(leaf_type, GraphQLEnumType):
         return LeafField(definition.python_name, enum_output(leaf_type), nullable)
-    return LeafField(definition.python_name, leaf_type.coerce_output_value, nullable)
+    coerce = leaf_type.coerce_output_value
+    unchanged = frozenset({str}) if coerce in (serialize_string, serialize_id) else frozenset()
+    return LeafField(definition.python_name, coerce, nullable, unchanged)
 
 
 _plans: weakref.WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str], LeafField | None]] = (
@@ -184,11 +197,16 @@ class LeafFastPathExecutor(StrawberryGraphQLCoreExecutionContext):
                 if leaf is not None:
                     try:
                         value = getattr(source_value, leaf.attribute)
+                        if type(value) in leaf.unchanged:
+                            results[response_name] = value
+                            continue
                         if value is None:
                             if leaf.nullable:
                                 results[response_name] = None
                                 continue
-                        elif not isinstance(value, Exception) and not is_awaitable(value):
+                        elif type(value) in PLAIN_TYPES or not (
+                            isinstance(value, Exception) or is_awaitable(value)
+                        ):
                             coerced = leaf.coerce(value)
                             if coerced is not None and coerced is not Undefined:
                                 results[response_name] = coerced
