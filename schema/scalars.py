@@ -50,12 +50,19 @@ SCALAR_MAP: dict[object, Any] = {
 }
 
 
+_AS_IS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+"""Exact types ``to_json`` returns unchanged (checked inline to save a call per value)."""
+
+
 def to_json(value: Any) -> Any:
     """Stored BSON-ish values (dates, ObjectIds) → plain JSON values for the ``JSON`` scalar."""
     if isinstance(value, dict):
-        return {str(key): to_json(item) for key, item in value.items()}
+        return {
+            str(key): item if type(item) in _AS_IS else to_json(item)
+            for key, item in value.items()
+        }
     if isinstance(value, (list, tuple)):
-        return [to_json(item) for item in value]
+        return [item if type(item) in _AS_IS else to_json(item) for item in value]
     if isinstance(value, datetime):
         return serialize_datetime(value)
     if isinstance(value, ObjectId):
