@@ -40,9 +40,9 @@ from graphql import (
     is_leaf_type,
     is_non_null_type,
 )
-from graphql.type.scalars import serialize_id, serialize_string
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, gather_with_cancel
+from graphql.type.scalars import serialize_id, serialize_string
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
