@@ -7,10 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from gateway.auth import build_authenticator, insecure_mode_warning
+from gateway.body_limit import BodySizeLimit
 from gateway.graphql_view import GatewayGraphQL
 from gateway.mongo.client import MongoHandle, open_mongo
 from gateway.settings import Settings
@@ -26,8 +30,16 @@ EXAMPLE_QUERY = (
 
 def create_app(settings: Settings | None = None, mongo: MongoHandle | None = None) -> Starlette:
     settings = settings or Settings()
+    authenticator = build_authenticator(settings)  # unusable keys fail here, at start
+    if warning := insecure_mode_warning(settings):
+        log.warning(warning)
     handle = mongo or open_mongo(settings)
-    graphql = GatewayGraphQL(build_schema(settings), settings=settings, database=handle.database)
+    graphql = GatewayGraphQL(
+        build_schema(settings),
+        settings=settings,
+        database=handle.database,
+        authenticator=authenticator,
+    )
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -52,10 +64,26 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
             Route("/readyz", readyz, methods=["GET"]),
         ],
         lifespan=lifespan,
+        middleware=security_middleware(settings),
     )
     app.state.settings = settings
     app.state.mongo = handle
     return app
+
+
+def security_middleware(settings: Settings) -> list[Middleware]:
+    """Request body limit, and CORS for the explicitly listed origins only (none by default)."""
+    middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
+    if settings.cors_origin_list:
+        middleware.insert(0, Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
+            expose_headers=["X-Request-Id"],
+            max_age=600,
+        ))
+    return middleware
 
 
 def _announce(settings: Settings, handle: MongoHandle) -> None:

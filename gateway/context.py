@@ -7,6 +7,7 @@ from typing import Any
 
 from gateway.auth import Principal
 from gateway.dataloaders import Loaders, build_loaders
+from gateway.errors import GatewayError
 from gateway.mongo.query import QueryLimits
 from gateway.mongo.repository import JobRepository
 from gateway.settings import Settings
@@ -28,6 +29,8 @@ class GatewayContext:
     request: Any = None
     response: Any = None
     request_id: str | None = None
+    auth_error: GatewayError | None = None  # a refused token: the operation is not executed
+    spent: dict[str, int] = field(default_factory=dict)  # request cost so far (batches share it)
     _scopes: dict[str, Scope] = field(default_factory=dict)
 
     def scope(self, requested_domain: str | None) -> Scope:
@@ -48,4 +51,5 @@ def query_limits(settings: Settings) -> QueryLimits:
     return QueryLimits(
         max_conditions=settings.max_filter_conditions,
         max_regex_length=settings.max_regex_length,
+        max_values=settings.max_filter_values,
     )

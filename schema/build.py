@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLError
-
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from gateway.settings import Settings
 from schema.errors import ErrorCodes
+from schema.limits import limit_extensions
 from schema.queries import ListingQueries
 from schema.scalars import SCALAR_MAP
 
@@ -27,12 +27,21 @@ class GatewaySchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
     return GatewaySchema(
         query=Query,
         extensions=[
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
             ErrorCodes,
+            *limit_extensions(settings),  # request cost limits and introspection switch
         ],
-        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
+        config=StrawberryConfig(
+            auto_camel_case=True,
+            scalar_map=SCALAR_MAP,
+            batching_config=(
+                {"max_operations": settings.max_batch_operations}
+                if settings.max_batch_operations else None
+            ),
+        ),
     )

@@ -84,8 +84,13 @@ def snake_case(segment: str) -> str:
     return _CAMEL_HUMP.sub(r"_\1", segment).lower()
 
 
+MAX_PATH_LENGTH = 256
+
+
 def check_free_path(name: str, path: str) -> None:
     """Refuse a client path that MongoDB would read as an operator or that cannot be stored."""
+    if len(path) > MAX_PATH_LENGTH:
+        raise QueryError(f"the field name '{name[:40]}…' is longer than {MAX_PATH_LENGTH} characters")
     if not path or any(not part or part.startswith("$") or "\x00" in part for part in path.split(".")):
         raise QueryError(f"invalid field name '{name}'")
 

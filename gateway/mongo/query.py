@@ -36,6 +36,7 @@ class QueryLimits:
     max_conditions: int = 50
     max_depth: int = 8
     max_regex_length: int = 256
+    max_values: int = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,7 @@ def compile_filter(
     if conditions > limits.max_conditions:
         raise QueryError(
             f"the filter has {conditions} conditions, more than the limit of "
-            f"{limits.max_conditions} (max_filter_conditions)",
+            f"{limits.max_conditions} (GATEWAY_MAX_FILTER_CONDITIONS)",
             spaceone_code="ERROR_INVALID_PARAMETER",
         )
     if depth(expr) > limits.max_depth:
@@ -145,6 +146,12 @@ class _Compiler:
                 f"operator '{operator}' on '{field.name}' needs a list of values",
                 spaceone_code="ERROR_OPERATOR_LIST_VALUE_TYPE",
             )
+        if len(value) > self.limits.max_values:
+            raise QueryError(
+                f"the list of '{operator}' on '{field.name}' has {len(value)} values, more than "
+                f"the limit of {self.limits.max_values} (GATEWAY_MAX_FILTER_VALUES)",
+                spaceone_code="ERROR_INVALID_PARAMETER",
+            )
         if not all(isinstance(item, SCALAR_TYPES) for item in value):
             raise QueryError(
                 f"operator '{operator}' on '{field.name}' takes a list of strings, numbers, "
@@ -178,7 +185,7 @@ class _Compiler:
         if len(pattern) > self.limits.max_regex_length:
             raise QueryError(
                 f"the pattern of '{operator}' on '{field.name}' is longer than the limit of "
-                f"{self.limits.max_regex_length} characters (max_regex_length)"
+                f"{self.limits.max_regex_length} characters (GATEWAY_MAX_REGEX_LENGTH)"
             )
         text = re.escape(pattern) if escaped else pattern
         if not escaped:
@@ -264,6 +271,12 @@ def _match(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
         )
     if f.kind not in (Kind.ARRAY, Kind.ANY):
         raise QueryError(f"operator '{op}' needs an array field, '{f.name}' is not one")
+    if len(v) > c.limits.max_values:
+        raise QueryError(
+            f"the '{op}' object on '{f.name}' has more than {c.limits.max_values} fields "
+            "(GATEWAY_MAX_FILTER_VALUES)",
+            spaceone_code="ERROR_INVALID_PARAMETER",
+        )
     element: Filter = {}
     for key, value in v.items():
         check_free_path(f"{f.name}.{key}", str(key))
