@@ -7,6 +7,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
 from gateway.settings import Settings
 
 
@@ -27,18 +29,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> None:
-    import uvicorn  # noqa: PLC0415
+    import uvicorn
 
     overrides = {
         key: value
         for key, value in (("host", args.host), ("port", args.port), ("workers", args.workers))
         if value is not None
     }
-    settings = Settings(**overrides)
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as error:
+        sys.exit(f"jobs-gateway: invalid configuration:\n{error}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if settings.workers > 1:
         # Each worker builds its own app from the environment; pass the overrides down.
-        import os  # noqa: PLC0415
+        import os
 
         os.environ.update({f"GATEWAY_{k.upper()}": str(v) for k, v in overrides.items()})
         uvicorn.run(
@@ -49,7 +54,7 @@ def _serve(args: argparse.Namespace) -> None:
             workers=settings.workers,
         )
         return
-    from gateway.app import create_app  # noqa: PLC0415
+    from gateway.app import create_app
 
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
 
@@ -57,7 +62,7 @@ def _serve(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.command == "export-schema":
-        from schema import schema  # noqa: PLC0415
+        from schema import schema
 
         sys.stdout.write(schema.as_str() + "\n")
         return

@@ -89,7 +89,7 @@ def security_middleware(settings: Settings) -> list[Middleware]:
 def _announce(settings: Settings, handle: MongoHandle) -> None:
     url = f"http://{settings.host}:{settings.port}/graphql"
     if handle.embedded:
-        from gateway.demo import DEMO_DOMAINS  # noqa: PLC0415
+        from gateway.demo import DEMO_DOMAINS
 
         log.info("serving the embedded demo database (%d jobs)", settings.demo_jobs)
         log.info("GraphiQL: %s", url)

@@ -47,8 +47,9 @@ def generate_demo_data(
     for domain in DEMO_DOMAINS:
         for index, provider in enumerate(_PROVIDERS[: rng.randint(2, 4)]):
             created = anchor - timedelta(days=rng.randint(60, 400))
+            controller_oid = _object_id(rng, created)
             controller = {
-                "_id": _object_id(rng, created),
+                "_id": controller_oid,
                 "controller_id": f"controller-{_hex(rng)}",
                 "name": f"{provider}-power-controller-{index + 1}",
                 "provider": provider,
@@ -65,8 +66,8 @@ def generate_demo_data(
                 "created_at": created,
             }
             controllers.append(controller)
-            per_domain.setdefault(domain, []).append(controller["_id"])
-        per_domain[domain].append(ObjectId())  # a controller that has since been deleted
+            per_domain.setdefault(domain, []).append(controller_oid)
+        per_domain[domain].append(_object_id(rng, anchor))  # a controller since deleted
     jobs = [_demo_job(rng, anchor, per_domain) for _ in range(job_count)]
     jobs.sort(key=lambda job: job["created_at"])
     return jobs, controllers
@@ -113,7 +114,7 @@ def _demo_job(
 
 def open_demo_database(settings: Settings) -> tuple[Any, Any]:
     """An in-memory Motor-compatible client seeded with the demo data."""
-    client = AsyncMongoMockClient(tz_aware=False)
+    client: Any = AsyncMongoMockClient(tz_aware=False)
     database = client[settings.mongodb_database]
     jobs, controllers = generate_demo_data(
         settings.demo_seed, settings.demo_jobs, datetime.now(UTC)

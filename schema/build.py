@@ -8,9 +8,10 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionResult
 
 from gateway.settings import Settings
-from schema.errors import ErrorCodes
+from schema.errors import ErrorCodes, tag_parse_errors
 from schema.limits import limit_extensions
 from schema.queries import ListingQueries
 from schema.scalars import SCALAR_MAP
@@ -22,6 +23,11 @@ class Query(ListingQueries):
 
 
 class GatewaySchema(strawberry.Schema):
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        result = await super().execute(*args, **kwargs)
+        tag_parse_errors(result.errors)  # the parser cache raises before any parse hook can tag
+        return result
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Client errors are not logged; ``ErrorCodes`` logs unexpected ones with a request id."""
 

@@ -13,7 +13,7 @@ from schema.inputs import FilterCondition, Page, SearchQuery, Sort
 
 
 def conditions(items: Iterable[FilterCondition] | None) -> tuple[Condition, ...]:
-    return tuple(Condition(item.k, item.o.value, item.v) for item in items or ())
+    return tuple(Condition(item.k, str(item.o.value), item.v) for item in items or ())
 
 
 def sort_keys(sort: Sort | None) -> tuple[SortKey, ...]:

@@ -27,6 +27,11 @@ def _tag(errors: list[GraphQLError] | None, code: str) -> None:
             error.extensions = {**(error.extensions or {}), "code": code}
 
 
+def tag_parse_errors(errors: list[GraphQLError] | None) -> None:
+    _tag([error for error in errors or () if isinstance(error, GraphQLSyntaxError)],
+         "GRAPHQL_PARSE_FAILED")
+
+
 def classify(error: GraphQLError, request_id: str | None) -> GraphQLError:
     original = error.original_error
     if isinstance(original, GatewayError):
@@ -52,10 +57,6 @@ def classify(error: GraphQLError, request_id: str | None) -> GraphQLError:
 class ErrorCodes(SchemaExtension):
     """Tags each error with its code and masks unexpected ones (see the module docstring)."""
 
-    def on_parse(self) -> Iterator[None]:
-        yield
-        _tag(self.execution_context.pre_execution_errors, "GRAPHQL_PARSE_FAILED")
-
     def on_validate(self) -> Iterator[None]:
         yield
         _tag(self.execution_context.pre_execution_errors, "GRAPHQL_VALIDATION_FAILED")
@@ -63,10 +64,11 @@ class ErrorCodes(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        if result is None or not getattr(result, "errors", None):
+        errors = getattr(result, "errors", None) if result is not None else None
+        if not errors:
             return
         request_id = getattr(self.execution_context.context, "request_id", None)
-        result.errors = [classify(error, request_id) for error in result.errors]
+        result.errors = [classify(error, request_id) for error in errors]  # type: ignore[union-attr]
 
 
 # The last pass (the HTTP view runs it on every response) ------------------------------------

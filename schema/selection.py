@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from strawberry.types.nodes import FragmentSpread, InlineFragment, Selection, SelectedField
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from gateway.mongo.fields import snake_case
 

@@ -93,12 +93,12 @@ class Job:
     controller_ref: strawberry.Private[ObjectId | None]
     loaders: strawberry.Private[Loaders]
 
-    @strawberry.field(description="Errors the job ran into (batched per request).")
+    @strawberry.field(description="Errors the job ran into (batched per request).")  # type: ignore[untyped-decorator]
     async def errors(self) -> list[ErrorInfo]:
         documents = await self.loaders.errors_by_job_id.load(self.object_id)
         return [ErrorInfo.from_document(document) for document in documents]
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[untyped-decorator]
         description="The controller that ran the job (batched per request); null when the job "
         "has none or its controller was deleted."
     )

@@ -103,3 +103,26 @@ async def wire_client(settings: Settings, wire_db: Any) -> AsyncIterator[GraphQL
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
         yield GraphQLClient(http)
+
+
+@dataclass
+class Backend:
+    """A GraphQL client and the database behind it (in-process mongomock, or the wire server)."""
+
+    name: str
+    client: GraphQLClient
+    db: Any
+
+
+@pytest.fixture(params=["mongomock", "wire"])
+def backend_db(request: pytest.FixtureRequest) -> tuple[str, Any]:
+    return request.param, request.getfixturevalue("mock_db" if request.param == "mongomock" else "wire_db")
+
+
+@pytest.fixture
+async def backend(backend_db: tuple[str, Any], settings: Settings) -> AsyncIterator[Backend]:
+    name, database = backend_db
+    app = create_app(settings, MongoHandle(database.client, database, embedded=False))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+        yield Backend(name, GraphQLClient(http), database)

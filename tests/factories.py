@@ -98,5 +98,7 @@ def dataset(
             )
             if i % 17 == 0:  # an older document written before the `filters` rename
                 document["filter"] = document.pop("filters")
+            elif i % 23 == 0:  # a job created without any filter
+                del document["filters"]
             jobs.append(document)
     return jobs, controllers

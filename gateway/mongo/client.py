@@ -12,7 +12,12 @@ from typing import Any
 
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
 from pymongo import monitoring
-from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError, ServerSelectionTimeoutError
+from pymongo.errors import (
+    ConnectionFailure,
+    ExecutionTimeout,
+    PyMongoError,
+    ServerSelectionTimeoutError,
+)
 
 from gateway.errors import ServiceUnavailable, Timeout
 from gateway.settings import Settings
@@ -46,7 +51,7 @@ def open_mongo(
 ) -> MongoHandle:
     """Connect lazily (no I/O here): the gateway starts even while MongoDB is down."""
     if settings.uses_demo_database:
-        from gateway.demo import open_demo_database  # noqa: PLC0415 - only when embedded
+        from gateway.demo import open_demo_database
 
         client, database = open_demo_database(settings)
         return MongoHandle(client, database, embedded=True)
@@ -55,6 +60,8 @@ def open_mongo(
         tz_aware=False,
         serverSelectionTimeoutMS=settings.mongodb_server_selection_timeout_ms,
         connectTimeoutMS=settings.mongodb_server_selection_timeout_ms,
+        # a server that stops answering mid-command must not hang a request either
+        socketTimeoutMS=settings.max_time_ms + settings.mongodb_server_selection_timeout_ms,
         maxPoolSize=settings.mongodb_max_pool_size,
         appname="jobs-gateway",
         event_listeners=list(listeners),

@@ -9,6 +9,7 @@ client's, checked only for characters MongoDB would treat specially.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import Enum
 
@@ -38,6 +39,7 @@ class ResolvedField:
     kind: Kind
     target: Target = Target.JOB
     sortable: bool = False
+    legacy_path: str | None = None  # where documents written before the `filters` rename keep it
 
 
 _JOB_FIELDS: dict[str, tuple[str, Kind, bool]] = {
@@ -95,7 +97,7 @@ def check_free_path(name: str, path: str) -> None:
         raise QueryError(f"invalid field name '{name}'")
 
 
-def _split_known(name: str, prefixes: set[str] | dict[str, object]) -> tuple[str, str | None]:
+def _split_known(name: str, prefixes: Collection[str]) -> tuple[str, str | None]:
     """Split ``name`` into its catalogue part (snake_cased) and a free path below a prefix."""
     parts = name.split(".")
     for cut in range(len(parts), 0, -1):
@@ -112,10 +114,12 @@ def resolve_job_field(name: str) -> ResolvedField:
     if free is not None:
         check_free_path(name, free)
         stored, sortable = _JOB_FREE_PREFIXES[known]
-        return ResolvedField(name, f"{stored}.{free}", Kind.ANY, sortable=sortable)
+        legacy = f"filter.{free}" if known == "filter" else None
+        return ResolvedField(name, f"{stored}.{free}", Kind.ANY, sortable=sortable, legacy_path=legacy)
     if known in _JOB_FIELDS:
         path, kind, sortable = _JOB_FIELDS[known]
-        return ResolvedField(name, path, kind, sortable=sortable)
+        legacy = "filter" if known == "filter" else None
+        return ResolvedField(name, path, kind, sortable=sortable, legacy_path=legacy)
     if known == "controller_id":
         return ResolvedField(name, "controller_id", Kind.STRING, Target.CONTROLLER)
     head, _, rest = name.partition(".")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,9 +18,16 @@ from bson import ObjectId
 from bson.regex import Regex
 
 from gateway.errors import QueryError
-from gateway.mongo.expr import All, AnyOf, Condition, Expr, Not, SortKey, count_conditions, depth
-from gateway.mongo.fields import Kind, ResolvedField, Target, check_free_path, resolve_job_field
-from gateway.mongo.fields import resolve_sort_field, snake_case
+from gateway.mongo.expr import AnyOf, Condition, Expr, Not, SortKey, count_conditions, depth
+from gateway.mongo.fields import (
+    Kind,
+    ResolvedField,
+    Target,
+    check_free_path,
+    resolve_job_field,
+    resolve_sort_field,
+    snake_case,
+)
 
 Filter = dict[str, Any]
 Scalar = str | int | float | bool | None
@@ -76,7 +83,7 @@ def compile_filter(
     if conditions > limits.max_conditions:
         raise QueryError(
             f"the filter has {conditions} conditions, more than the limit of "
-            f"{limits.max_conditions} (GATEWAY_MAX_FILTER_CONDITIONS)",
+            f"{limits.max_conditions} (max_filter_conditions: GATEWAY_MAX_FILTER_CONDITIONS)",
             spaceone_code="ERROR_INVALID_PARAMETER",
         )
     if depth(expr) > limits.max_depth:
@@ -114,6 +121,11 @@ class _Compiler:
             raise QueryError(f"unknown operator '{cond.operator}' in the condition on '{cond.key}'")
         target = resolve_job_field(cond.key)
         compiled = OPERATORS[operator](self, target, operator, cond.value)
+        if target.legacy_path:
+            legacy = replace(target, path=target.legacy_path)
+            compiled = legacy_filters_fallback(
+                compiled, OPERATORS[operator](self, legacy, operator, cond.value)
+            )
         if target.target is Target.CONTROLLER:
             self.controller_filters.append(compiled)
             return {"controller": _ControllerRef(len(self.controller_filters) - 1)}
@@ -149,7 +161,7 @@ class _Compiler:
         if len(value) > self.limits.max_values:
             raise QueryError(
                 f"the list of '{operator}' on '{field.name}' has {len(value)} values, more than "
-                f"the limit of {self.limits.max_values} (GATEWAY_MAX_FILTER_VALUES)",
+                f"the limit of {self.limits.max_values} (max_filter_values: GATEWAY_MAX_FILTER_VALUES)",
                 spaceone_code="ERROR_INVALID_PARAMETER",
             )
         if not all(isinstance(item, SCALAR_TYPES) for item in value):
@@ -181,11 +193,13 @@ class _Compiler:
                     ) from None
         return value
 
-    def regex(self, field: ResolvedField, operator: str, pattern: str, *, escaped: bool) -> Regex:
+    def regex(
+        self, field: ResolvedField, operator: str, pattern: str, *, escaped: bool
+    ) -> Regex[str]:
         if len(pattern) > self.limits.max_regex_length:
             raise QueryError(
                 f"the pattern of '{operator}' on '{field.name}' is longer than the limit of "
-                f"{self.limits.max_regex_length} characters (GATEWAY_MAX_REGEX_LENGTH)"
+                f"{self.limits.max_regex_length} characters (max_regex_length: GATEWAY_MAX_REGEX_LENGTH)"
             )
         text = re.escape(pattern) if escaped else pattern
         if not escaped:
@@ -274,7 +288,7 @@ def _match(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
     if len(v) > c.limits.max_values:
         raise QueryError(
             f"the '{op}' object on '{f.name}' has more than {c.limits.max_values} fields "
-            "(GATEWAY_MAX_FILTER_VALUES)",
+            "(max_filter_values: GATEWAY_MAX_FILTER_VALUES)",
             spaceone_code="ERROR_INVALID_PARAMETER",
         )
     element: Filter = {}
@@ -356,6 +370,16 @@ OPERATORS: dict[str, OperatorFn] = {
     **{f"timediff_{name}": _timediff(f"${name}") for name in ("gt", "gte", "lt", "lte")},
 }
 PUBLIC_OPERATORS = tuple(name for name in OPERATORS if name not in ("starts_with", "has_elements"))
+
+
+def legacy_filters_fallback(current: Filter, legacy: Filter) -> Filter:
+    """A condition on ``filter``: read ``filters``, or ``filter`` where a document has no ``filters``."""
+    return {
+        "$or": [
+            {"$and": [{"filters": {"$exists": True}}, current]},
+            {"$and": [{"filters": {"$exists": False}}, legacy]},
+        ]
+    }
 
 
 def combine_and(parts: Sequence[Filter]) -> Filter:

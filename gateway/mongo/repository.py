@@ -112,7 +112,8 @@ class JobRepository:
                 batch_size=limit,
                 max_time_ms=self._max_time_ms,
             )
-            return await cursor.to_list(length=None)
+            documents: list[dict[str, Any]] = await cursor.to_list(length=None)
+            return documents
 
     async def _count(self, mongo_filter: Filter) -> int:
         with driver_errors():
