@@ -15,11 +15,22 @@ from motor.motor_asyncio import AsyncIOMotorClient
 from gateway.app import create_app
 from gateway.mongo.client import MongoHandle
 from gateway.settings import Settings
+from tests.tenant_guard import GUARD as TENANT_GUARD
 from tests.wire import CommandRecorder, WireServer
 
 DOMAIN = "domain-aaaaaaaaaaaa"
 OTHER_DOMAIN = "domain-bbbbbbbbbbbb"
 DATABASE = "power-scheduler"
+
+
+@pytest.fixture(autouse=True)
+def tenant_scope_checked() -> Iterator[None]:
+    """Fails any test during which a read command reached the wire server without the domain
+    condition or maxTimeMS (see tests/tenant_guard.py)."""
+    TENANT_GUARD.reset()
+    yield
+    if TENANT_GUARD.violations:
+        pytest.fail("unscoped MongoDB commands:\n" + "\n".join(TENANT_GUARD.violations))
 
 
 @pytest.fixture
@@ -78,7 +89,7 @@ def command_recorder() -> CommandRecorder:
 async def wire_motor(wire_server: WireServer, command_recorder: CommandRecorder) -> AsyncIterator[Any]:
     client = AsyncIOMotorClient(
         wire_server.uri, tz_aware=False, serverSelectionTimeoutMS=5000,
-        event_listeners=[command_recorder],
+        event_listeners=[command_recorder, TENANT_GUARD],
     )
     yield client
     client.close()
