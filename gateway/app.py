@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
         middleware=security_middleware(settings),
     )
     app.state.settings = settings
+    app.state.authenticator = authenticator  # for routes outside GraphQL (REST): 401 on refusal
     app.state.mongo = handle
     return app
 

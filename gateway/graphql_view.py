@@ -6,12 +6,12 @@ import re
 import uuid
 from typing import Any
 
+from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from cross_web import HTTPException
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
@@ -67,7 +67,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             auth_error=refusal,
         )
 
-    async def execute_operation(  # type: ignore[override]
+    async def execute_operation(
         self, request: Request, request_adapter: Any, request_data: Any, context: GatewayContext,
         root_value: Any, sub_response: Response,
     ) -> Any:

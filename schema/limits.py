@@ -2,7 +2,8 @@
 the name of the setting that bounds it.
 
 - document size and shape, checked once per document (cached with validation): tokens
-  (Strawberry's ``MaxTokensLimiter``; the parse error is coded in ``schema.errors``), selection depth (``QueryDepthLimiter``), aliases
+  (Strawberry's ``MaxTokensLimiter``; its parse error is coded in ``schema.errors``),
+  selection depth (``QueryDepthLimiter``), aliases
   (``MaxAliasesLimiter``), root fields, nesting of literal input values;
 - per request, with the variables: nesting of variable values, and the total number of items
   the operation may return (page sizes multiplied through nested lists). Both are accumulated on
@@ -15,9 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from graphql import (
-    ExecutionResult as GraphQLExecutionResult,
-)
-from graphql import (
+    ASTValidationRule,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -35,6 +34,9 @@ from graphql import (
     ValidationRule,
     ValueNode,
     value_from_ast_untyped,
+)
+from graphql import (
+    ExecutionResult as GraphQLExecutionResult,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
@@ -92,7 +94,7 @@ def too_complex(message: str) -> GraphQLError:
 # document rules (validation; cached per document) -------------------------------------------
 
 
-def _coded(rule: type[ValidationRule], setting: str) -> type[ValidationRule]:
+def _coded(rule: type[ASTValidationRule], setting: str) -> type[ASTValidationRule]:
     """A Strawberry limiter rule whose errors carry QUERY_TOO_COMPLEX and name the setting."""
 
     class Coded(rule):  # type: ignore[valid-type,misc]
@@ -104,11 +106,11 @@ def _coded(rule: type[ValidationRule], setting: str) -> type[ValidationRule]:
                 on_error(GraphQLError(f"{error.message} ({setting})", error.nodes,
                                       extensions={"code": TOO_COMPLEX}))
 
-            context.on_error = report
+            context.on_error = report  # type: ignore[method-assign]
             try:
                 super().__init__(context)
             finally:
-                context.on_error = on_error
+                context.on_error = on_error  # type: ignore[method-assign]
 
     return Coded
 
@@ -139,7 +141,7 @@ def _root_fields(
     return count
 
 
-def root_fields_rule(max_fields: int) -> type[ValidationRule]:
+def root_fields_rule(max_fields: int) -> type[ASTValidationRule]:
     class RootFields(ValidationRule):
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
@@ -175,7 +177,7 @@ def nesting(value: Any) -> int:
     return deepest
 
 
-def input_depth_rule(max_depth: int) -> type[ValidationRule]:
+def input_depth_rule(max_depth: int) -> type[ASTValidationRule]:
     class InputDepth(ValidationRule):
         def enter_argument(self, node: Any, *_: Any) -> Any:
             value: ValueNode = node.value
@@ -190,11 +192,11 @@ def input_depth_rule(max_depth: int) -> type[ValidationRule]:
     return InputDepth
 
 
-def document_rules(settings: Settings) -> list[type[ValidationRule]]:
+def document_rules(settings: Settings) -> list[type[ASTValidationRule]]:
     """Every document rule the settings ask for."""
     depth = QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules
     aliases = MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules
-    rules: list[type[ValidationRule]] = [
+    rules: list[type[ASTValidationRule]] = [
         *(_coded(rule, "GATEWAY_MAX_QUERY_DEPTH") for rule in depth),
         *(_coded(rule, "GATEWAY_MAX_ALIASES") for rule in aliases),
         root_fields_rule(settings.max_root_fields),
@@ -293,7 +295,7 @@ def _items(
             if size_of is not None:
                 args = {
                     arg.name.value: value_from_ast_untyped(arg.value, dict(variables))
-                    for arg in selection.arguments
+                    for arg in selection.arguments or ()
                 }
                 size = size_of(args, settings)
             count = multiplier * size

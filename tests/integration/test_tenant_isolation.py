@@ -20,7 +20,8 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, event, given, settings, strategies as st
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from mongomock_motor import AsyncMongoMockClient
 
 from gateway.app import create_app
