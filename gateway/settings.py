@@ -53,8 +53,6 @@ class Settings(BaseSettings):
     max_requested_items: int = Field(default=5000, ge=1)
     max_input_depth: int = Field(default=16, ge=2, le=100)
     max_filter_values: int = Field(default=500, ge=1)
-    max_stats_stages: int = Field(default=20, ge=1, le=1000)
-    max_stats_rows: int = Field(default=10_000, ge=1)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_batch_operations: int = Field(default=0, ge=0, le=100, description="0: no batching")
     cors_origins: str = Field(default="", description="comma-separated allowed origins")

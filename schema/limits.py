@@ -75,7 +75,8 @@ def _first_or_last(args: Mapping[str, Any], settings: Settings) -> int:
 
 
 def _stats_rows(args: Mapping[str, Any], settings: Settings) -> int:
-    return _positive(_dig(args, "query", "page", "limit")) or settings.max_stats_rows
+    """Rows asked for (the statistics row cap bounds what the server may produce)."""
+    return _positive(_dig(args, "query", "page", "limit")) or settings.default_page_size
 
 
 PAGE_SIZES: dict[str, PageSize] = {
