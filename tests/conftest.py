@@ -26,7 +26,7 @@ DATABASE = "power-scheduler"
 @pytest.fixture(autouse=True)
 def tenant_scope_checked() -> Iterator[None]:
     """Fails any test during which a read command reached the wire server without the domain
-    condition or maxTimeMS (see tests/tenant_guard.py)."""
+    condition (see tests/tenant_guard.py)."""
     TENANT_GUARD.reset()
     yield
     if TENANT_GUARD.violations:
