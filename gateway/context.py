@@ -33,6 +33,11 @@ class GatewayContext:
     spent: dict[str, int] = field(default_factory=dict)  # request cost so far (batches share it)
     _scopes: dict[str, Scope] = field(default_factory=dict)
 
+    def check_authenticated(self) -> None:
+        """Raise the refusal of the request's token, if it was refused (UNAUTHENTICATED, 401)."""
+        if self.auth_error is not None:
+            raise self.auth_error
+
     def scope(self, requested_domain: str | None) -> Scope:
         """The scope for the caller's domain (refuses a domain the caller may not read)."""
         domain = self.principal.domain_for(requested_domain)

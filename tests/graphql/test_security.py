@@ -131,6 +131,23 @@ async def test_bad_tokens_fail_the_whole_request_with_401(gateway: AppFactory, d
     assert body["data"]["jobs"]["totalCount"] == len(data[DOMAIN])
 
 
+async def test_the_context_carries_the_refusal_for_other_routes(gateway: AppFactory) -> None:
+    from gateway.context import GatewayContext  # noqa: PLC0415
+    from gateway.errors import Unauthenticated  # noqa: PLC0415
+
+    client = gateway(jwt=True)
+    app = client._transport.app  # type: ignore[attr-defined]
+    refused = app.state.authenticator
+    with pytest.raises(Unauthenticated):
+        refused.principal_for("Bearer nonsense")
+    context = GatewayContext(settings=app.state.settings, database=None,
+                             principal=refused.principal_for(bearer(PAIR.token(claims()))[
+                                 "Authorization"]),
+                             auth_error=Unauthenticated("no token"))
+    with pytest.raises(Unauthenticated):
+        context.check_authenticated()
+
+
 async def test_graphiql_page_needs_no_token(gateway: AppFactory) -> None:
     client = gateway(jwt=True)
     response = await client.get("/graphql", headers={"Accept": "text/html"})
