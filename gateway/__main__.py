@@ -1,11 +1,11 @@
-"""Command line: ``python -m gateway [serve|export-schema]`` (also installed as ``jobs-gateway``)."""
+"""Command line: ``python -m gateway [serve|export-schema|indexes]`` (also installed as ``jobs-gateway``)."""
 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -25,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
         target.add_argument("--port", type=int, help="port to listen on (GATEWAY_PORT, 8000)")
         target.add_argument("--workers", type=int, help="worker processes (GATEWAY_WORKERS, 1)")
     commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
+    commands.add_parser(
+        "indexes", help="print the createIndex commands of the advised indexes (mongosh)"
+    )
     return parser
 
 
@@ -40,23 +43,41 @@ def _serve(args: argparse.Namespace) -> None:
         settings = Settings(**overrides)
     except ValidationError as error:
         sys.exit(f"jobs-gateway: invalid configuration:\n{error}")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from gateway.logs import configure_logging, log_config
+
+    configure_logging(settings)
+    options = uvicorn_options(settings)
+    options["log_config"] = log_config(settings)
     if settings.workers > 1:
         # Each worker builds its own app from the environment; pass the overrides down.
         import os
 
         os.environ.update({f"GATEWAY_{k.upper()}": str(v) for k, v in overrides.items()})
-        uvicorn.run(
-            "gateway.app:app_from_environment",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=settings.workers,
-        )
+        uvicorn.run("gateway.app:app_from_environment", factory=True, **options)
         return
     from gateway.app import create_app
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    try:
+        app = create_app(settings)
+    except ValueError as error:  # e.g. an unreadable persisted operations file
+        sys.exit(f"jobs-gateway: invalid configuration:\n{error}")
+    uvicorn.run(app, **options)
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options from the settings: SIGTERM stops accepting connections and gives the
+    requests in flight ``shutdown_timeout`` seconds to finish before they are cancelled."""
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "workers": settings.workers,
+        "timeout_graceful_shutdown": settings.shutdown_timeout,
+        "access_log": False,
+        "server_header": False,
+    }
+    if settings.forwarded_allow_ips:
+        options.update(proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips)
+    return options
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -65,6 +86,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         from schema import schema
 
         sys.stdout.write(schema.as_str() + "\n")
+        return
+    if args.command == "indexes":
+        from gateway.mongo.indexes import index_script  # noqa: PLC0415
+
+        sys.stdout.write(index_script())
         return
     _serve(args)
 

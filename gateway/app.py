@@ -10,13 +10,17 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.auth import build_authenticator, insecure_mode_warning
 from gateway.body_limit import BodySizeLimit
 from gateway.graphql_view import GatewayGraphQL
+from gateway.metrics import GatewayMetrics
 from gateway.mongo.client import MongoHandle, open_mongo
+from gateway.observe import RequestObserver
+from gateway.persisted import PersistedQueries, load_allow_list
+from gateway.rest import rest_routes
 from gateway.settings import Settings
 from schema import build_schema
 
@@ -33,11 +37,18 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
     authenticator = build_authenticator(settings)  # unusable keys fail here, at start
     if warning := insecure_mode_warning(settings):
         log.warning(warning)
-    handle = mongo or open_mongo(settings)
+    metrics = GatewayMetrics()
+    handle = mongo or open_mongo(settings, listeners=[metrics.command_listener])
+    persisted = PersistedQueries(
+        settings.persisted_queries_cache_size,
+        load_allow_list(settings.persisted_only) if settings.persisted_only else None,
+    )
     graphql = GatewayGraphQL(
         build_schema(settings),
         settings=settings,
         database=handle.database,
+        persisted=persisted,
+        metrics=metrics,
         authenticator=authenticator,
     )
 
@@ -49,6 +60,10 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
             return JSONResponse({"status": "ready"})
         return JSONResponse({"status": "unavailable", "reason": "MongoDB does not answer"}, 503)
 
+    async def metrics_endpoint(_: Request) -> Response:
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
+
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         _announce(settings, handle)
@@ -59,16 +74,22 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
+            *rest_routes(graphql),
+        ],
+        middleware=[
+            Middleware(RequestObserver, on_response=metrics.observe_http),
+            *security_middleware(settings),
         ],
         lifespan=lifespan,
-        middleware=security_middleware(settings),
     )
     app.state.settings = settings
     app.state.authenticator = authenticator  # for routes outside GraphQL (REST): 401 on refusal
     app.state.mongo = handle
+    app.state.metrics = metrics
     return app
 
 
@@ -97,6 +118,11 @@ def _announce(settings: Settings, handle: MongoHandle) -> None:
         log.info("try: %s", EXAMPLE_QUERY % DEMO_DOMAINS[0])
     else:
         log.info("serving database %r; GraphiQL: %s", settings.mongodb_database, url)
+        if settings.uses_development_cursor_secret:
+            log.warning(
+                "GATEWAY_CURSOR_SECRET is unset: connection cursors are signed with the public "
+                "development key; set the same secret on every instance"
+            )
 
 
 def app_from_environment() -> Starlette:

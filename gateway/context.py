@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.auth import Principal
-from gateway.dataloaders import Loaders, build_loaders
+from gateway.dataloaders import BatchObserver, Loaders, build_loaders
 from gateway.errors import GatewayError
 from gateway.mongo.query import QueryLimits
-from gateway.mongo.repository import JobRepository
+from gateway.mongo.repository import AggregationLimits, JobRepository
 from gateway.settings import Settings
 
 
@@ -29,6 +29,7 @@ class GatewayContext:
     request: Any = None
     response: Any = None
     request_id: str | None = None
+    on_batch: BatchObserver | None = None
     auth_error: GatewayError | None = None  # a refused token: the operation is not executed
     spent: dict[str, int] = field(default_factory=dict)  # request cost so far (batches share it)
     _scopes: dict[str, Scope] = field(default_factory=dict)
@@ -47,14 +48,25 @@ class GatewayContext:
                 domain,
                 max_time_ms=self.settings.max_time_ms,
                 limits=query_limits(self.settings),
+                aggregation=aggregation_limits(self.settings),
             )
-            self._scopes[domain] = Scope(repository, build_loaders(repository))
+            self._scopes[domain] = Scope(repository, build_loaders(repository, self.on_batch))
         return self._scopes[domain]
 
 
 def query_limits(settings: Settings) -> QueryLimits:
     return QueryLimits(
         max_conditions=settings.max_filter_conditions,
+        max_depth=settings.max_filter_depth,
         max_regex_length=settings.max_regex_length,
-        max_values=settings.max_filter_values,
+        max_list_values=settings.max_list_values,
+    )
+
+
+def aggregation_limits(settings: Settings) -> AggregationLimits:
+    return AggregationLimits(
+        max_rows=settings.stats_max_rows,
+        max_stages=settings.stats_max_stages,
+        allow_disk_use=settings.aggregate_allow_disk_use,
+        max_timeline_buckets=settings.timeline_max_buckets,
     )

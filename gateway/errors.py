@@ -20,6 +20,11 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 
+def shorten(text: str, limit: int = 80) -> str:
+    """Client text echoed in an error message, cut to a readable length."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class GatewayError(Exception):
     """Base of every error whose message may be shown to a client."""
 

@@ -1,33 +1,49 @@
-"""The GraphQL endpoint: Strawberry's ASGI view with the gateway's per-request context."""
+"""The GraphQL endpoint: Strawberry's ASGI view with the gateway's per-request context, serving
+HTTP by the GraphQL-over-HTTP rules of :mod:`gateway.graphql_http`, persisted queries
+(:mod:`gateway.persisted`) and metrics. Browsers get GraphiQL (``render_graphql_ide``)."""
 
 from __future__ import annotations
 
-import re
-import uuid
+import time
 from typing import Any
 
-from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import process_result
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from gateway.auth import ANONYMOUS, Authenticator
 from gateway.context import GatewayContext
 from gateway.errors import GatewayError
+from gateway.graphql_http import (
+    ALLOWED_METHODS,
+    APPLICATION_JSON,
+    GraphQLParams,
+    RequestRejected,
+    check_content_type,
+    decode_body,
+    decode_query_string,
+    error_body,
+    negotiate,
+    response_status,
+    wants_html,
+)
+from gateway.metrics import GatewayMetrics
+from gateway.observe import current_request, request_id_from
+from gateway.persisted import PersistedQueries
 from gateway.settings import Settings
 from schema.errors import finalize_errors
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-
-
-def request_id_of(request: Request | WebSocket) -> str:
-    """The client's ``X-Request-Id`` when it is a plain short token, else a fresh one."""
-    given = request.headers.get("x-request-id", "")
-    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+GET_OPERATIONS = frozenset({OperationType.QUERY})
+POST_OPERATIONS = frozenset(OperationType)
+_NOT_CACHEABLE_CODES = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"})
 
 
 class GatewayGraphQL(GraphQL[GatewayContext, None]):
@@ -37,67 +53,184 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         *,
         settings: Settings,
         database: Any,
+        persisted: PersistedQueries | None = None,
+        metrics: GatewayMetrics | None = None,
         authenticator: Authenticator | None = None,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
         self.database = database
+        self.persisted = persisted or PersistedQueries(settings.persisted_queries_cache_size)
+        self.metrics = metrics
         self.authenticator = authenticator or Authenticator()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
     ) -> GatewayContext:
-        # Authentication ----------------------------------------------------------------------
-        # A refused token does not fail here (the GraphiQL page needs no token): it is kept on
-        # the context and the whole operation is refused before execution (execute_operation).
+        stats = current_request.get()
+        # Authentication: a refused token is kept on the context; the operation (or REST call)
+        # is then answered with UNAUTHENTICATED before anything runs (check_authenticated).
         principal, refusal = ANONYMOUS, None
         try:
             principal = self.authenticator.principal_for(request.headers.get("authorization"))
         except GatewayError as error:
             refusal = error
-        request_id = request_id_of(request)
-        request.state.request_id = request_id
         return GatewayContext(
             settings=self.settings,
             database=self.database,
             principal=principal,
+            auth_error=refusal,
             request=request,
             response=response,
-            request_id=request_id,
-            auth_error=refusal,
+            request_id=stats.request_id if stats else request_id_from(
+                request.headers.get("x-request-id")
+            ),
+            on_batch=self.metrics.observe_batch if self.metrics else None,
         )
 
-    async def execute_operation(
-        self, request: Request, request_adapter: Any, request_data: Any, context: GatewayContext,
-        root_value: Any, sub_response: Response,
-    ) -> Any:
-        if context.auth_error is not None:
-            sub_response.status_code = context.auth_error.http_status
-            sub_response.headers["WWW-Authenticate"] = 'Bearer realm="jobs-gateway"'
-            refused = refusal_result(context.auth_error)
-            return [refused] * len(request_data) if isinstance(request_data, list) else refused
-        return await super().execute_operation(
-            request, request_adapter, request_data, context, root_value, sub_response
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        response = await self.handle_http(Request(scope, receive))
+        await response(scope, receive, send)
+
+    # GraphQL over HTTP ------------------------------------------------------------------
+
+    def is_graphql_ide_request(self, request: Request) -> bool:
+        """A browser opening the endpoint: GET, no GraphQL parameters, HTML accepted."""
+        params = request.query_params
+        return (
+            request.method == "GET"
+            and "query" not in params
+            and "extensions" not in params
+            and wants_html(request.headers.get("accept"))
         )
 
-    def decode_json(self, data: str | bytes) -> object:
-        try:
-            return super().decode_json(data)
-        except RecursionError:
-            raise HTTPException(400, "The request body is nested too deeply") from None
-
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
-        # Error masking: a last pass over every error, whichever phase produced it.
-        if result.errors:
-            result.errors = finalize_errors(
-                result.errors,
-                getattr(request.state, "request_id", None),
-                hide_schema=not self.settings.introspection,
+    async def handle_http(self, request: Request) -> Response:
+        if request.method not in ("GET", "POST"):
+            return self.json_response(
+                error_body(f"{request.method} is not supported; use GET or POST",
+                           "METHOD_NOT_ALLOWED"),
+                405, APPLICATION_JSON, {"Allow": ALLOWED_METHODS},
             )
-        return await super().process_result(request, result)
+        if self.is_graphql_ide_request(request):
+            if self.graphql_ide:
+                return await self.render_graphql_ide(request)
+            return self.json_response(
+                error_body("GraphiQL is disabled", "BAD_REQUEST"), 404, APPLICATION_JSON
+            )
+        media_type = negotiate(request.headers.get("accept"))
+        if media_type is None:
+            return self.json_response(
+                error_body("the Accept header admits neither application/graphql-response+json "
+                           "nor application/json", "NOT_ACCEPTABLE"),
+                406, APPLICATION_JSON,
+            )
+        started = time.perf_counter()
+        params: GraphQLParams | None = None
+        try:
+            params = await self.read_params(request)
+            body, headers = await self.execute_params(request, params)
+            status = response_status(body, media_type)
+        except RequestRejected as rejected:
+            body, headers = error_body(rejected.message, rejected.code), rejected.headers
+            status = rejected.status
+        self.observe(params, body, status, time.perf_counter() - started)
+        if request.method == "GET" and status == 200 and not body.get("errors"):
+            if self.settings.get_cache_control:
+                headers = {**headers, "Cache-Control": self.settings.get_cache_control}
+        return self.json_response(body, status, media_type, headers)
+
+    async def read_params(self, request: Request) -> GraphQLParams:
+        if request.method == "GET":
+            query_params = request.query_params
+            return decode_query_string(
+                {name: query_params.getlist(name) for name in query_params.keys()}
+            )
+        check_content_type(request.headers.get("content-type"))
+        return decode_body(await request.body())
+
+    async def execute_params(
+        self, request: Request, params: GraphQLParams
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """Run one operation; the body to send and headers set by resolvers."""
+        try:
+            document = self.persisted.resolve(params.query, params.extensions)
+        except GatewayError as error:
+            return {"errors": [{"message": error.message, "extensions": error.extensions}]}, {}
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, sub_response)
+        if context.auth_error is not None:
+            refusal = context.auth_error
+            body = {"errors": [{"message": refusal.message, "extensions": refusal.extensions}]}
+            return body, {"WWW-Authenticate": 'Bearer realm="jobs-gateway"'}
+        try:
+            result = await self.schema.execute(
+                document,
+                variable_values=params.variables,
+                context_value=context,
+                operation_name=params.operation_name,
+                allowed_operation_types=(
+                    GET_OPERATIONS if request.method == "GET" else POST_OPERATIONS
+                ),
+                operation_extensions=params.extensions,
+            )
+        except InvalidOperationTypeError as error:
+            raise RequestRejected(
+                405, f"{error.operation_type.value} operations are not allowed over GET; use POST",
+                code="METHOD_NOT_ALLOWED", headers={"Allow": "POST"},
+            ) from None
+        except CannotGetOperationTypeError as error:
+            return error_body(error.as_http_error_reason(), "OPERATION_RESOLUTION_FAILURE"), {}
+        except MissingQueryError:
+            raise RequestRejected(400, "the request has no 'query'") from None
+        if result.errors:  # error masking: a last pass over errors of every phase
+            result.errors = finalize_errors(
+                result.errors, context.request_id, hide_schema=not self.settings.introspection
+            )
+        body = self.response_body(result)
+        if not any(code in _NOT_CACHEABLE_CODES for code in _codes(body)):
+            self.persisted.remember(document, params.extensions)
+        return body, dict(sub_response.headers)
+
+    def response_body(self, result: ExecutionResult) -> dict[str, Any]:
+        """The GraphQL response; ``data`` is left out when the operation never ran (a request
+        error: parse, validation or variable coercion)."""
+        body: dict[str, Any] = dict(process_result(result))
+        if result.data is None and _request_error(result.errors):
+            body.pop("data", None)
+        return body
+
+    def json_response(
+        self, body: Any, status: int, media_type: str, headers: dict[str, str] | None = None
+    ) -> Response:
+        response = Response(self.encode_json(body), status_code=status, headers=headers)
+        response.headers["content-type"] = f"{media_type}; charset=utf-8"
+        response.headers["vary"] = "Accept"
+        return response
+
+    def observe(
+        self, params: GraphQLParams | None, body: dict[str, Any], status: int, seconds: float
+    ) -> None:
+        codes = _codes(body)
+        outcome = "ok" if not codes else ("error" if "data" in body else "rejected")
+        stats = current_request.get()
+        operation = params.operation_name if params else None
+        if stats is not None:
+            stats.outcome = outcome
+            stats.operation = stats.operation or operation
+            operation = stats.operation
+        if self.metrics is not None:
+            self.metrics.observe_operation(operation, outcome, seconds, codes)
 
 
-def refusal_result(error: GatewayError) -> ExecutionResult:
-    return ExecutionResult(
-        data=None, errors=[GraphQLError(error.message, extensions=error.extensions)]
-    )
+def _request_error(errors: list[GraphQLError] | None) -> bool:
+    return bool(errors) and all(error.path is None for error in errors or ())
+
+
+def _codes(body: dict[str, Any]) -> list[str]:
+    return [
+        str((error.get("extensions") or {}).get("code", "INTERNAL_SERVER_ERROR"))
+        for error in body.get("errors") or ()
+    ]

@@ -9,8 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_CURSOR_SECRET = "jobs-gateway-development-cursor-secret"
+"""The default cursor key: fine for development, public knowledge, warned about in production."""
 
 
 class Settings(BaseSettings):
@@ -36,7 +39,28 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=100, ge=1)
     max_page_size: int = Field(default=1000, ge=1)
     max_filter_conditions: int = Field(default=50, ge=1)
+    max_filter_depth: int = Field(
+        default=8, ge=1, description="deepest and/or/not nesting of a compiled filter"
+    )
+    max_list_values: int = Field(default=1000, ge=1)
     max_regex_length: int = Field(default=256, ge=1)
+
+    stats_max_rows: int = Field(
+        default=10_000, ge=1, le=1_000_000, description="rows a statistics query may return"
+    )
+    stats_max_stages: int = Field(default=20, ge=1, le=200, description="stages per statistics query")
+    aggregate_allow_disk_use: bool = Field(
+        default=False, description="let aggregation pipelines spill to disk on the server"
+    )
+    timeline_max_buckets: int = Field(
+        default=1000, ge=1, le=100_000, description="buckets one jobTimeline may return"
+    )
+
+    cursor_secret: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_CURSOR_SECRET),
+        min_length=16,
+        description="key that signs connection cursors; the same on every instance",
+    )
 
     graphiql: bool = True
     introspection: bool = True
@@ -52,13 +76,30 @@ class Settings(BaseSettings):
     max_root_fields: int = Field(default=8, ge=1, le=1000)
     max_requested_items: int = Field(default=5000, ge=1)
     max_input_depth: int = Field(default=16, ge=2, le=100)
-    max_filter_values: int = Field(default=500, ge=1)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    max_batch_operations: int = Field(default=0, ge=0, le=100, description="0: no batching")
     cors_origins: str = Field(default="", description="comma-separated allowed origins")
 
     demo_jobs: int = Field(default=3000, ge=0, le=100_000)
     demo_seed: int = 2020
+
+    # Production surface: persisted queries, logs, shutdown.
+    persisted_queries_cache_size: int = Field(
+        default=1000, ge=0, le=1_000_000, description="APQ entries kept per instance; 0: APQ off"
+    )
+    persisted_only: Path | None = Field(
+        default=None, description="allow-list file: only the operations it lists run"
+    )
+    get_cache_control: str | None = Field(
+        default=None, description="Cache-Control of successful GET answers, e.g. 'public, max-age=30'"
+    )
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    shutdown_timeout: float = Field(
+        default=30.0, ge=0, le=600, description="seconds to finish in-flight requests on SIGTERM"
+    )
+    forwarded_allow_ips: str | None = Field(
+        default=None, description="proxies trusted for X-Forwarded-* (uvicorn's option)"
+    )
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Settings:
@@ -70,6 +111,8 @@ class Settings(BaseSettings):
             self._check_jwt_keys(self.jwt_keys)
         if "*" in self.cors_origin_list:
             raise ValueError("GATEWAY_CORS_ORIGINS takes explicit origins, not '*'")
+        if self.persisted_only is not None and not self.persisted_only.is_file():
+            raise ValueError(f"GATEWAY_PERSISTED_ONLY: no such file {self.persisted_only}")
         return self
 
     def _check_jwt_keys(self, keys: str) -> None:
@@ -91,6 +134,10 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+    @property
+    def uses_development_cursor_secret(self) -> bool:
+        return self.cursor_secret.get_secret_value() == DEVELOPMENT_CURSOR_SECRET
 
     @property
     def uses_demo_database(self) -> bool:

@@ -11,14 +11,19 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult
 
 from gateway.settings import Settings
+from schema.connection import ConnectionQueries
+from schema.dashboards import DashboardQueries
 from schema.errors import ErrorCodes, tag_parse_errors
 from schema.limits import limit_extensions
+from schema.operation import SingleOperation
 from schema.queries import ListingQueries
 from schema.scalars import SCALAR_MAP
+from schema.stats import StatisticsQueries
+from schema.tracing import tracing_extensions
 
 
 @strawberry.type(description="Read-only access to SpaceONE power-scheduler jobs.")
-class Query(ListingQueries):
+class Query(ListingQueries, ConnectionQueries, StatisticsQueries, DashboardQueries):
     """Each feature contributes its root fields as a base class."""
 
 
@@ -41,13 +46,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: ValidationCache(maxsize=512),
             ErrorCodes,
             *limit_extensions(settings),  # request cost limits and introspection switch
+            SingleOperation,
+            *tracing_extensions(),
         ],
-        config=StrawberryConfig(
-            auto_camel_case=True,
-            scalar_map=SCALAR_MAP,
-            batching_config=(
-                {"max_operations": settings.max_batch_operations}
-                if settings.max_batch_operations else None
-            ),
-        ),
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     )

@@ -7,13 +7,14 @@ from collections.abc import Iterable, Sequence
 from gateway.errors import InvalidParameter
 from gateway.mongo.expr import All, AnyOf, Condition, Expr, SearchSpec, SortKey, keyword_expr
 from gateway.mongo.fields import resolve_job_field
+from gateway.mongo.query import public_condition
 from gateway.settings import Settings
 from schema.enums import JobStatus
 from schema.inputs import FilterCondition, Page, SearchQuery, Sort
 
 
 def conditions(items: Iterable[FilterCondition] | None) -> tuple[Condition, ...]:
-    return tuple(Condition(item.k, str(item.o.value), item.v) for item in items or ())
+    return tuple(public_condition(item.k, str(item.o.value), item.v) for item in items or ())
 
 
 def sort_keys(sort: Sort | None) -> tuple[SortKey, ...]:

@@ -82,3 +82,24 @@ class FilterOperator(Enum):
     TIMEDIFF_LTE = strawberry.enum_value(
         "timediff_lte", description="At or before the relative instant `v` (see TIMEDIFF_GT)."
     )
+
+
+@strawberry.enum(description="A direction of ordering.")
+class OrderDirection(Enum):
+    ASC = strawberry.enum_value("ASC", description="Smallest first; null values come first.")
+    DESC = strawberry.enum_value("DESC", description="Largest first; null values come last.")
+
+
+@strawberry.enum(description="A job field that connections can be ordered by.")
+class JobOrderField(Enum):
+    CREATED_AT = strawberry.enum_value("created_at", description="By `createdAt`.")
+    UPDATED_AT = strawberry.enum_value("updated_at", description="By `updatedAt`.")
+    FINISHED_AT = strawberry.enum_value(
+        "finished_at", description="By `finishedAt`; unfinished jobs (null) sort as the lowest value."
+    )
+    STATUS = strawberry.enum_value(
+        "status", description="By `status`, alphabetically as stored (CANCELED, CREATED, ERROR, …)."
+    )
+    TOTAL_TASKS = strawberry.enum_value("total_tasks", description="By `totalTasks`.")
+    REMAINED_TASKS = strawberry.enum_value("remained_tasks", description="By `remainedTasks`.")
+    JOB_ID = strawberry.enum_value("job_id", description="By `jobId`.")

@@ -149,7 +149,9 @@ def field_conditions(key: str, field_filter: Any) -> list[Expr]:
 
 
 def job_filter_expr(job_filter: JobFilter | None) -> Expr:
-    """``JobFilter`` → neutral expression (``All()`` matches everything)."""
+    """``JobFilter`` → neutral expression (``All()`` matches everything). Redundant levels are
+    folded (an ``and`` inside an AND, a single-branch ``or``) so the depth limit counts only
+    nesting that changes the meaning."""
     if job_filter is None:
         return All()
     parts: list[Expr] = []
@@ -162,9 +164,20 @@ def job_filter_expr(job_filter: JobFilter | None) -> Expr:
     if keyword := keyword_expr(job_filter.keyword):
         parts.append(keyword)
     if job_filter.and_ is not None:
-        parts.append(All(tuple(job_filter_expr(child) for child in job_filter.and_)))
+        parts.extend(job_filter_expr(child) for child in job_filter.and_)
     if job_filter.or_:
-        parts.append(AnyOf(tuple(job_filter_expr(child) for child in job_filter.or_)))
+        parts.append(_any_of([job_filter_expr(child) for child in job_filter.or_]))
     if job_filter.not_ is not None:
         parts.append(Not(job_filter_expr(job_filter.not_)))
-    return All(tuple(parts))
+    return _all_of(parts)
+
+
+def _all_of(parts: list[Expr]) -> Expr:
+    flat: list[Expr] = []
+    for part in parts:
+        flat.extend(part.parts if isinstance(part, All) else (part,))
+    return flat[0] if len(flat) == 1 else All(tuple(flat))
+
+
+def _any_of(parts: list[Expr]) -> Expr:
+    return parts[0] if len(parts) == 1 else AnyOf(tuple(parts))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from schema.enums import FilterOperator
+from schema.enums import FilterOperator, JobOrderField, OrderDirection
 from schema.scalars import JSON
 
 
@@ -76,4 +76,12 @@ class SearchQuery:
         default=None,
         description="Words (split on whitespace); a job matches when its `job_id` contains any "
         "of them, case-insensitive. ANDed with the filters.",
+    )
+
+
+@strawberry.input(description="One key of a connection's order.")
+class JobOrder:
+    field: JobOrderField = strawberry.field(description="The field to order by.")
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC, description="Ascending (the default) or descending."
     )

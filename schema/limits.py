@@ -298,7 +298,8 @@ def _items(
                     arg.name.value: value_from_ast_untyped(arg.value, dict(variables))
                     for arg in selection.arguments or ()
                 }
-                size = size_of(args, settings)
+                # a size above the page cap is refused by the field itself, more precisely
+                size = min(size_of(args, settings), settings.max_page_size)
             count = multiplier * size
             total += count if is_list else 0
             named = field_type

@@ -8,6 +8,8 @@ from typing import Any, NewType
 import strawberry
 from bson import ObjectId
 
+from gateway.mongo.query import parse_datetime as parse_iso_datetime
+
 DATETIME_DESCRIPTION = (
     "An instant as ISO-8601 text, always UTC with an explicit zone on output "
     '("2020-09-01T12:00:00Z"). On input a zone is optional; a value without one means UTC.'
@@ -22,13 +24,10 @@ def serialize_datetime(value: datetime) -> str:
 
 
 def parse_datetime(value: object) -> datetime:
+    """ISO-8601 text → an aware UTC datetime (the query compiler's parser, zone made explicit)."""
     if not isinstance(value, str):
         raise ValueError("DateTime must be an ISO-8601 string")
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError(f"DateTime is not an ISO-8601 date: {value!r}") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return parse_iso_datetime(value, "DateTime").replace(tzinfo=UTC)
 
 
 JSON = NewType("JSON", object)

@@ -12,6 +12,7 @@ from bson import ObjectId
 from gateway.dataloaders import Loaders
 from schema.enums import JobStatus, job_status
 from schema.scalars import JSON, to_json
+from schema.selection import job_api_fields
 
 
 @strawberry.type(description="One error a job ran into.")
@@ -94,8 +95,9 @@ class Job:
     loaders: strawberry.Private[Loaders]
 
     @strawberry.field(description="Errors the job ran into (batched per request).")  # type: ignore[untyped-decorator]
-    async def errors(self) -> list[ErrorInfo]:
-        documents = await self.loaders.errors_by_job_id.load(self.object_id)
+    async def errors(self, info: strawberry.Info) -> list[ErrorInfo]:
+        parts = frozenset(job_api_fields(info.selected_fields[0].selections))
+        documents = await self.loaders.errors_by_job_id.load((self.object_id, parts))
         return [ErrorInfo.from_document(document) for document in documents]
 
     @strawberry.field(  # type: ignore[untyped-decorator]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,12 +66,19 @@ async def seed(database: Any, jobs: list[dict[str, Any]], controllers: list[dict
         await database["controller"].insert_many([dict(doc) for doc in controllers])
 
 
-@pytest.fixture
-async def mock_client(settings: Settings, mock_db: Any) -> AsyncIterator[GraphQLClient]:
-    app = create_app(settings, MongoHandle(mock_db.client, mock_db, embedded=False))
+@asynccontextmanager
+async def client_for(settings: Settings, database: Any) -> AsyncIterator[GraphQLClient]:
+    """A GraphQL client on a fresh app over ``database`` with these settings."""
+    app = create_app(settings, MongoHandle(database.client, database, embedded=False))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
         yield GraphQLClient(http)
+
+
+@pytest.fixture
+async def mock_client(settings: Settings, mock_db: Any) -> AsyncIterator[GraphQLClient]:
+    async with client_for(settings, mock_db) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")
@@ -110,10 +118,8 @@ async def wire_db(wire_motor: Any, command_recorder: CommandRecorder) -> AsyncIt
 
 @pytest.fixture
 async def wire_client(settings: Settings, wire_db: Any) -> AsyncIterator[GraphQLClient]:
-    app = create_app(settings, MongoHandle(wire_db.client, wire_db, embedded=False))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
-        yield GraphQLClient(http)
+    async with client_for(settings, wire_db) as client:
+        yield client
 
 
 @dataclass
@@ -133,7 +139,5 @@ def backend_db(request: pytest.FixtureRequest) -> tuple[str, Any]:
 @pytest.fixture
 async def backend(backend_db: tuple[str, Any], settings: Settings) -> AsyncIterator[Backend]:
     name, database = backend_db
-    app = create_app(settings, MongoHandle(database.client, database, embedded=False))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
-        yield Backend(name, GraphQLClient(http), database)
+    async with client_for(settings, database) as client:
+        yield Backend(name, client, database)

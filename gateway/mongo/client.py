@@ -10,16 +10,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from bson.errors import InvalidDocument
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
 from pymongo import monitoring
 from pymongo.errors import (
     ConnectionFailure,
+    DocumentTooLarge,
     ExecutionTimeout,
+    OperationFailure,
     PyMongoError,
     ServerSelectionTimeoutError,
 )
 
-from gateway.errors import ServiceUnavailable, Timeout
+from gateway.errors import QueryError, ServiceUnavailable, Timeout
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -80,3 +83,27 @@ def driver_errors() -> Iterator[None]:
     except (ServerSelectionTimeoutError, ConnectionFailure) as error:
         log.warning("MongoDB unavailable: %s", error)
         raise ServiceUnavailable("the job database is not reachable; try again shortly") from error
+    except (InvalidDocument, DocumentTooLarge, OverflowError, UnicodeEncodeError) as error:
+        # The compiler refuses such values first; this is the backstop for anything it missed.
+        log.warning("query could not be encoded for MongoDB: %s", error)
+        raise QueryError("the query holds a value MongoDB cannot store") from error
+    except OperationFailure as error:
+        log.warning("MongoDB refused a query (code %s): %s", error.code, error)
+        raise QueryError("MongoDB refused the query; check the patterns and values") from error
+
+
+@contextmanager
+def pipeline_errors() -> Iterator[None]:
+    """:func:`driver_errors`, and a pipeline the server refuses on the stored data (say, ``$size``
+    of a non-array) becomes a client error without the server's text."""
+    with driver_errors():
+        try:
+            yield
+        except ExecutionTimeout:
+            raise
+        except OperationFailure as error:
+            log.info("aggregation refused by MongoDB (code %s): %s", error.code, error)
+            raise QueryError(
+                "the statistics query cannot be computed on the stored data: an operator met a "
+                "value of a type it does not accept (for example arithmetic on a text field)"
+            ) from error

@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import Enum
 
-from gateway.errors import QueryError
+from gateway.errors import QueryError, shorten
 
 
 class Kind(Enum):
@@ -86,15 +86,15 @@ def snake_case(segment: str) -> str:
     return _CAMEL_HUMP.sub(r"_\1", segment).lower()
 
 
-MAX_PATH_LENGTH = 256
-
-
 def check_free_path(name: str, path: str) -> None:
     """Refuse a client path that MongoDB would read as an operator or that cannot be stored."""
-    if len(path) > MAX_PATH_LENGTH:
-        raise QueryError(f"the field name '{name[:40]}…' is longer than {MAX_PATH_LENGTH} characters")
-    if not path or any(not part or part.startswith("$") or "\x00" in part for part in path.split(".")):
-        raise QueryError(f"invalid field name '{name}'")
+    parts = path.split(".")
+    if not path or len(path) > 512 or any(not p or p.startswith("$") or "\x00" in p for p in parts):
+        raise QueryError(f"invalid field name '{shorten(name)}'")
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise QueryError(f"invalid field name '{shorten(name)}'") from None
 
 
 def _split_known(name: str, prefixes: Collection[str]) -> tuple[str, str | None]:
@@ -125,7 +125,7 @@ def resolve_job_field(name: str) -> ResolvedField:
     head, _, rest = name.partition(".")
     if snake_case(head) == "controller_info" and rest:
         return _resolve_controller_field(name, rest)
-    raise QueryError(f"unknown field '{name}'")
+    raise QueryError(f"unknown field '{shorten(name)}'")
 
 
 def _resolve_controller_field(name: str, rest: str) -> ResolvedField:
@@ -135,12 +135,12 @@ def _resolve_controller_field(name: str, rest: str) -> ResolvedField:
         return ResolvedField(name, f"{known}.{free}", Kind.ANY, Target.CONTROLLER)
     if known in _CONTROLLER_FIELDS:
         return ResolvedField(name, known, _CONTROLLER_FIELDS[known], Target.CONTROLLER)
-    raise QueryError(f"unknown field '{name}'")
+    raise QueryError(f"unknown field '{shorten(name)}'")
 
 
 def resolve_sort_field(name: str) -> ResolvedField:
     """Resolve a sort key; only fields stored on the job document itself can be sorted on."""
     field = resolve_job_field(name)
     if not field.sortable or field.target is not Target.JOB:
-        raise QueryError(f"cannot sort by '{name}'")
+        raise QueryError(f"cannot sort by '{shorten(name)}'")
     return field

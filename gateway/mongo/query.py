@@ -8,6 +8,7 @@ repository has run those sub-queries (scoped to the caller's domain, like everyt
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -17,7 +18,7 @@ from typing import Any
 from bson import ObjectId
 from bson.regex import Regex
 
-from gateway.errors import QueryError
+from gateway.errors import QueryError, shorten
 from gateway.mongo.expr import AnyOf, Condition, Expr, Not, SortKey, count_conditions, depth
 from gateway.mongo.fields import (
     Kind,
@@ -30,8 +31,8 @@ from gateway.mongo.fields import (
 )
 
 Filter = dict[str, Any]
-Scalar = str | int | float | bool | None
-SCALAR_TYPES = (str, int, float, bool, type(None))
+Scalar = str | int | float | bool | datetime | None
+SCALAR_TYPES = (str, int, float, bool, type(None), datetime)  # datetime: from typed filters
 
 DEFAULT_SORT = (SortKey("created_at", desc=True),)
 
@@ -43,7 +44,7 @@ class QueryLimits:
     max_conditions: int = 50
     max_depth: int = 8
     max_regex_length: int = 256
-    max_values: int = 500
+    max_list_values: int = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +83,8 @@ def compile_filter(
     conditions = count_conditions(expr)
     if conditions > limits.max_conditions:
         raise QueryError(
-            f"the filter has {conditions} conditions, more than the limit of "
-            f"{limits.max_conditions} (max_filter_conditions: GATEWAY_MAX_FILTER_CONDITIONS)",
+            f"the filter has {conditions} conditions (keyword words included), more than the "
+            f"limit of {limits.max_conditions} (max_filter_conditions)",
             spaceone_code="ERROR_INVALID_PARAMETER",
         )
     if depth(expr) > limits.max_depth:
@@ -115,10 +116,12 @@ class _Compiler:
         if not isinstance(cond.key, str) or not cond.key:
             raise QueryError("a filter condition has no key 'k'")
         if not isinstance(cond.operator, str) or not cond.operator:
-            raise QueryError(f"the condition on '{cond.key}' has no operator 'o'")
+            raise QueryError(f"the condition on '{shorten(cond.key)}' has no operator 'o'")
         operator = cond.operator.lower()
         if operator not in OPERATORS:
-            raise QueryError(f"unknown operator '{cond.operator}' in the condition on '{cond.key}'")
+            raise QueryError(
+                f"unknown operator '{shorten(cond.operator)}' in the condition on '{shorten(cond.key)}'"
+            )
         target = resolve_job_field(cond.key)
         compiled = OPERATORS[operator](self, target, operator, cond.value)
         if target.legacy_path:
@@ -150,7 +153,7 @@ class _Compiler:
                 f"operator '{operator}' on '{field.name}' needs a value, not null",
                 spaceone_code="ERROR_OPERATOR_VALUE_TYPE",
             )
-        return value
+        return storable(value, f"the value of '{operator}' on '{field.name}'")
 
     def values(self, field: ResolvedField, operator: str, value: Any) -> list[Any]:
         if not isinstance(value, (list, tuple)):
@@ -158,19 +161,19 @@ class _Compiler:
                 f"operator '{operator}' on '{field.name}' needs a list of values",
                 spaceone_code="ERROR_OPERATOR_LIST_VALUE_TYPE",
             )
-        if len(value) > self.limits.max_values:
-            raise QueryError(
-                f"the list of '{operator}' on '{field.name}' has {len(value)} values, more than "
-                f"the limit of {self.limits.max_values} (max_filter_values: GATEWAY_MAX_FILTER_VALUES)",
-                spaceone_code="ERROR_INVALID_PARAMETER",
-            )
         if not all(isinstance(item, SCALAR_TYPES) for item in value):
             raise QueryError(
                 f"operator '{operator}' on '{field.name}' takes a list of strings, numbers, "
                 "booleans or nulls",
                 spaceone_code="ERROR_OPERATOR_LIST_VALUE_TYPE",
             )
-        return list(value)
+        if len(value) > self.limits.max_list_values:
+            raise QueryError(
+                f"operator '{operator}' on '{field.name}' has {len(value)} values, more than the "
+                f"limit of {self.limits.max_list_values} (max_list_values)",
+                spaceone_code="ERROR_INVALID_PARAMETER",
+            )
+        return [storable(item, f"a value of '{operator}' on '{field.name}'") for item in value]
 
     def typed(self, field: ResolvedField, operator: str, value: Any) -> Any:
         """Coerce a value to the field's type: a number for counts, a date for dates."""
@@ -178,19 +181,8 @@ class _Compiler:
             return None
         if field.kind is Kind.DATE:
             return parse_datetime(value, f"the value of '{operator}' on '{field.name}'")
-        if field.kind is Kind.INT and not isinstance(value, bool):
-            if isinstance(value, (int, float)):
-                return value
-            try:
-                return int(str(value).strip())
-            except ValueError:
-                try:
-                    return float(str(value).strip())
-                except ValueError:
-                    raise QueryError(
-                        f"the value of '{operator}' on '{field.name}' must be a number, "
-                        f"got {value!r}"
-                    ) from None
+        if field.kind is Kind.INT and not isinstance(value, bool | int | float):
+            return storable(_number(str(value), f"the value of '{operator}' on '{field.name}'"), "")
         return value
 
     def regex(
@@ -201,6 +193,8 @@ class _Compiler:
                 f"the pattern of '{operator}' on '{field.name}' is longer than the limit of "
                 f"{self.limits.max_regex_length} characters (max_regex_length: GATEWAY_MAX_REGEX_LENGTH)"
             )
+        if "\x00" in pattern:
+            raise QueryError(f"the pattern of '{operator}' on '{field.name}' contains a NUL character")
         text = re.escape(pattern) if escaped else pattern
         if not escaped:
             try:
@@ -250,7 +244,8 @@ def _contain(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
 
 
 def _not_contain(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
-    return {f.path: {"$not": c.regex(f, op, _text(c, f, op, v), escaped=True)}}
+    # `$nor` of the match: also true for missing/null, and for arrays no element may match.
+    return {"$nor": [_contain(c, f, op, v)]}
 
 
 def _starts_with(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
@@ -274,7 +269,7 @@ def _contain_in(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
 def _not_contain_in(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
     # Deliberate fix: SpaceONE ORs the negations, which matches nearly everything.
     items = c.values(f, op, v)
-    return combine_and([_not_contain(c, f, op, item) for item in items])
+    return {"$nor": [_contain(c, f, op, item) for item in items]} if items else {}
 
 
 def _match(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
@@ -285,10 +280,10 @@ def _match(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
         )
     if f.kind not in (Kind.ARRAY, Kind.ANY):
         raise QueryError(f"operator '{op}' needs an array field, '{f.name}' is not one")
-    if len(v) > c.limits.max_values:
+    if len(v) > c.limits.max_list_values:
         raise QueryError(
-            f"the '{op}' object on '{f.name}' has more than {c.limits.max_values} fields "
-            "(max_filter_values: GATEWAY_MAX_FILTER_VALUES)",
+            f"the '{op}' object on '{f.name}' has more than {c.limits.max_list_values} fields "
+            "(max_list_values)",
             spaceone_code="ERROR_INVALID_PARAMETER",
         )
     element: Filter = {}
@@ -389,8 +384,50 @@ def combine_and(parts: Sequence[Filter]) -> Filter:
     return parts[0] if len(parts) == 1 else {"$and": list(parts)}
 
 
+MATCH_NOTHING: Filter = {"_id": {"$in": []}}
+
+
 def combine_or(parts: Sequence[Filter]) -> Filter:
+    """OR of filters; OR of none matches nothing (as ``in []`` does)."""
+    if not parts:
+        return dict(MATCH_NOTHING)
     return parts[0] if len(parts) == 1 else {"$or": list(parts)}
+
+
+# values -----------------------------------------------------------------------------------
+
+INT64 = range(-(2**63), 2**63)
+
+
+def storable(value: Any, what: str) -> Any:
+    """Refuse values MongoDB cannot store: integers beyond 64 bits, text that is not Unicode."""
+    if isinstance(value, int) and not isinstance(value, bool) and value not in INT64:
+        raise QueryError(f"{what} is too large for a 64-bit integer")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise QueryError(f"{what} must be a finite number")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise QueryError(f"{what} is not valid Unicode text") from None
+    return value
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _number(text: str, what: str) -> int | float:
+    text = text.strip()
+    if not _NUMBER.match(text):
+        raise QueryError(f"{what} must be a number, got {shorten(text)!r}")
+    return int(text) if text.lstrip("+-").isdigit() else float(text)
+
+
+def public_condition(key: Any, operator: Any, value: Any) -> Condition:
+    """A condition from a client: only SpaceONE's operators (not the internal ones)."""
+    if isinstance(operator, str) and operator.lower() not in PUBLIC_OPERATORS:
+        raise QueryError(f"unknown operator '{shorten(operator)}' in the condition on '{shorten(str(key))}'")
+    return Condition(key, operator, value)
 
 
 # dates ------------------------------------------------------------------------------------
@@ -404,11 +441,14 @@ def parse_datetime(value: Any, what: str) -> datetime:
         try:
             parsed = datetime.fromisoformat(value.strip())
         except ValueError:
-            raise QueryError(f"{what} is not an ISO-8601 date: {value!r}") from None
+            raise QueryError(f"{what} is not an ISO-8601 date: {shorten(value)!r}") from None
     else:
-        raise QueryError(f"{what} must be an ISO-8601 date string, got {value!r}")
+        raise QueryError(f"{what} must be an ISO-8601 date string, got {shorten(repr(value))}")
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:
+            raise QueryError(f"{what} is outside the supported range of dates") from None
     return parsed
 
 
@@ -421,7 +461,7 @@ def parse_timediff(value: str, now: datetime, what: str) -> datetime:
     match = _TIMEDIFF.match(value.strip().lower())
     if match is None:
         raise QueryError(
-            f"the value of {what} is not a time difference like 'now/d - 7d': {value!r}"
+            f"the value of {what} is not a time difference like 'now/d - 7d': {shorten(value)!r}"
         )
     instant = now.astimezone(UTC).replace(tzinfo=None)
     if match["round"]:
@@ -430,7 +470,10 @@ def parse_timediff(value: str, now: datetime, what: str) -> datetime:
             instant -= timedelta(days=instant.weekday())
     if match["sign"]:
         delta = timedelta(**{_UNITS[match["unit"]]: int(match["n"])})
-        instant = instant + delta if match["sign"] == "+" else instant - delta
+        try:
+            instant = instant + delta if match["sign"] == "+" else instant - delta
+        except OverflowError:
+            raise QueryError(f"the value of {what} is outside the supported range of dates") from None
     return instant
 
 

@@ -10,13 +10,29 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bson import ObjectId
 
-from gateway.mongo.client import driver_errors
-from gateway.mongo.expr import Expr, SearchSpec
+from gateway.errors import QueryTooComplex
+from gateway.mongo.client import driver_errors, pipeline_errors
+from gateway.mongo.dashboards import (
+    Summary,
+    TimelineBucket,
+    bucket_starts,
+    check_range,
+    read_summary,
+    read_timeline,
+    summary_pipeline,
+    timeline_pipeline,
+)
+from gateway.mongo.expr import All, Condition, Expr, SearchSpec
+from gateway.mongo.fields import resolve_job_field
+from gateway.mongo.pagination import KeysetQuery, after_filter, reverse, window_filter
 from gateway.mongo.query import Filter, QueryLimits, combine_and, compile_filter, compile_sort
+from gateway.mongo.stats import StatsLimits, StatsSpec, compile_statistics
 
 JOB_COLLECTION = "job"
 CONTROLLER_COLLECTION = "controller"
@@ -37,13 +53,15 @@ _STORED_FIELDS: dict[str, tuple[str, ...]] = {
     "finished_at": ("finished_at",),
 }
 ALWAYS_READ = ("_id", "domain_id")
+ERROR_PARTS = ("error_code", "message", "additional")
 
 
-def job_projection(fields: Iterable[str] | None) -> dict[str, int]:
-    """Projection for the API fields wanted; ``errors`` is never read here (its loader reads it)."""
+def job_projection(fields: Iterable[str] | None, also: Iterable[str] = ()) -> dict[str, int]:
+    """Projection for the API fields wanted (all when None) plus the stored paths ``also``
+    (sort keys); ``errors`` is never read here (its loader reads it)."""
     wanted = _STORED_FIELDS if fields is None else fields
     stored = {name for field in wanted for name in _STORED_FIELDS.get(field, ())}
-    return {name: 1 for name in sorted(stored.union(ALWAYS_READ))}
+    return {name: 1 for name in sorted(stored.union(ALWAYS_READ, also))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,17 +70,50 @@ class Page:
     total_count: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class KeysetPage:
+    """Up to ``size + 1`` documents in travel order (the extra one tells there are more), the
+    count of every match when asked, and whether anything lies behind the start bound."""
+
+    documents: list[dict[str, Any]]
+    total_count: int | None
+    anything_behind: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class AggregationLimits:
+    """Bounds on aggregation (each configurable through settings)."""
+
+    max_rows: int = 10_000
+    max_stages: int = 20
+    allow_disk_use: bool = False
+    max_timeline_buckets: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class StatsResult:
+    rows: list[Any]
+    total_count: int | None
+
+
 class JobRepository:
     """Reads jobs and controllers of exactly one domain."""
 
     def __init__(
-        self, database: Any, domain_id: str, *, max_time_ms: int, limits: QueryLimits
+        self,
+        database: Any,
+        domain_id: str,
+        *,
+        max_time_ms: int,
+        limits: QueryLimits,
+        aggregation: AggregationLimits = AggregationLimits(),
     ) -> None:
         self._jobs = database[JOB_COLLECTION]
         self._controllers = database[CONTROLLER_COLLECTION]
         self.domain_id = domain_id
         self._max_time_ms = max_time_ms
         self._limits = limits
+        self._aggregation = aggregation
 
     def scoped(self, mongo_filter: Filter) -> Filter:
         """``mongo_filter`` AND this repository's domain; the domain condition always comes first."""
@@ -70,9 +121,13 @@ class JobRepository:
 
     async def job_filter(self, where: Expr) -> Filter:
         """Compile a neutral filter and run its controller sub-queries; the result is scoped."""
+        return self.scoped(await self._resolved_filter(where))
+
+    async def _resolved_filter(self, where: Expr) -> Filter:
+        """A compiled filter with its controller sub-queries answered; not yet scoped."""
         plan = compile_filter(where, self._limits)
         ids = await asyncio.gather(*(self._controller_ids(f) for f in plan.controller_filters))
-        return self.scoped(plan.resolve(ids))
+        return plan.resolve(ids)
 
     async def _controller_ids(self, controller_filter: Filter) -> list[ObjectId]:
         with driver_errors():
@@ -121,6 +176,58 @@ class JobRepository:
                 await self._jobs.count_documents(mongo_filter, maxTimeMS=self._max_time_ms)
             )
 
+    async def keyset_page(
+        self,
+        where: Expr,
+        keyset: KeysetQuery,
+        fields: Collection[str] | None,
+        *,
+        with_count: bool,
+        look_behind: bool,
+    ) -> KeysetPage:
+        """One keyset page: a range query in ``keyset.order`` (no skip), sent with
+        ``limit = batchSize = size + 1`` so the server answers in one batch. The count and the
+        look-behind probe (one ``_id`` before ``keyset.start``) run concurrently when asked."""
+        matches = await self._resolved_filter(where)
+        page_filter = self.scoped(
+            combine_and([matches, window_filter(keyset.order, keyset.start, keyset.stop)])
+        )
+        probe = look_behind and keyset.start is not None
+        documents, total, behind = await asyncio.gather(
+            self._find_range(page_filter, keyset, fields),
+            self._count(self.scoped(matches)) if with_count else _none(),
+            self._behind(matches, keyset) if probe else _none(),
+        )
+        return KeysetPage(documents, total, behind if probe else None)
+
+    async def _find_range(
+        self, page_filter: Filter, keyset: KeysetQuery, fields: Collection[str] | None
+    ) -> list[dict[str, Any]]:
+        fetch = keyset.size + 1
+        with driver_errors():
+            cursor = self._jobs.find(
+                page_filter,
+                job_projection(fields, also=(path for path, _ in keyset.order)),
+                sort=list(keyset.order),
+                limit=fetch,
+                batch_size=fetch,
+                max_time_ms=self._max_time_ms,
+            )
+            documents: list[dict[str, Any]] = await cursor.to_list(length=None)
+        return documents
+
+    async def _behind(self, matches: Filter, keyset: KeysetQuery) -> bool:
+        """Whether a matching job lies before ``keyset.start`` (looking the other way)."""
+        assert keyset.start is not None
+        backwards = reverse(keyset.order)
+        behind = self.scoped(combine_and([matches, after_filter(backwards, keyset.start)]))
+        with driver_errors():
+            cursor = self._jobs.find(
+                behind, {"_id": 1}, sort=backwards, limit=1, batch_size=1,
+                max_time_ms=self._max_time_ms,
+            )
+            return bool(await cursor.to_list(length=None))
+
     async def find_job(self, job_id: str, fields: Collection[str] | None) -> dict[str, Any] | None:
         with driver_errors():
             document: dict[str, Any] | None = await self._jobs.find_one(
@@ -130,12 +237,16 @@ class JobRepository:
             )
             return document
 
-    async def errors_by_job(self, ids: Sequence[ObjectId]) -> list[list[dict[str, Any]]]:
-        """The ``errors`` array of each job ``_id``, in key order (``[]`` for a miss)."""
+    async def errors_by_job(
+        self, ids: Sequence[ObjectId], parts: Collection[str] = ERROR_PARTS
+    ) -> list[list[dict[str, Any]]]:
+        """The ``errors`` of each job ``_id`` in key order (``[]`` for a miss), reading only
+        the ``parts`` of each error that are wanted (messages can be 2,000 characters)."""
+        wanted = [part for part in ERROR_PARTS if part in parts] or ["error_code"]
         with driver_errors():
             cursor = self._jobs.find(
                 self.scoped({"_id": {"$in": list(ids)}}),
-                {"errors": 1},
+                {f"errors.{part}": 1 for part in wanted},
                 limit=len(ids),  # _ids are unique: the server closes the cursor, no getMore
                 batch_size=len(ids),
                 max_time_ms=self._max_time_ms,
@@ -156,9 +267,99 @@ class JobRepository:
         return [found.get(key) for key in ids]
 
 
+    # aggregation ---------------------------------------------------------------------------
+
+    async def aggregate(
+        self, where: Expr, stages: Sequence[dict[str, Any]], *, batch_size: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Run ``stages`` after the scoped ``$match`` of ``where``, always the first stage."""
+        return await self._pipeline([{"$match": await self.job_filter(where)}, *stages], batch_size)
+
+    async def _pipeline(
+        self, pipeline: list[dict[str, Any]], batch_size: int | None = None
+    ) -> list[dict[str, Any]]:
+        options: dict[str, Any] = {
+            "maxTimeMS": self._max_time_ms,
+            "allowDiskUse": self._aggregation.allow_disk_use,
+        }
+        if batch_size:
+            options["batchSize"] = batch_size
+        with pipeline_errors():
+            cursor = self._jobs.aggregate(pipeline, **options)
+            documents: list[dict[str, Any]] = await cursor.to_list(length=None)
+            return documents
+
+    async def statistics(self, spec: StatsSpec) -> StatsResult:
+        """One pipeline for the rows and, when paged, one count of every row (concurrently)."""
+        limits = self._aggregation
+        plan = compile_statistics(spec, StatsLimits(limits.max_stages, limits.max_rows))
+        match = {"$match": await self.job_filter(spec.where)}
+        documents, counted = await asyncio.gather(
+            self._pipeline([match, *plan.rows_pipeline(limits.max_rows)], limits.max_rows + 1),
+            self._pipeline([match, *plan.count_pipeline()], 1) if plan.page else _nothing(),
+        )
+        if len(documents) > limits.max_rows:
+            raise QueryTooComplex(
+                f"the statistics query gives more than {limits.max_rows} rows "
+                "(GATEWAY_STATS_MAX_ROWS); add a group, a limit or a page"
+            )
+        # On MongoDB, $count of nothing gives no row at all.
+        total = int(counted[0].get("total_count") or 0) if counted else 0
+        return StatsResult(plan.rows(documents), total if plan.page else None)
+
+    async def summary(self, where: Expr) -> Summary:
+        rows = await self.aggregate(where, summary_pipeline(), batch_size=1)
+        return read_summary(rows[0] if rows else None)  # MongoDB: no row when nothing matched
+
+    async def timeline(
+        self,
+        where: Expr,
+        field: str,
+        interval: str,
+        zone: ZoneInfo,
+        start: datetime | None,
+        end: datetime | None,
+    ) -> list[TimelineBucket]:
+        """Counts per bucket and status; an open end is taken from the first/last job."""
+        check_range(start, end)
+        path = resolve_job_field(field).path
+        if start is None or end is None:
+            first, last = await self._date_range(_within(where, field, start, end), path)
+            if first is None or last is None:
+                return []
+            start, end = start or first, end or last
+            if _as_naive(start) > _as_naive(end):
+                return []
+        bounds = bucket_starts(start, end, interval, zone, self._aggregation.max_timeline_buckets)
+        rows = await self.aggregate(_within(where, field, start, end), timeline_pipeline(path, bounds))
+        return read_timeline(bounds, rows)
+
+    async def _date_range(
+        self, where: Expr, path: str
+    ) -> tuple[datetime | None, datetime | None]:
+        stages = [{"$group": {"_id": None, "first": {"$min": "$" + path},
+                              "last": {"$max": "$" + path}}}]
+        rows = await self.aggregate(where, stages, batch_size=1)
+        row = rows[0] if rows else {}
+        first, last = row.get("first"), row.get("last")
+        if not isinstance(first, datetime) or not isinstance(last, datetime):
+            return None, None
+        return first, last
+
+
+def _within(where: Expr, field: str, start: datetime | None, end: datetime | None) -> Expr:
+    bounds = [Condition(field, "gte", _as_naive(start).isoformat())] if start else []
+    bounds += [Condition(field, "lte", _as_naive(end).isoformat())] if end else []
+    return All((where, *bounds)) if bounds else where
+
+
+def _as_naive(value: datetime) -> datetime:
+    return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
+
+
 async def _nothing() -> list[dict[str, Any]]:
     return []
 
 
-async def _none() -> None:
+async def _none() -> Any:
     return None

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests import factories
-from tests.conftest import DOMAIN, GraphQLClient, seed
+from tests.conftest import DOMAIN, Backend, GraphQLClient, seed
 
 SEARCH = """
 query($query: SearchQuery, $domain: String) {
@@ -46,13 +46,18 @@ CASES = [
     ("unknown sort key", {"query": {"sort": {"key": "$natural"}}, "domain": DOMAIN}, "ERROR_DB_QUERY", "$natural"),
     ("unknown `only` field", {"query": {"only": ["secret"]}, "domain": DOMAIN}, "ERROR_DB_QUERY", "unknown field 'secret'"),
     ("missing domainId", {"query": {}}, "ERROR_REQUIRED_PARAMETER", "domainId is required"),
+    ("integer beyond 64 bits", condition("total_tasks", 2**65, "EQ"), "ERROR_DB_QUERY", "64-bit"),
+    ("NUL in a pattern", condition("job_id", "a\x00b", "CONTAIN"), "ERROR_DB_QUERY", "NUL"),
+    ("date out of range", condition("created_at", "now + 999999w", "TIMEDIFF_LT"), "ERROR_DB_QUERY", "range"),
+    ("too many values", condition("status", ["A"] * 1001, "IN"), "ERROR_INVALID_PARAMETER", "max_list_values"),
 ]
 
 
 @pytest.fixture
-async def client(mock_client: GraphQLClient, mock_db: Any) -> GraphQLClient:
-    await seed(mock_db, [factories.job(DOMAIN) for _ in range(3)])
-    return mock_client
+async def client(backend: Backend) -> GraphQLClient:
+    """Both back ends: the wire server also proves that nothing malformed reaches the driver."""
+    await seed(backend.db, [factories.job(DOMAIN) for _ in range(3)])
+    return backend.client
 
 
 @pytest.mark.parametrize(("variables", "spaceone_code", "fragment"), [c[1:] for c in CASES],

@@ -51,7 +51,7 @@ async def test_a_page_costs_the_same_few_commands_whatever_its_size(
         factories.job(
             DOMAIN,
             controller=controllers[i % 5]["_id"],
-            errors=[factories.error("E_X", f"m{i}")] * (i % 3),
+            errors=[factories.error("E_X", f"m{i}-" + "x" * 2000)] * (i % 3),
         )
         for i in range(230)
     ]

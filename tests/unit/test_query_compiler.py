@@ -11,7 +11,13 @@ from bson.regex import Regex
 
 from gateway.errors import QueryError
 from gateway.mongo.expr import All, AnyOf, Condition, Not, SortKey, keyword_expr
-from gateway.mongo.query import QueryLimits, compile_filter, compile_sort, parse_timediff
+from gateway.mongo.query import (
+    QueryLimits,
+    compile_filter,
+    compile_sort,
+    parse_timediff,
+    public_condition,
+)
 
 NOW = datetime(2026, 11, 26, 15, 30, 0, tzinfo=UTC)  # a Thursday
 
@@ -32,7 +38,7 @@ def test_exists() -> None:
 
 def test_contain_escapes_the_text_and_ignores_case() -> None:
     assert compiled("job_id", "contain", "a.b*") == {"job_id": Regex(re.escape("a.b*"), "i")}
-    assert compiled("job_id", "not_contain", "x") == {"job_id": {"$not": Regex("x", "i")}}
+    assert compiled("job_id", "not_contain", "x") == {"$nor": [{"job_id": Regex("x", "i")}]}
 
 
 def test_list_operators() -> None:
@@ -45,8 +51,16 @@ def test_list_operators() -> None:
 
 def test_not_contain_in_requires_every_text_to_be_absent() -> None:
     assert compiled("job_id", "not_contain_in", ["a", "b"]) == {
-        "$and": [{"job_id": {"$not": Regex("a", "i")}}, {"job_id": {"$not": Regex("b", "i")}}]
+        "$nor": [{"job_id": Regex("a", "i")}, {"job_id": Regex("b", "i")}]
     }
+    assert compiled("job_id", "not_contain_in", []) == {}
+
+
+def test_or_operators_over_an_empty_list_match_nothing() -> None:
+    nothing = {"_id": {"$in": []}}
+    assert compiled("job_id", "contain_in", []) == nothing
+    assert compiled("job_id", "regex_in", []) == nothing
+    assert compiled("job_id", "in", []) == {"job_id": {"$in": []}}
 
 
 def test_match_builds_elem_match_with_api_names() -> None:
@@ -179,6 +193,18 @@ def test_sort_appends_the_id_tie_breaker_and_defaults_to_created_at_descending()
         (Condition("total_tasks", "gt", "many"), "ERROR_DB_QUERY", "number"),
         (Condition("job_id", "regex", "(unclosed"), "ERROR_DB_QUERY", "regular expression"),
         (Condition("job_id", "contain", None), "ERROR_OPERATOR_VALUE_TYPE", "not null"),
+        (Condition("total_tasks", "eq", 2**64), "ERROR_DB_QUERY", "64-bit"),
+        (Condition("total_tasks", "gt", "36893488147419103232"), "ERROR_DB_QUERY", "64-bit"),
+        (Condition("total_tasks", "in", [1, -(2**63) - 1]), "ERROR_DB_QUERY", "64-bit"),
+        (Condition("total_tasks", "gt", "1_000"), "ERROR_DB_QUERY", "number"),
+        (Condition("total_tasks", "gt", "nan"), "ERROR_DB_QUERY", "number"),
+        (Condition("total_tasks", "gt", float("inf")), "ERROR_DB_QUERY", "finite"),
+        (Condition("job_id", "eq", "a\ud800"), "ERROR_DB_QUERY", "Unicode"),
+        (Condition("filter.\ud800", "eq", 1), "ERROR_DB_QUERY", "invalid field"),
+        (Condition("job_id", "contain", "a\x00b"), "ERROR_DB_QUERY", "NUL"),
+        (Condition("created_at", "timediff_gt", "now - 999999w"), "ERROR_DB_QUERY", "range"),
+        (Condition("created_at", "datetime_gt", "0001-01-01T00:00:00+01:00"), "ERROR_DB_QUERY", "range"),
+        (Condition("x" * 5000, "eq", 1), "ERROR_DB_QUERY", "…"),
     ],
 )
 def test_bad_conditions_are_refused_with_the_spaceone_code(
@@ -190,8 +216,16 @@ def test_bad_conditions_are_refused_with_the_spaceone_code(
     assert fragment in raised.value.message
 
 
+def test_public_conditions_cannot_use_internal_operators() -> None:
+    with pytest.raises(QueryError, match="unknown operator 'has_elements'"):
+        public_condition("errors", "has_elements", True)
+    assert public_condition("status", "EQ", "A").operator == "EQ"
+
+
 def test_limits_on_conditions_depth_and_regex_length() -> None:
-    limits = QueryLimits(max_conditions=3, max_depth=2, max_regex_length=5)
+    limits = QueryLimits(max_conditions=3, max_depth=2, max_regex_length=5, max_list_values=3)
+    with pytest.raises(QueryError, match="max_list_values"):
+        compile_filter(Condition("status", "in", ["a", "b", "c", "d"]), limits)
     with pytest.raises(QueryError, match="max_filter_conditions"):
         compile_filter(All(tuple(Condition("status", "eq", "A") for _ in range(4))), limits)
     with pytest.raises(QueryError, match="max_filter_depth"):

@@ -1,0 +1,205 @@
+"""The GraphQL-over-HTTP rules (graphql.org working draft) that sit before and after execution:
+content negotiation, request decoding and checking, and the status code of a response.
+
+A request that is not a well-formed GraphQL-over-HTTP request raises :class:`RequestRejected`
+with the status to answer; everything else becomes :class:`GraphQLParams`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+APPLICATION_JSON = "application/json"
+SUPPORTED_MEDIA_TYPES = (GRAPHQL_RESPONSE_JSON, APPLICATION_JSON)
+ALLOWED_METHODS = "GET, POST"
+
+# Codes of errors that mean "the request was not executed" (no ``data`` in the response).
+REQUEST_ERROR_STATUS: Mapping[str, int] = {
+    "BAD_REQUEST": 400,
+    "GRAPHQL_PARSE_FAILED": 400,
+    "GRAPHQL_VALIDATION_FAILED": 400,
+    "BAD_USER_INPUT": 400,
+    "OPERATION_RESOLUTION_FAILURE": 400,
+    "QUERY_TOO_COMPLEX": 400,
+    "PERSISTED_QUERY_NOT_FOUND": 404,
+    "OPERATION_NOT_ALLOWED": 403,
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+}
+
+
+@dataclass(slots=True)
+class RequestRejected(Exception):
+    """A request answered before execution, with ``status`` and a GraphQL error ``code``."""
+
+    status: int
+    message: str
+    code: str = "BAD_REQUEST"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLParams:
+    """The parameters of one GraphQL-over-HTTP request (``query`` may be None under APQ)."""
+
+    query: str | None
+    operation_name: str | None = None
+    variables: dict[str, Any] | None = None
+    extensions: dict[str, Any] | None = None
+
+
+# negotiation ----------------------------------------------------------------------------
+
+
+def _media_ranges(accept: str) -> list[tuple[str, float, int]]:
+    """``Accept`` → (media range, q, position), ranges with q=0 dropped."""
+    ranges: list[tuple[str, float, int]] = []
+    for position, item in enumerate(accept.split(",")):
+        media, *params = (part.strip() for part in item.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value.strip())
+                except ValueError:
+                    quality = 0.0
+        if media and quality > 0:
+            ranges.append((media.lower(), quality, position))
+    return ranges
+
+
+def _matches(media_range: str, media_type: str) -> bool:
+    if media_range in ("*/*", media_type):
+        return True
+    kind, _, subtype = media_range.partition("/")
+    return subtype == "*" and media_type.startswith(kind + "/")
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The response media type for an ``Accept`` header; None when nothing supported is accepted.
+
+    No header, or a wildcard, gives ``application/graphql-response+json`` (the draft's choice
+    since its 2025 watershed); otherwise the supported type with the highest q, and on a tie
+    the one listed first.
+    """
+    if not accept or not accept.strip():
+        return GRAPHQL_RESPONSE_JSON
+    best: tuple[float, int, int] | None = None
+    chosen: str | None = None
+    for media_range, quality, position in _media_ranges(accept):
+        for preference, media_type in enumerate(SUPPORTED_MEDIA_TYPES):
+            if not _matches(media_range, media_type):
+                continue
+            exact = 0 if "*" in media_range else 1
+            rank = (quality, exact, -position * 10 - preference)
+            if best is None or rank > best:
+                best, chosen = rank, media_type
+    return chosen
+
+
+def wants_html(accept: str | None) -> bool:
+    return any(media == "text/html" for media, _, _ in _media_ranges(accept or ""))
+
+
+# request decoding -------------------------------------------------------------------------
+
+
+def check_content_type(content_type: str | None) -> None:
+    """Only ``application/json`` bodies, in UTF-8 (the default when no charset is given)."""
+    if not content_type:
+        raise RequestRejected(415, "a POST needs Content-Type: application/json")
+    media, *params = (part.strip() for part in content_type.split(";"))
+    if media.lower() != APPLICATION_JSON:
+        raise RequestRejected(
+            415, f"unsupported Content-Type {media!r}; send application/json",
+            headers={"Accept-Post": APPLICATION_JSON},
+        )
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in (
+            "utf-8", "utf8"
+        ):
+            raise RequestRejected(415, f"unsupported charset {value.strip()!r}; send utf-8")
+
+
+def decode_body(body: bytes) -> GraphQLParams:
+    """A POST body → parameters; refuses what is not a JSON object of the right shape."""
+    if not body:
+        raise RequestRejected(400, "the request body is empty; send a JSON object with a query")
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise RequestRejected(400, "the request body is not valid UTF-8") from None
+    except json.JSONDecodeError as error:
+        raise RequestRejected(400, f"the request body is not valid JSON: {error.msg}") from None
+    except RecursionError:
+        raise RequestRejected(400, "the request body is nested too deeply") from None
+    if isinstance(data, list):
+        raise RequestRejected(400, "batched requests are not supported; send one JSON object")
+    if not isinstance(data, dict):
+        raise RequestRejected(400, "the request body must be a JSON object")
+    return _params(data)
+
+
+def decode_query_string(params: Mapping[str, Sequence[str]]) -> GraphQLParams:
+    """GET parameters (name → every value given) → parameters; ``variables`` and ``extensions``
+    are JSON text; a parameter given twice is refused."""
+    for name in ("query", "operationName", "variables", "extensions"):
+        if len(params.get(name, ())) > 1:
+            raise RequestRejected(400, f"the parameter {name!r} is given more than once")
+    first = {name: values[0] for name, values in params.items() if values}
+    data: dict[str, Any] = {
+        "query": first.get("query"),
+        "operationName": first.get("operationName") or None,
+    }
+    for name in ("variables", "extensions"):
+        text = first.get(name)
+        if text:
+            try:
+                data[name] = json.loads(text)
+            except (json.JSONDecodeError, RecursionError):
+                raise RequestRejected(400, f"the {name!r} parameter is not valid JSON") from None
+    return _params(data)
+
+
+def _params(data: Mapping[str, Any]) -> GraphQLParams:
+    query, name = data.get("query"), data.get("operationName")
+    variables, extensions = data.get("variables"), data.get("extensions")
+    if query is not None and not isinstance(query, str):
+        raise RequestRejected(400, "'query' must be a string")
+    if name is not None and not isinstance(name, str):
+        raise RequestRejected(400, "'operationName' must be a string or null")
+    if variables is not None and not isinstance(variables, dict):
+        raise RequestRejected(400, "'variables' must be an object or null")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise RequestRejected(400, "'extensions' must be an object or null")
+    if query is None and not (extensions and "persistedQuery" in extensions):
+        raise RequestRejected(400, "the request has no 'query'")
+    return GraphQLParams(query, name or None, variables, extensions)
+
+
+# response ---------------------------------------------------------------------------------
+
+
+def error_body(message: str, code: str) -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+def response_status(body: Mapping[str, Any], media_type: str) -> int:
+    """200 whenever ``data`` is present (even null) or under ``application/json``; otherwise the
+    status of the first error's code (400 when it has none) under graphql-response+json."""
+    if media_type == APPLICATION_JSON or "data" in body:
+        return 200
+    errors = body.get("errors") or [{}]
+    code = (errors[0].get("extensions") or {}).get("code")
+    if not isinstance(code, str):
+        return 400
+    return REQUEST_ERROR_STATUS.get(code, 500)

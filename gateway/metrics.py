@@ -1,0 +1,155 @@
+"""Prometheus metrics (``prometheus_client``): GraphQL operations, errors, HTTP requests,
+MongoDB commands and DataLoader batches, on a registry of the app's own.
+
+With several worker processes, set ``PROMETHEUS_MULTIPROC_DIR`` (an empty directory, before
+start): every worker writes its samples there and ``/metrics`` serves the sum of all workers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from dataclasses import dataclass, field
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+)
+from pymongo import monitoring
+
+from gateway.observe import count_mongo_command
+
+# No `_created` series next to every counter and histogram.
+disable_created_metrics()  # type: ignore[no-untyped-call]
+
+_OPERATION_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,99}$")
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+MONGO_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+KNOWN_ROUTES = ("/graphql", "/healthz", "/readyz", "/metrics")
+REST_PREFIX = "/power-scheduler/v1/"
+
+
+@dataclass
+class OperationLabels:
+    """Client-chosen operation names as metric labels, bounded: past ``limit`` distinct names,
+    new ones count as ``other``; names that are not GraphQL names count as ``invalid``."""
+
+    limit: int = 500
+    _seen: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, name: str | None) -> str:
+        if not name:
+            return "anonymous"
+        if not _OPERATION_NAME.match(name):
+            return "invalid"
+        with self._lock:
+            if name in self._seen:
+                return name
+            if len(self._seen) >= self.limit:
+                return "other"
+            self._seen.add(name)
+            return name
+
+
+class GatewayMetrics:
+    """Every metric of one app; ``render()`` is the ``/metrics`` body."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.operation_label = OperationLabels()
+        r = self.registry
+        self.graphql_requests = Counter(
+            "gateway_graphql_requests", "GraphQL requests by operation name and outcome "
+            "(ok, error: answered with errors, rejected: not executed).",
+            ["operation", "outcome"], registry=r,
+        )
+        self.graphql_duration = Histogram(
+            "gateway_graphql_request_duration_seconds", "Time to answer a GraphQL request.",
+            ["operation"], buckets=LATENCY_BUCKETS, registry=r,
+        )
+        self.graphql_errors = Counter(
+            "gateway_graphql_errors", "GraphQL errors sent to clients, by extensions.code.",
+            ["code"], registry=r,
+        )
+        self.http_requests = Counter(
+            "gateway_http_requests", "HTTP requests by route, method and status.",
+            ["route", "method", "status"], registry=r,
+        )
+        self.http_duration = Histogram(
+            "gateway_http_request_duration_seconds", "Time to answer an HTTP request, by route.",
+            ["route"], buckets=LATENCY_BUCKETS, registry=r,
+        )
+        self.mongo_commands = Counter(
+            "gateway_mongodb_commands", "MongoDB commands sent, by command name and outcome.",
+            ["command", "outcome"], registry=r,
+        )
+        self.mongo_duration = Histogram(
+            "gateway_mongodb_command_duration_seconds", "MongoDB command latency as the driver "
+            "measured it.", ["command"], buckets=MONGO_BUCKETS, registry=r,
+        )
+        self.loader_batch = Histogram(
+            "gateway_dataloader_batch_size", "Keys per DataLoader batch (one query each).",
+            ["loader"], buckets=BATCH_BUCKETS, registry=r,
+        )
+        self.command_listener = MongoCommandMetrics(self)
+
+    def observe_operation(
+        self, name: str | None, outcome: str, seconds: float, codes: list[str]
+    ) -> None:
+        label = self.operation_label(name)
+        self.graphql_requests.labels(label, outcome).inc()
+        self.graphql_duration.labels(label).observe(seconds)
+        for code in codes:
+            self.graphql_errors.labels(code).inc()
+
+    def observe_http(self, method: str, path: str, status: int, seconds: float) -> None:
+        route = path if path in KNOWN_ROUTES or path.startswith(REST_PREFIX) else "other"
+        if route.startswith(REST_PREFIX) and route.rstrip("/").rsplit("/", 1)[-1] not in (
+            "jobs", "search", "stat"
+        ):
+            route = "other"
+        self.http_requests.labels(route, method, str(status)).inc()
+        self.http_duration.labels(route).observe(seconds)
+
+    def observe_batch(self, loader: str, size: int) -> None:
+        self.loader_batch.labels(loader).observe(size)
+
+    def render(self) -> tuple[bytes, str]:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            return generate_latest(registry), CONTENT_TYPE_LATEST
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+class MongoCommandMetrics(monitoring.CommandListener):
+    """Counts and times every command the driver sends, and counts it for the current request."""
+
+    _IGNORED = frozenset({"hello", "ismaster", "isMaster", "endSessions"})
+
+    def __init__(self, metrics: GatewayMetrics) -> None:
+        self._metrics = metrics
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name not in self._IGNORED:
+            count_mongo_command()
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        self._record(event.command_name, "ok", event.duration_micros)
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        self._record(event.command_name, "failed", event.duration_micros)
+
+    def _record(self, command: str, outcome: str, micros: int) -> None:
+        if command in self._IGNORED:
+            return
+        self._metrics.mongo_commands.labels(command, outcome).inc()
+        self._metrics.mongo_duration.labels(command).observe(micros / 1_000_000)

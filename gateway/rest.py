@@ -1,0 +1,238 @@
+"""The seed's REST routes, SpaceONE JSON in and out:
+
+    GET  /power-scheduler/v1/jobs          JobsQuery as query parameters → JobsInfo
+    POST /power-scheduler/v1/jobs/search   JobsQuery as a JSON body      → JobsInfo
+    POST /power-scheduler/v1/jobs/stat     JobStatQuery                  → {results, total_count}
+
+They run through the same compiler, limits and domain scoping as GraphQL: the caller comes from
+the GraphQL view's context, and every read from that context's repository. Errors are
+``{"error": {"code": "ERROR_…", "message": …}}`` with the error's HTTP status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+from bson import ObjectId
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway.context import GatewayContext, Scope
+from gateway.errors import GatewayError, InvalidParameter
+from gateway.mongo.repository import ERROR_PARTS
+from gateway.observe import current_request
+from gateway.spaceone import JobsRequest, parse_jobs_query
+from schema.scalars import serialize_datetime, to_json
+
+log = logging.getLogger("gateway.rest")
+
+PREFIX = "/power-scheduler/v1"
+
+
+class ContextSource(Protocol):
+    async def get_context(self, request: Any, response: Any = None) -> GatewayContext: ...
+
+
+def rest_routes(source: ContextSource) -> list[Route]:
+    async def list_jobs(request: Request) -> Response:
+        return await answer(request, source, _jobs, query_params_body(request))
+
+    async def search_jobs(request: Request) -> Response:
+        return await answer(request, source, _jobs, await json_body(request))
+
+    async def stat_jobs(request: Request) -> Response:
+        return await answer(request, source, _stat, await json_body(request))
+
+    return [
+        Route(f"{PREFIX}/jobs", list_jobs, methods=["GET"]),
+        Route(f"{PREFIX}/jobs/search", search_jobs, methods=["POST"]),
+        Route(f"{PREFIX}/jobs/stat", stat_jobs, methods=["POST"]),
+    ]
+
+
+Handler = Callable[[GatewayContext, Any], Awaitable[dict[str, Any]]]
+
+
+async def answer(request: Request, source: ContextSource, handler: Handler, body: Any) -> Response:
+    context: GatewayContext | None = None
+    stats = current_request.get()
+    if stats is not None:
+        stats.operation = f"rest {request.url.path.rsplit('/', 1)[-1]}"
+    try:
+        context = await source.get_context(request)
+        context.check_authenticated()
+        return JSONResponse(await handler(context, body))
+    except GatewayError as error:
+        if stats is not None:
+            stats.outcome = error.code
+        return error_response(error)
+    except Exception:
+        request_id = context.request_id if context else None
+        log.exception("unexpected error on %s (request %s)", request.url.path, request_id)
+        return JSONResponse(
+            {"error": {"code": "ERROR_UNKNOWN", "message": "Internal server error"}}, 500
+        )
+
+
+def error_response(error: GatewayError) -> JSONResponse:
+    code = error.spaceone_code or f"ERROR_{error.code}"
+    return JSONResponse({"error": {"code": code, "message": error.message}}, error.http_status)
+
+
+async def json_body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return _Invalid("the request body is not valid JSON")
+
+
+def query_params_body(request: Request) -> Any:
+    """Query parameters → a ``JobsQuery`` object: flat names, ``query`` as JSON text, and
+    ``query.page.limit``-style dotted names (as gRPC-gateway maps them)."""
+    body: dict[str, Any] = {}
+    params = request.query_params
+    for name in params.keys():
+        values = params.getlist(name)
+        if name == "query":
+            try:
+                body["query"] = {**body.get("query", {}), **json.loads(values[-1])}
+            except (json.JSONDecodeError, TypeError):
+                return _Invalid("the 'query' parameter is not a JSON object")
+            continue
+        path = name.split(".")
+        target = body
+        for part in path[:-1]:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                return _Invalid(f"the parameter {name!r} conflicts with another one")
+        target[path[-1]] = values if path[-1] == "only" else values[-1]
+    return body
+
+
+class _Invalid:
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _checked(body: Any) -> Any:
+    if isinstance(body, _Invalid):
+        raise InvalidParameter(body.message)
+    return body
+
+
+# handlers ---------------------------------------------------------------------------------
+
+
+async def _jobs(context: GatewayContext, body: Any) -> dict[str, Any]:
+    parsed: JobsRequest = parse_jobs_query(
+        _checked(body),
+        default_page_size=context.settings.default_page_size,
+        max_page_size=context.settings.max_page_size,
+    )
+    scope = context.scope(parsed.domain_id)
+    page = await scope.repository.search(parsed.spec, parsed.fields, with_count=True)
+    results = await job_infos(page.documents, parsed.fields, scope)
+    return {"results": results, "total_count": page.total_count or 0}
+
+
+async def _stat(context: GatewayContext, body: Any) -> dict[str, Any]:
+    _checked(body)
+    raise NotImplementedYet("the stat route is not available on this gateway version")
+
+
+class NotImplementedYet(GatewayError):
+    code = "NOT_IMPLEMENTED"
+    default_spaceone_code = "ERROR_NOT_IMPLEMENTED"
+    http_status = 501
+
+
+# JobInfo ----------------------------------------------------------------------------------
+
+EVERY_ERROR_PART = frozenset(ERROR_PARTS)
+
+
+async def job_infos(
+    documents: Sequence[Mapping[str, Any]], fields: Sequence[str], scope: Scope
+) -> list[dict[str, Any]]:
+    """Documents → ``JobInfo`` JSON with only ``fields``; errors and controllers are read by
+    the scope's loaders, one batch each for the whole page."""
+    errors: Sequence[Any] = ()
+    controllers: Sequence[Any] = ()
+    if "errors" in fields:
+        errors = await asyncio.gather(
+            *(scope.loaders.errors_by_job_id.load((doc["_id"], EVERY_ERROR_PART)) for doc in documents)
+        )
+    if "controller_info" in fields:
+        controllers = await asyncio.gather(*(_controller(doc, scope) for doc in documents))
+    return [
+        _job_info(doc, fields, errors[i] if errors else None, controllers[i] if controllers else None)
+        for i, doc in enumerate(documents)
+    ]
+
+
+async def _controller(document: Mapping[str, Any], scope: Scope) -> dict[str, Any] | None:
+    ref = document.get("controller")
+    return await scope.loaders.controller_by_id.load(ref) if isinstance(ref, ObjectId) else None
+
+
+def _job_info(
+    doc: Mapping[str, Any],
+    fields: Sequence[str],
+    errors: list[dict[str, Any]] | None,
+    controller: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "job_id": doc.get("job_id"),
+        "status": doc.get("status") or "NONE",
+        "filter": lambda: to_json(doc.get("filters", doc.get("filter"))) or {},
+        "total_tasks": lambda: int(doc.get("total_tasks") or 0),
+        "remained_tasks": lambda: int(doc.get("remained_tasks") or 0),
+        "errors": lambda: [_error_info(e) for e in errors or ()],
+        "controller_info": lambda: _controller_info(controller),
+        "project_id": doc.get("project_id"),
+        "domain_id": doc.get("domain_id"),
+        "created_at": lambda: _date(doc.get("created_at")),
+        "updated_at": lambda: _date(doc.get("updated_at")),
+        "finished_at": lambda: _date(doc.get("finished_at")),
+    }
+    return {name: _value(values[name]) for name in fields}
+
+
+def _value(value: Any) -> Any:
+    return value() if callable(value) else value
+
+
+def _date(value: Any) -> str | None:
+    return serialize_datetime(value) if value is not None else None
+
+
+def _error_info(error: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "error_code": error.get("error_code") or "",
+        "message": error.get("message") or "",
+        "additional": to_json(error.get("additional")) or {},
+    }
+
+
+def _controller_info(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if doc is None:
+        return None
+    plugin = doc.get("plugin_info")
+    return {
+        "controller_id": doc.get("controller_id"),
+        "name": doc.get("name"),
+        "provider": doc.get("provider"),
+        "capability": to_json(doc.get("capability")) or {},
+        "plugin_info": to_json(plugin) if isinstance(plugin, Mapping) else None,
+        "tags": to_json(doc.get("tags")) or {},
+        "created_at": _date(doc.get("created_at")),
+        "domain_id": doc.get("domain_id"),
+    }

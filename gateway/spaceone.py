@@ -1,0 +1,192 @@
+"""SpaceONE request JSON (``JobsQuery``) → the neutral query form, and stored job documents →
+SpaceONE ``JobInfo`` JSON. Pure: no I/O, no web framework.
+
+Keys are accepted in snake_case (as SpaceONE sends them) or in their camelCase JSON spelling;
+conditions as ``{k, v, o}`` or ``{key, value, operator}``; ``status`` as a name, an enum number
+or ``JOB_STATE_NONE`` / ``NONE`` (no status filter).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.errors import InvalidParameter, QueryError
+from gateway.mongo.expr import All, AnyOf, Condition, Expr, SearchSpec, SortKey, keyword_expr
+from gateway.mongo.fields import resolve_job_field, snake_case
+
+JOB_STATES = ("JOB_STATE_NONE", "CREATED", "CANCELED", "IN_PROGRESS", "SUCCESS", "ERROR", "TIMEOUT")
+NO_STATUS = frozenset({"", "JOB_STATE_NONE", "NONE"})
+JOB_INFO_FIELDS = (
+    "job_id", "status", "filter", "total_tasks", "remained_tasks", "errors", "controller_info",
+    "project_id", "domain_id", "created_at", "updated_at", "finished_at",
+)
+MINIMAL_FIELDS = ("job_id", "status", "created_at", "finished_at")
+_JOBS_QUERY_KEYS = frozenset({"query", "job_id", "status", "schedule_id", "project_id", "domain_id"})
+_QUERY_KEYS = frozenset(
+    {"filter", "filter_or", "sort", "page", "minimal", "count_only", "only", "keyword"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class JobsRequest:
+    """A parsed ``JobsQuery``: the domain asked for, the neutral search and the fields wanted."""
+
+    domain_id: str | None
+    spec: SearchSpec
+    fields: tuple[str, ...]
+
+
+def snake_keys(data: Any, where: str, allowed: frozenset[str]) -> dict[str, Any]:
+    """An object with its keys in snake_case; unknown keys are refused by name."""
+    if not isinstance(data, Mapping):
+        raise InvalidParameter(f"{where} must be a JSON object")
+    result = {snake_case(str(key)): value for key, value in data.items()}
+    unknown = sorted(set(result) - allowed)
+    if unknown:
+        raise InvalidParameter(f"unknown parameter {unknown[0]!r} in {where}")
+    return result
+
+
+def _text(value: Any, name: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidParameter(f"{name} must be a string")
+    return value
+
+
+def _integer(value: Any, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise InvalidParameter(f"{name} must be an integer")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidParameter(f"{name} must be an integer, got {value!r}") from None
+
+
+def _flag(value: Any, name: str) -> bool:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise InvalidParameter(f"{name} must be true or false")
+
+
+def status_condition(value: Any) -> Condition | None:
+    """``status`` → an ``eq`` condition; none for ``JOB_STATE_NONE`` / ``NONE`` / 0 / empty."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(JOB_STATES):
+        value = JOB_STATES[value]
+    if not isinstance(value, str) or value.upper() not in {*JOB_STATES, *NO_STATUS}:
+        raise InvalidParameter(
+            f"status must be one of {', '.join(JOB_STATES)}, got {value!r}",
+        )
+    name = value.upper()
+    return None if name in NO_STATUS else Condition("status", "eq", name)
+
+
+def condition(item: Any, where: str) -> Condition:
+    """``{k, v, o}`` or ``{key, value, operator}`` → a condition (checked by the compiler)."""
+    if not isinstance(item, Mapping):
+        raise QueryError(f"each condition of {where} must be an object {{k, v, o}}")
+    key = item.get("k", item.get("key"))
+    operator = item.get("o", item.get("operator"))
+    return Condition(key, operator, item.get("v", item.get("value")))
+
+
+def conditions(items: Any, where: str) -> tuple[Condition, ...]:
+    if items is None:
+        return ()
+    if not isinstance(items, list):
+        raise QueryError(f"{where} must be a list of conditions")
+    return tuple(condition(item, where) for item in items)
+
+
+def sort_keys(sort: Any) -> tuple[SortKey, ...]:
+    if sort is None:
+        return ()
+    if isinstance(sort, list):
+        sort = {"keys": sort}
+    sort = snake_keys(sort, "query.sort", frozenset({"key", "desc", "keys"}))
+    if sort.get("keys"):
+        if not isinstance(sort["keys"], list):
+            raise InvalidParameter("query.sort.keys must be a list of {key, desc}")
+        return tuple(
+            SortKey(str(entry["key"]), _flag(entry.get("desc"), "query.sort.keys.desc"))
+            for entry in (snake_keys(k, "query.sort.keys", frozenset({"key", "desc"}))
+                          for k in sort["keys"])
+            if entry.get("key")
+        )
+    key = _text(sort.get("key"), "query.sort.key")
+    return (SortKey(key, _flag(sort.get("desc"), "query.sort.desc")),) if key else ()
+
+
+def selected_fields(query: Mapping[str, Any]) -> tuple[str, ...]:
+    """``minimal`` and ``only`` → the ``JobInfo`` fields to return (all of them by default)."""
+    only = query.get("only")
+    if only:
+        if not isinstance(only, list) or not all(isinstance(name, str) for name in only):
+            raise InvalidParameter("query.only must be a list of field names")
+        wanted: list[str] = []
+        for name in only:
+            head = snake_case(name.split(".", 1)[0])
+            if head not in JOB_INFO_FIELDS:
+                resolve_job_field(name)  # names the unknown field in a QueryError
+                continue
+            if head not in wanted:
+                wanted.append(head)
+        return tuple(wanted)
+    if _flag(query.get("minimal"), "query.minimal"):
+        return MINIMAL_FIELDS
+    return JOB_INFO_FIELDS
+
+
+def parse_jobs_query(
+    body: Any, *, default_page_size: int, max_page_size: int
+) -> JobsRequest:
+    """A ``JobsQuery`` JSON object → the neutral search, with the page limits of the settings."""
+    request = snake_keys(body, "the request", _JOBS_QUERY_KEYS)
+    query = snake_keys(request.get("query") or {}, "query", _QUERY_KEYS)
+    extra = [
+        *(Condition(name, "eq", value) for name in ("job_id", "schedule_id", "project_id")
+          if (value := _text(request.get(name), name))),
+    ]
+    if (status := status_condition(request.get("status"))) is not None:
+        extra.append(status)
+    parts: list[Expr] = [*conditions(query.get("filter"), "query.filter"), *extra]
+    if query.get("filter_or"):
+        parts.append(AnyOf(conditions(query["filter_or"], "query.filter_or")))
+    if keyword := keyword_expr(_text(query.get("keyword"), "query.keyword")):
+        parts.append(keyword)
+    start, limit = page_window(query.get("page"), default_page_size, max_page_size)
+    return JobsRequest(
+        domain_id=_text(request.get("domain_id"), "domain_id"),
+        spec=SearchSpec(
+            where=All(tuple(parts)),
+            sort=sort_keys(query.get("sort")),
+            start=start,
+            limit=limit,
+            count_only=_flag(query.get("count_only"), "query.count_only"),
+        ),
+        fields=selected_fields(query),
+    )
+
+
+def page_window(page: Any, default_size: int, max_size: int) -> tuple[int, int]:
+    """(1-based start, limit), as for GraphQL: no limit (or 0) → the default, too large → refused."""
+    page = snake_keys(page or {}, "query.page", frozenset({"start", "limit"}))
+    start = max(_integer(page.get("start"), "query.page.start") or 1, 1)
+    limit = _integer(page.get("limit"), "query.page.limit") or default_size
+    if limit < 0:
+        raise InvalidParameter(f"page.limit must be positive, got {limit}")
+    if limit > max_size:
+        raise InvalidParameter(
+            f"page.limit {limit} is above the maximum page size of {max_size} "
+            "(GATEWAY_MAX_PAGE_SIZE)"
+        )
+    return start, limit

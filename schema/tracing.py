@@ -1,0 +1,73 @@
+"""Operation-level observation: the executed operation's name for the request log and metrics,
+and an OpenTelemetry span per operation when ``opentelemetry`` is installed (extra ``otel``).
+
+Only the operation hook is used, so no per-field cost is added to resolving.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from typing import Any
+
+from strawberry.extensions import SchemaExtension
+
+from gateway.observe import current_request
+
+OPENTELEMETRY_AVAILABLE = importlib.util.find_spec("opentelemetry") is not None
+
+
+def _error_codes(result: Any) -> list[str]:
+    return [
+        str((error.extensions or {}).get("code", "INTERNAL_SERVER_ERROR"))
+        for error in (getattr(result, "errors", None) or ())
+    ]
+
+
+class OperationName(SchemaExtension):
+    """Records the executed operation's name on the current request (for logs and metrics)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        stats = current_request.get()
+        if stats is not None:
+            try:
+                stats.operation = self.execution_context.operation_name
+            except Exception:  # noqa: BLE001 - an unparsable document has no operation name
+                stats.operation = None
+
+
+class OperationSpan(SchemaExtension):
+    """One OpenTelemetry span per GraphQL operation: name, type, request id and error codes."""
+
+    def on_operation(self) -> Iterator[None]:
+        from opentelemetry import trace  # noqa: PLC0415 - optional dependency
+
+        tracer = trace.get_tracer("jobs-gateway")
+        with tracer.start_as_current_span("graphql.operation") as span:
+            yield
+            context = self.execution_context
+            try:
+                name = context.operation_name
+                kind = context.operation_type.value if context.graphql_document else None
+            except Exception:  # noqa: BLE001 - no operation could be determined
+                name, kind = None, None
+            span.update_name(f"graphql {kind or 'operation'} {name or 'anonymous'}")
+            span.set_attribute("graphql.operation.name", name or "")
+            if kind:
+                span.set_attribute("graphql.operation.type", kind)
+            stats = current_request.get()
+            if stats is not None:
+                span.set_attribute("gateway.request_id", stats.request_id)
+            codes = _error_codes(context.result)
+            if codes:
+                span.set_attribute("graphql.error.codes", codes)
+                span.set_status(trace.Status(trace.StatusCode.ERROR, codes[0]))
+
+
+def tracing_extensions() -> list[type[SchemaExtension]]:
+    """The observation extensions to install (the span one only with OpenTelemetry present)."""
+    extensions: list[type[SchemaExtension]] = [OperationName]
+    if OPENTELEMETRY_AVAILABLE:
+        extensions.append(OperationSpan)
+    return extensions

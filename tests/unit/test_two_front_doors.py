@@ -1,0 +1,38 @@
+"""A JobFilter and the equivalent SpaceONE query compile to the same MongoDB filter."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from gateway.mongo.query import compile_filter
+from schema.convert import search_where
+from schema.enums import FilterOperator, JobStatus
+from schema.filters import (
+    DateTimeFilter,
+    IntFilter,
+    JobFilter,
+    JobStatusFilter,
+    StringFilter,
+    job_filter_expr,
+)
+from schema.inputs import FilterCondition, SearchQuery
+
+
+def test_field_filters_compile_like_search_conditions() -> None:
+    typed = JobFilter(
+        status=JobStatusFilter(in_=[JobStatus.ERROR, JobStatus.TIMEOUT]),
+        total_tasks=IntFilter(gt=3),
+        created_at=DateTimeFilter(gte=datetime(2026, 9, 1, tzinfo=UTC)),
+        job_id=StringFilter(contains="a.b"),
+        controller_id=StringFilter(eq="controller-1"),
+    )
+    spaceone = SearchQuery(filter=[  # in the order JobFilter lists its fields
+        FilterCondition(k="job_id", v="a.b", o=FilterOperator.CONTAIN),
+        FilterCondition(k="status", v=["ERROR", "TIMEOUT"], o=FilterOperator.IN),
+        FilterCondition(k="controller_id", v="controller-1", o=FilterOperator.EQ),
+        FilterCondition(k="total_tasks", v=3, o=FilterOperator.GT),
+        FilterCondition(k="created_at", v="2026-09-01T00:00:00Z", o=FilterOperator.DATETIME_GTE),
+    ])
+    one, two = compile_filter(job_filter_expr(typed)), compile_filter(search_where(spaceone))
+    assert one.filter == two.filter
+    assert one.controller_filters == two.controller_filters == [{"controller_id": "controller-1"}]
