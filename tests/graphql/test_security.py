@@ -106,6 +106,53 @@ async def test_another_domain_id_than_the_tokens_is_forbidden(gateway: AppFactor
     assert body == {"data": {"job": None}}
 
 
+READ_PATHS = {
+    "jobs": (JOBS, {}),
+    "job": (JOB, {"id": "job-x"}),
+    "jobsConnection": ("query($domain: String) { jobsConnection(domainId: $domain) "
+                       "{ totalCount } }", {}),
+    "jobStats": ("query($domain: String) { jobStats(domainId: $domain, query: "
+                 "{distinct: \"status\"}) { results } }", {}),
+    "jobSummary": ("query($domain: String) { jobSummary(domainId: $domain) { totalCount } }", {}),
+    "jobTimeline": ("query($domain: String) { jobTimeline(domainId: $domain, interval: DAY) "
+                    "{ count } }", {}),
+}
+
+
+@pytest.mark.parametrize("path", sorted(READ_PATHS))
+async def test_every_read_path_refuses_another_domain_and_a_missing_token(
+    gateway: AppFactory, data: Any, path: str
+) -> None:
+    client = gateway(jwt=True)
+    query, variables = READ_PATHS[path]
+    token = bearer(PAIR.token(claims(DOMAIN)))
+    status, body = await post(client, query, {**variables, "domain": OTHER_DOMAIN}, token)
+    assert codes(body) == ["FORBIDDEN"] and (body.get("data") or {}).get(path) is None
+    status, body = await post(client, query, {**variables, "domain": DOMAIN})
+    assert status == 401 and codes(body) == ["UNAUTHENTICATED"]
+    status, body = await post(client, query, variables, token)
+    assert status == 200 and "errors" not in body
+
+
+async def test_rest_routes_need_a_token_and_keep_to_its_domain(gateway: AppFactory,
+                                                               data: Any) -> None:
+    client = gateway(jwt=True)
+    token = bearer(PAIR.token(claims(DOMAIN)))
+    for method, path in (("GET", "/power-scheduler/v1/jobs"),
+                         ("POST", "/power-scheduler/v1/jobs/search")):
+        response = await client.request(method, path, json={} if method == "POST" else None)
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "ERROR_AUTHENTICATE_FAILURE"
+        response = await client.request(method, path, headers=token,
+                                        params={"domain_id": OTHER_DOMAIN} if method == "GET" else None,
+                                        json={"domain_id": OTHER_DOMAIN} if method == "POST" else None)
+        assert response.status_code == 403
+        response = await client.request(method, path, headers=token,
+                                        json={} if method == "POST" else None)
+        assert response.status_code == 200
+        assert {job["job_id"] for job in response.json()["results"]} == job_ids(data[DOMAIN])
+
+
 @pytest.mark.parametrize("case", ["missing", "expired", "wrong key", "alg none", "confusion",
                                   "no did", "not bearer", "wrong algorithm"])
 async def test_bad_tokens_fail_the_whole_request_with_401(gateway: AppFactory, data: Any,
@@ -215,6 +262,64 @@ async def test_client_values_never_become_operators_or_paths(
     assert "spaceoneCode" in body["errors"][0]["extensions"]
     ok = await mock_client(JOBS, {"domain": DOMAIN})
     assert ok["data"]["jobs"]["totalCount"] == len(data[DOMAIN])
+
+
+STATS = "query($q: StatisticsQuery!, $d: String) { jobStats(query: $q, domainId: $d) { results } }"
+TYPED = {
+    "jobsConnection": "query($f: JobFilter, $d: String) { jobsConnection(filter: $f, domainId: $d) "
+                      "{ totalCount } }",
+    "jobSummary": "query($f: JobFilter, $d: String) { jobSummary(filter: $f, domainId: $d) "
+                  "{ totalCount } }",
+    "jobTimeline": "query($f: JobFilter, $d: String) { jobTimeline(filter: $f, domainId: $d, "
+                   "interval: DAY) { count } }",
+}
+GROUP_COUNT = {"operator": "COUNT", "name": "n"}
+STATS_INJECTIONS = [
+    ("$ in a group key name", {"aggregate": [{"group": {"keys": [{"key": "status", "name": "$x"}],
+                                                        "fields": [GROUP_COUNT]}}]}),
+    ("$ in a group field name", {"aggregate": [{"group": {"keys": [{"key": "status", "name": "s"}],
+                                                          "fields": [{**GROUP_COUNT, "name": "$n"}]}}]}),
+    ("dotted field name", {"aggregate": [{"group": {"keys": [{"key": "status", "name": "a.b"}],
+                                                    "fields": [GROUP_COUNT]}}]}),
+    ("$ in a group key", {"aggregate": [{"group": {"keys": [{"key": "$domain_id", "name": "d"}],
+                                                   "fields": [GROUP_COUNT]}}]}),
+    ("NUL in a group key", {"aggregate": [{"group": {"keys": [{"key": "filter.a\u0000", "name": "d"}],
+                                                     "fields": [GROUP_COUNT]}}]}),
+    ("$ in an unwind path", {"aggregate": [{"unwind": {"path": "$errors"}}]}),
+    ("$ in a count name", {"aggregate": [{"count": {"name": "$where"}}]}),
+    ("$ in a distinct key", {"distinct": "$domain_id"}),
+    ("$ in a v of a stats filter", {"filter": [{"k": "status", "v": {"$ne": 1}, "o": "EQ"}],
+                                    "distinct": "status"}),
+    ("too many stages", {"aggregate": [{"limit": 5}] * 21}),
+]
+
+
+@pytest.mark.parametrize("query", [c[1] for c in STATS_INJECTIONS],
+                         ids=[c[0] for c in STATS_INJECTIONS])
+async def test_statistics_names_and_keys_never_become_operators_or_paths(
+    mock_client: Any, data: Any, query: dict[str, Any]
+) -> None:
+    body = await mock_client(STATS, {"q": query, "d": DOMAIN})
+    assert body.get("data") is None
+    assert codes(body)[0] in ("BAD_USER_INPUT", "QUERY_TOO_COMPLEX")
+    ok = await mock_client(STATS, {"q": {"distinct": "status"}, "d": DOMAIN})
+    assert ok["data"]["jobStats"]["results"] == ["ERROR"]
+
+
+@pytest.mark.parametrize("path", sorted(TYPED))
+@pytest.mark.parametrize("job_filter", [
+    {"jobId": {"contains": "a" * 257}}, {"errorCode": {"startsWith": "b" * 257}},
+    {"keyword": "k" * 257}, {"jobId": {"in": [f"j{i}" for i in range(1001)]}},
+    {"or": [{"jobId": {"eq": "x"}}] * 51},
+], ids=["contains", "startsWith", "keyword", "values", "conditions"])
+async def test_typed_filters_are_bounded_on_every_path(
+    mock_client: Any, data: Any, path: str, job_filter: dict[str, Any]
+) -> None:
+    body = await mock_client(TYPED[path], {"f": job_filter, "d": DOMAIN})
+    assert body.get("data") is None
+    assert codes(body) == ["BAD_USER_INPUT"]
+    ok = await mock_client(TYPED["jobsConnection"], {"f": {}, "d": DOMAIN})
+    assert ok["data"]["jobsConnection"]["totalCount"] == len(data[DOMAIN])
 
 
 async def test_operator_looking_strings_are_plain_data(mock_client: Any, data: Any,

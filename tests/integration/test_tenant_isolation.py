@@ -4,8 +4,9 @@
    whole session and fails any test whose commands lack the domain condition. Here
    a corpus of queries through every read path runs on the wire server with a token of domain A
    over data of three domains, and every command must carry domain A and maxTimeMS.
-2. Every answer: a property test generates random filters, orderings and pages for a caller of
-   domain A and runs each query twice — over data of several domains, and over domain A's data
+2. Every answer: a property test generates random filters (SearchQuery conditions and JobFilter
+   trees), orderings, pages, cursors and statistics queries for a caller of domain A, through
+   jobs, job, jobsConnection, jobStats, jobSummary and jobTimeline, and runs each query twice — over data of several domains, and over domain A's data
    alone (the same documents, including a job that references a controller of domain B). Any
    influence of another domain's documents on an answer (a row, a count, a controller) makes
    the two answers differ. Most examples run on mongomock; a smaller run uses the wire server.
@@ -74,11 +75,48 @@ JOB_FIELDS = ("jobId status domainId totalTasks filter errors { errorCode additi
               "controllerInfo { controllerId name domainId tags }")
 JOBS = "query($query: SearchQuery) { jobs(query: $query) { totalCount results { %s } } }" % JOB_FIELDS
 JOB = "query($id: ID!) { job(jobId: $id) { %s } }" % JOB_FIELDS
+CONNECTION = """
+query($filter: JobFilter, $orderBy: [JobOrder!], $first: Int, $after: String, $last: Int,
+      $before: String) {
+  jobsConnection(filter: $filter, orderBy: $orderBy, first: $first, after: $after, last: $last,
+                 before: $before) {
+    totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { %s } }
+  }
+}
+""" % JOB_FIELDS
+STATS = "query($query: StatisticsQuery!) { jobStats(query: $query) { results totalCount } }"
+SUMMARY = """
+query($filter: JobFilter) {
+  jobSummary(filter: $filter) {
+    totalCount byStatus { status count } totalTasks remainedTasks jobsWithErrors successRate
+    averageDurationSeconds
+  }
+}
+"""
+TIMELINE = """
+query($filter: JobFilter, $interval: TimeInterval!, $from: DateTime, $to: DateTime,
+      $timezone: String) {
+  jobTimeline(filter: $filter, interval: $interval, from: $from, to: $to, timezone: $timezone) {
+    start count byStatus { status count }
+  }
+}
+"""
+REST = "/power-scheduler/v1/jobs"
+PATH_NAMES = {JOBS: "jobs", JOB: "job", CONNECTION: "jobsConnection", STATS: "jobStats",
+              SUMMARY: "jobSummary", TIMELINE: "jobTimeline"}
 
 
 async def ask(client: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> Any:
-    response = await client.post("/graphql", json={"query": query, "variables": variables},
-                                 headers=TOKEN)
+    """A GraphQL request (``query``), or a REST one (``query`` is ``GET <path>``/``POST <path>``)."""
+    method, _, path = query.partition(" ")
+    if method == "GET" and path.startswith(REST):
+        response = await client.get(path, params=variables, headers=TOKEN)
+    elif method == "POST" and path.startswith(REST):
+        response = await client.post(path, json=variables, headers=TOKEN)
+    else:
+        response = await client.post("/graphql", json={"query": query, "variables": variables},
+                                     headers=TOKEN)
     body = response.json()
     for error in body.get("errors", []):
         error.get("extensions", {}).pop("requestId", None)
@@ -87,7 +125,10 @@ async def ask(client: httpx.AsyncClient, query: str, variables: dict[str, Any]) 
 
 def assert_only_domain_a(answer: tuple[int, dict[str, Any]]) -> None:
     """No data of another domain (error messages may quote the client's own input)."""
-    text = json.dumps(answer[1].get("data"))
+    body = answer[1]
+    text = json.dumps(body.get("data") if "data" in body or "errors" in body else body)
+    if "error" in body:  # a REST refusal
+        return
     assert not any(job_id in text for job_id in FOREIGN_JOB_IDS)
     assert B not in text and C not in text
 
@@ -109,6 +150,26 @@ CORPUS: list[tuple[str, dict[str, Any]]] = [
     (JOBS, {"query": {"filter": [{"k": "errors", "v": {"error_code": "E_BUSY"}, "o": "MATCH"}]}}),
     (JOB, {"id": sorted(FOREIGN_JOB_IDS)[0]}),
     (JOB, {"id": next(j["job_id"] for j in JOBS_DOCS if j["domain_id"] == A)}),
+    (CONNECTION, {"first": 7}),
+    (CONNECTION, {"filter": {"controllerId": {"in": sorted(FOREIGN_CONTROLLER_NAMES)}},
+                  "last": 3}),
+    (CONNECTION, {"filter": {"or": [{"status": {"eq": "ERROR"}}, {"not": {"hasErrors": False}}],
+                             "errorCode": {"startsWith": "E_"}},
+                  "orderBy": [{"field": "TOTAL_TASKS", "direction": "DESC"}], "first": 5}),
+    (STATS, {"query": {"aggregate": [
+        {"group": {"keys": [{"key": "domain_id", "name": "domain"}],
+                   "fields": [{"operator": "COUNT", "name": "n"}]}}]}}),
+    (STATS, {"query": {"filter": [{"k": "controller_info.domain_id", "v": B, "o": "EQ"}],
+                       "aggregate": [{"count": {"name": "n"}}]}}),
+    (STATS, {"query": {"distinct": "domain_id", "page": {"limit": 5}}}),
+    (SUMMARY, {}),
+    (SUMMARY, {"filter": {"controllerId": {"exists": True}}}),
+    (TIMELINE, {"interval": "DAY"}),
+    (TIMELINE, {"interval": "WEEK", "filter": {"status": {"in": ["ERROR", "SUCCESS"]}},
+                "timezone": "Asia/Seoul"}),
+    (f"GET {REST}", {}),
+    (f"POST {REST}/search", {"query": {"filter": [{"k": "domain_id", "v": B, "o": "eq"}]}}),
+    (f"POST {REST}/search", {"query": {"page": {"limit": 5}}}),
 ]
 
 
@@ -131,7 +192,7 @@ async def test_every_command_of_every_read_path_carries_the_callers_domain(
     async with app_client(wire_db, write_jwks(tmp_path / "jwks.json", PAIR)) as client:
         for query, variables in CORPUS:
             status, body = await ask(client, query, variables)
-            assert status == 200 and "errors" not in body, body
+            assert status == 200 and "errors" not in body and "error" not in body, body
             assert_only_domain_a((status, body))
     assert GUARD.violations == []
     assert GUARD.untimed == []  # only the gateway's commands ran: each carries maxTimeMS
@@ -175,9 +236,74 @@ SEARCH = st.fixed_dictionaries(
         "countOnly": st.booleans(),
     },
 )
+TEXTS = st.sampled_from([w for w in WORDS if isinstance(w, str)])
+STRING_FILTER = st.fixed_dictionaries({}, optional={
+    "eq": TEXTS, "ne": TEXTS, "in": st.lists(TEXTS, max_size=3), "nin": st.lists(TEXTS, max_size=3),
+    "contains": TEXTS, "startsWith": TEXTS, "exists": st.booleans(), "isNull": st.booleans()})
+INT_FILTER = st.fixed_dictionaries({}, optional={
+    op: st.integers(-1, 31) for op in ("eq", "ne", "gt", "gte", "lt", "lte")})
+DATE_FILTER = st.fixed_dictionaries({}, optional={
+    "gte": st.sampled_from(["2026-09-05T00:00:00Z", "2026-09-20T12:00:00+09:00"]),
+    "lt": st.sampled_from(["2026-09-15T00:00:00Z", "2026-10-02T00:00:00Z"]),
+    "isNull": st.booleans()})
+STATUS_FILTER = st.fixed_dictionaries({}, optional={
+    "eq": st.sampled_from(["ERROR", "SUCCESS", "NONE"]),
+    "in": st.lists(st.sampled_from(["ERROR", "SUCCESS", "CREATED", "TIMEOUT"]), max_size=3)})
+LEAF_FILTER = st.fixed_dictionaries({}, optional={
+    "jobId": STRING_FILTER, "status": STATUS_FILTER, "scheduleId": STRING_FILTER,
+    "projectId": STRING_FILTER, "controllerId": STRING_FILTER, "totalTasks": INT_FILTER,
+    "remainedTasks": INT_FILTER, "createdAt": DATE_FILTER, "finishedAt": DATE_FILTER,
+    "errorCode": STRING_FILTER, "hasErrors": st.booleans(), "keyword": TEXTS})
+JOB_FILTER = st.recursive(LEAF_FILTER, lambda children: st.fixed_dictionaries({}, optional={
+    "and": st.lists(children, max_size=2), "or": st.lists(children, max_size=2), "not": children,
+}), max_leaves=5)
+ORDER = st.lists(st.fixed_dictionaries({
+    "field": st.sampled_from(["CREATED_AT", "UPDATED_AT", "FINISHED_AT", "STATUS", "TOTAL_TASKS",
+                              "REMAINED_TASKS", "JOB_ID"]),
+    "direction": st.sampled_from(["ASC", "DESC"])}), max_size=2)
+CONNECTIONS = st.fixed_dictionaries(
+    {"filter": JOB_FILTER, "orderBy": ORDER},
+    optional={"first": st.integers(1, 9), "last": st.integers(1, 9)},
+)
+STAT_KEYS = ["status", "domain_id", "project_id", "schedule_id", "total_tasks", "errors.error_code",
+             "filter.region", "controller_id", "created_at", "$domain_id", "errors"]
+STAT_NAMES = ["n", "status", "domain_id", "total", "$where", "a.b"]
+GROUP = st.fixed_dictionaries({
+    "keys": st.lists(st.fixed_dictionaries({"key": st.sampled_from(STAT_KEYS),
+                                            "name": st.sampled_from(STAT_NAMES)}), max_size=2),
+    "fields": st.lists(st.fixed_dictionaries(
+        {"operator": st.sampled_from(["COUNT", "SUM", "MAX", "ADD_TO_SET", "PUSH"]),
+         "name": st.sampled_from(STAT_NAMES)},
+        optional={"key": st.sampled_from(STAT_KEYS)}), min_size=1, max_size=2),
+})
+STAGES = st.one_of(
+    st.builds(lambda g: {"group": g}, GROUP),
+    st.builds(lambda n: {"count": {"name": n}}, st.sampled_from(STAT_NAMES)),
+    st.builds(lambda k, d: {"sort": {"key": k, "desc": d}}, st.sampled_from(STAT_NAMES + STAT_KEYS),
+              st.booleans()),
+    st.builds(lambda n: {"limit": n}, st.integers(0, 5)),
+    st.builds(lambda p: {"unwind": {"path": p}}, st.sampled_from(["errors", "$errors", "filter"])),
+)
+STATISTICS = st.one_of(
+    st.fixed_dictionaries({"aggregate": st.lists(STAGES, min_size=1, max_size=3)},
+                          optional={"filter": st.lists(CONDITIONS, max_size=2),
+                                    "page": st.fixed_dictionaries({"limit": st.integers(1, 5)})}),
+    st.fixed_dictionaries({"distinct": st.sampled_from(STAT_KEYS)},
+                          optional={"filter": st.lists(CONDITIONS, max_size=2)}),
+)
+TIMELINES = st.fixed_dictionaries(
+    {"filter": JOB_FILTER, "interval": st.sampled_from(["DAY", "WEEK"])},
+    optional={"from": st.sampled_from(["2026-08-25T00:00:00Z", "2026-09-10T00:00:00Z"]),
+              "to": st.sampled_from(["2026-09-20T00:00:00Z", "2026-10-05T00:00:00Z"]),
+              "timezone": st.sampled_from(["UTC", "Asia/Seoul", "America/New_York"])},
+)
 REQUESTS = st.one_of(
     st.builds(lambda q: (JOBS, {"query": q}), SEARCH),
     st.builds(lambda i: (JOB, {"id": i}), st.sampled_from(sorted(job["job_id"] for job in JOBS_DOCS))),
+    st.builds(lambda v: (CONNECTION, v), CONNECTIONS),
+    st.builds(lambda q: (STATS, {"query": q}), STATISTICS),
+    st.builds(lambda f: (SUMMARY, {"filter": f}), JOB_FILTER),
+    st.builds(lambda v: (TIMELINE, v), TIMELINES),
 )
 
 
@@ -199,12 +325,18 @@ async def check_same_answers(full: httpx.AsyncClient, isolated: httpx.AsyncClien
     expected = await ask(isolated, query, variables)
     assert seen == expected
     assert_only_domain_a(seen)
+    page_info = ((seen[1].get("data") or {}).get("jobsConnection") or {}).get("pageInfo") or {}
+    if page_info.get("endCursor") and "last" not in variables:  # the next page, by cursor
+        following = {**variables, "after": page_info["endCursor"]}
+        seen, expected = await ask(full, query, following), await ask(isolated, query, following)
+        assert seen == expected
+        assert_only_domain_a(seen)
+        event("followed a cursor")
     event("answered" if seen[1].get("data") else "refused")
-    if (seen[1].get("data") or {}).get("jobs"):
-        event(f"rows: {min(len(seen[1]['data']['jobs']['results']), 1)}+")
+    event(f"path: {PATH_NAMES[query]}")
 
 
-@settings(max_examples=150, deadline=None,
+@settings(max_examples=200, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(request=REQUESTS)
 async def test_answers_never_depend_on_other_domains_mongomock(
@@ -229,7 +361,7 @@ async def wire_pair(wire_motor: Any, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.mark.wire
-@settings(max_examples=40, deadline=None,
+@settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(request=REQUESTS)
 async def test_answers_never_depend_on_other_domains_wire(
