@@ -2,6 +2,9 @@
 # Builder: install the gateway and its dependencies into a virtual environment.
 FROM python:3.11-slim AS builder
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+# npm fetches GraphiQL's pinned assets below; it stays in this stage.
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm \
+    && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
@@ -9,6 +12,8 @@ COPY pyproject.toml README.md ./
 COPY gateway ./gateway
 COPY schema ./schema
 RUN pip install .
+# GraphiQL's pinned, hash-checked assets into the installed package: served by the gateway itself.
+RUN python -m gateway fetch-graphiql
 
 # Runtime: only the installed environment, as a non-root user.
 FROM python:3.11-slim

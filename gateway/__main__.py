@@ -1,10 +1,11 @@
-"""Command line: ``python -m gateway [serve|export-schema|indexes]`` (also installed as ``jobs-gateway``)."""
+"""Command line: ``python -m gateway [serve|export-schema|indexes|fetch-graphiql]`` (also ``jobs-gateway``)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -28,7 +29,23 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "indexes", help="print the createIndex commands of the advised indexes (mongosh)"
     )
+    fetch = commands.add_parser(
+        "fetch-graphiql", help="fetch the pinned GraphiQL assets the gateway serves (needs npm)"
+    )
+    fetch.add_argument("--dest", type=Path, help="folder to write (default: the one served)")
     return parser
+
+
+def _fetch_graphiql(args: argparse.Namespace) -> None:
+    from gateway.graphiql import VENDOR_DIR  # noqa: PLC0415
+    from gateway.vendor import AssetFetchError, fetch_assets  # noqa: PLC0415
+
+    try:
+        written = fetch_assets(args.dest or VENDOR_DIR)
+    except AssetFetchError as error:
+        sys.exit(f"fetch-graphiql: {error}")
+    for path in written:
+        sys.stdout.write(f"{path}\n")
 
 
 def _serve(args: argparse.Namespace) -> None:
@@ -91,6 +108,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         from gateway.mongo.indexes import index_script  # noqa: PLC0415
 
         sys.stdout.write(index_script())
+        return
+    if args.command == "fetch-graphiql":
+        _fetch_graphiql(args)
         return
     _serve(args)
 

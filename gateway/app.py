@@ -11,10 +11,12 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from gateway.auth import build_authenticator, insecure_mode_warning
 from gateway.body_limit import BodySizeLimit
+from gateway.graphiql import VENDOR_DIR, VENDOR_ROUTE
 from gateway.graphql_view import GatewayGraphQL
 from gateway.metrics import GatewayMetrics
 from gateway.mongo.client import MongoHandle, open_mongo
@@ -72,14 +74,19 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
         finally:
             handle.close()
 
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
+        *rest_routes(graphql),
+    ]
+    if settings.graphiql:
+        routes.append(
+            Mount(VENDOR_ROUTE, StaticFiles(directory=VENDOR_DIR, check_dir=False), name="vendor")
+        )
     app = Starlette(
-        routes=[
-            Route("/graphql", graphql),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            Route("/metrics", metrics_endpoint, methods=["GET"]),
-            *rest_routes(graphql),
-        ],
+        routes=routes,
         middleware=[
             Middleware(RequestObserver, on_response=metrics.observe_http),
             *security_middleware(settings),

@@ -9,7 +9,7 @@ from typing import Any
 
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -21,7 +21,9 @@ from strawberry.types.graphql import OperationType
 
 from gateway.auth import ANONYMOUS, Authenticator
 from gateway.context import GatewayContext
+from gateway.encoding import json_bytes
 from gateway.errors import GatewayError
+from gateway.graphiql import GraphiQLPage
 from gateway.graphql_http import (
     ALLOWED_METHODS,
     APPLICATION_JSON,
@@ -63,6 +65,11 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         self.persisted = persisted or PersistedQueries(settings.persisted_queries_cache_size)
         self.metrics = metrics
         self.authenticator = authenticator or Authenticator()
+        self.graphiql = GraphiQLPage(settings) if settings.graphiql else None
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        assert self.graphiql is not None  # Strawberry calls this only when the IDE is on
+        return HTMLResponse(self.graphiql.html)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
@@ -87,6 +94,9 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             ),
             on_batch=self.metrics.observe_batch if self.metrics else None,
         )
+
+    def encode_json(self, data: object) -> bytes:
+        return json_bytes(data)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

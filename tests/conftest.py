@@ -16,6 +16,7 @@ from motor.motor_asyncio import AsyncIOMotorClient
 from gateway.app import create_app
 from gateway.mongo.client import MongoHandle
 from gateway.settings import Settings
+from tests.live import LiveGateway
 from tests.tenant_guard import GUARD as TENANT_GUARD
 from tests.wire import CommandRecorder, WireServer
 
@@ -141,3 +142,11 @@ async def backend(backend_db: tuple[str, Any], settings: Settings) -> AsyncItera
     name, database = backend_db
     async with client_for(settings, database) as client:
         yield Backend(name, client, database)
+
+
+@pytest.fixture(scope="session")
+def demo_gateway() -> Iterator[LiveGateway]:
+    """``python -m gateway`` on the embedded demo data, on a free port, for the whole session."""
+    gateway = LiveGateway.start()
+    yield gateway
+    gateway.stop()

@@ -1,0 +1,90 @@
+"""GraphiQL in a real browser, as a person uses it: open /graphql, paste a header, run the
+default tab's first example, read the result, and never reach another host."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Page, Request, Route
+
+from gateway.demo import DEMO_DOMAINS
+from gateway.graphiql import VENDOR_DIR, vendor_files_present
+from tests.live import LiveGateway
+
+REQUEST_ID = "graphiql-browser-test"
+RESULT = "document.querySelector('.result-window .CodeMirror').CodeMirror.getValue()"
+QUERY = "document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.getValue()"
+
+
+def expected_failed_jobs(gateway: LiveGateway, limit: int) -> tuple[int, list[dict[str, Any]]]:
+    """FailedJobs on the first demo domain: ERROR jobs, newest first, ``_id`` breaking ties."""
+    failed = [job for job in gateway.demo_jobs()
+              if job["domain_id"] == DEMO_DOMAINS[0] and job["status"] == "ERROR"]
+    failed.sort(key=lambda job: job["_id"])
+    failed.sort(key=lambda job: job["created_at"], reverse=True)
+    return len(failed), failed[:limit]
+
+
+@pytest.fixture
+def offline_page(browser: Browser, demo_gateway: LiveGateway) -> Any:
+    """A fresh page whose requests are all recorded; any to another host is cut off."""
+    own = urlsplit(demo_gateway.url).netloc
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    requests: list[Request] = []
+    foreign: list[str] = []
+
+    def guard(route: Route) -> None:
+        if urlsplit(route.request.url).netloc == own:
+            route.continue_()
+        else:
+            foreign.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.on("request", lambda request: requests.append(request))
+    yield page, requests, foreign
+    context.close()
+
+
+def _run_operation(page: Page, name: str) -> dict[str, Any]:
+    page.click(".graphiql-execute-button")
+    page.get_by_role("menuitem", name=name, exact=True).click()
+    page.wait_for_function(f"{RESULT}.includes('\"data\"') || {RESULT}.includes('\"errors\"')")
+    result: dict[str, Any] = json.loads(page.evaluate(RESULT))
+    return result
+
+
+def test_graphiql_runs_the_default_example_offline_with_a_pasted_header(
+    offline_page: Any, demo_gateway: LiveGateway
+) -> None:
+    assert vendor_files_present(), (
+        f"the GraphiQL assets are missing in {VENDOR_DIR}: run `python -m gateway fetch-graphiql`"
+    )
+    page, requests, foreign = offline_page
+    page.goto(f"{demo_gateway.url}/graphql")
+    page.wait_for_selector(".graphiql-query-editor .CodeMirror")
+    assert "query FailedJobs(" in page.evaluate(QUERY)
+
+    page.get_by_role("button", name="Headers").click()
+    page.click(".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror")
+    page.keyboard.type(f'{{"X-Request-Id": "{REQUEST_ID}"')
+
+    result = _run_operation(page, "FailedJobs")
+
+    total, first_page = expected_failed_jobs(demo_gateway, limit=5)
+    jobs = result["data"]["jobs"]
+    assert jobs["totalCount"] == total
+    assert [job["jobId"] for job in jobs["results"]] == [job["job_id"] for job in first_page]
+    assert [[e["errorCode"] for e in job["errors"]] for job in jobs["results"]] == [
+        [e["error_code"] for e in job["errors"]] for job in first_page
+    ]
+    posts = [r for r in requests if r.method == "POST" and r.url.endswith("/graphql")]
+    assert posts and posts[-1].headers.get("x-request-id") == REQUEST_ID
+    assert {urlsplit(r.url).path for r in requests} >= {
+        "/static/vendor/graphiql.min.js", "/static/vendor/react.production.min.js"
+    }
+    assert foreign == [], f"the page reached other hosts: {foreign}"

@@ -1,0 +1,95 @@
+"""The client examples in examples/ run as written against ``python -m gateway`` on the demo
+data, and what they print matches the demo jobs counted here in plain Python."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.demo import DEMO_DOMAINS
+from tests.live import LiveGateway
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+PYTHON_EXAMPLE = EXAMPLES / "python" / "jobs_bff.py"
+JS_EXAMPLE = EXAMPLES / "javascript"
+DOMAIN = DEMO_DOMAINS[1]
+PAGE_SIZE = 40
+
+
+def expected_card(gateway: LiveGateway, domain: str, page_size: int) -> dict[str, Any]:
+    failed = [job for job in gateway.demo_jobs()
+              if job["domain_id"] == domain and job["status"] == "ERROR"]
+    # jobsConnection's default order: newest first, `_id` (descending too) breaking ties.
+    failed.sort(key=lambda job: (job["created_at"], job["_id"]), reverse=True)
+    codes = Counter(error["error_code"] for job in failed for error in job["errors"])
+    return {
+        "domainId": domain,
+        "failedJobs": len(failed),
+        "pagesRead": math.ceil(len(failed) / page_size),
+        "newest": [job["job_id"] for job in failed[:3]],
+        "errorsByCode": dict(sorted(codes.items())),
+    }
+
+
+def _run(command: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120,
+                          check=False)
+
+
+def _check_card(result: subprocess.CompletedProcess[str], gateway: LiveGateway) -> None:
+    assert result.returncode == 0, result.stderr
+    card = json.loads(result.stdout)
+    rejected = card.pop("rejectedExample")
+    assert card == expected_card(gateway, DOMAIN, PAGE_SIZE)
+    assert card["pagesRead"] > 1  # the example really pages
+    assert rejected["code"] == "BAD_USER_INPUT"
+    assert rejected["spaceoneCode"] == "ERROR_OPERATOR_LIST_VALUE_TYPE"
+    assert "list" in rejected["message"]
+
+
+def test_the_python_bff_example_pages_through_failed_jobs(demo_gateway: LiveGateway) -> None:
+    result = _run([sys.executable, str(PYTHON_EXAMPLE), "--url", f"{demo_gateway.url}/graphql",
+                   "--domain", DOMAIN, "--page-size", str(PAGE_SIZE)])
+    _check_card(result, demo_gateway)
+
+
+def test_the_python_bff_example_reports_a_refused_request(demo_gateway: LiveGateway) -> None:
+    result = _run([sys.executable, str(PYTHON_EXAMPLE), "--url", f"{demo_gateway.url}/graphql"])
+    assert result.returncode == 1
+    assert "BAD_USER_INPUT: domainId is required" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def node_example() -> Path:
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("Node.js (node and npm) is not installed: the JavaScript example runs where "
+                    "it is (.ci/run has it)")
+    if not (JS_EXAMPLE / "node_modules" / "graphql-request").is_dir():
+        installed = _run([npm, "ci", "--no-audit", "--no-fund"], cwd=JS_EXAMPLE)
+        assert installed.returncode == 0, installed.stderr
+    return JS_EXAMPLE / "failed-jobs.mjs"
+
+
+def test_the_javascript_example_pages_through_failed_jobs(
+    node_example: Path, demo_gateway: LiveGateway
+) -> None:
+    result = _run(["node", str(node_example), f"{demo_gateway.url}/graphql", DOMAIN,
+                   str(PAGE_SIZE)])
+    _check_card(result, demo_gateway)
+
+
+def test_the_javascript_example_reports_a_refused_request(
+    node_example: Path, demo_gateway: LiveGateway
+) -> None:
+    result = _run(["node", str(node_example), f"{demo_gateway.url}/graphql"])
+    assert result.returncode == 1
+    assert "BAD_USER_INPUT: domainId is required" in result.stderr
