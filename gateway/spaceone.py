@@ -14,6 +14,7 @@ from typing import Any
 
 from gateway.errors import InvalidParameter, QueryError
 from gateway.mongo.expr import All, AnyOf, Condition, Expr, SearchSpec, SortKey, keyword_expr
+from gateway.mongo.expr import page_window as page_window_of
 from gateway.mongo.fields import resolve_job_field, snake_case
 
 JOB_STATES = ("JOB_STATE_NONE", "CREATED", "CANCELED", "IN_PROGRESS", "SUCCESS", "ERROR", "TIMEOUT")
@@ -180,13 +181,9 @@ def parse_jobs_query(
 def page_window(page: Any, default_size: int, max_size: int) -> tuple[int, int]:
     """(1-based start, limit), as for GraphQL: no limit (or 0) → the default, too large → refused."""
     page = snake_keys(page or {}, "query.page", frozenset({"start", "limit"}))
-    start = max(_integer(page.get("start"), "query.page.start") or 1, 1)
-    limit = _integer(page.get("limit"), "query.page.limit") or default_size
-    if limit < 0:
-        raise InvalidParameter(f"page.limit must be positive, got {limit}")
-    if limit > max_size:
-        raise InvalidParameter(
-            f"page.limit {limit} is above the maximum page size of {max_size} "
-            "(GATEWAY_MAX_PAGE_SIZE)"
-        )
-    return start, limit
+    return page_window_of(
+        _integer(page.get("start"), "query.page.start"),
+        _integer(page.get("limit"), "query.page.limit"),
+        default_size=default_size,
+        max_size=max_size,
+    )

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
+from gateway.errors import InvalidParameter
+
 
 @dataclass(frozen=True, eq=False, slots=True)
 class Condition:
@@ -52,6 +54,20 @@ class SearchSpec:
     start: int = 1
     limit: int | None = None
     count_only: bool = False
+
+
+def page_window(
+    start: int | None, limit: int | None, *, default_size: int, max_size: int
+) -> tuple[int, int]:
+    """SpaceONE paging → (1-based start, limit): a start below 1 means 1; no limit (or 0, how
+    protobuf sends "unset") means the default page size; a negative or too large limit is refused."""
+    if limit is not None and limit < 0:
+        raise InvalidParameter(f"page.limit must be positive, got {limit}")
+    if limit is not None and limit > max_size:
+        raise InvalidParameter(
+            f"page.limit {limit} is above the maximum page size of {max_size} (GATEWAY_MAX_PAGE_SIZE)"
+        )
+    return max(start or 1, 1), limit or default_size
 
 
 def keyword_expr(keyword: str | None) -> Expr | None:
