@@ -27,6 +27,7 @@ from gateway.errors import GatewayError, InvalidParameter
 from gateway.mongo.repository import ERROR_PARTS
 from gateway.observe import current_request
 from gateway.spaceone import JobsRequest, parse_jobs_query
+from gateway.spaceone_stat import StatRequest, parse_stat_query
 from schema.scalars import serialize_datetime, to_json
 
 log = logging.getLogger("gateway.rest")
@@ -143,14 +144,17 @@ async def _jobs(context: GatewayContext, body: Any) -> dict[str, Any]:
 
 
 async def _stat(context: GatewayContext, body: Any) -> dict[str, Any]:
-    _checked(body)
-    raise NotImplementedYet("the stat route is not available on this gateway version")
-
-
-class NotImplementedYet(GatewayError):
-    code = "NOT_IMPLEMENTED"
-    default_spaceone_code = "ERROR_NOT_IMPLEMENTED"
-    http_status = 501
+    parsed: StatRequest = parse_stat_query(
+        _checked(body),
+        default_page_size=context.settings.default_page_size,
+        max_page_size=context.settings.max_page_size,
+    )
+    scope = context.scope(parsed.domain_id)
+    result = await scope.repository.statistics(parsed.spec)
+    answer: dict[str, Any] = {"results": [to_json(row) for row in result.rows]}
+    if result.total_count is not None:
+        answer["total_count"] = result.total_count
+    return answer
 
 
 # JobInfo ----------------------------------------------------------------------------------

@@ -8,8 +8,11 @@ can key controller sub-query results by the condition that asked for them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
+
+from gateway.errors import InvalidParameter
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -60,6 +63,35 @@ def keyword_expr(keyword: str | None) -> Expr | None:
     if not words:
         return None
     return AnyOf(tuple(Condition("job_id", "contain", word) for word in words))
+
+
+def query_where(
+    filter: Sequence[Expr],
+    filter_or: Sequence[Expr],
+    keyword: str | None,
+    extra: Sequence[Expr] = (),
+) -> All:
+    """SpaceONE's query filters: AND(filter) AND the ``extra`` conditions AND OR(filter_or)
+    (when there is one) AND the keyword."""
+    parts: list[Expr] = [*filter, *extra]
+    if filter_or:
+        parts.append(AnyOf(tuple(filter_or)))
+    if keyword_part := keyword_expr(keyword):
+        parts.append(keyword_part)
+    return All(tuple(parts))
+
+
+def page_window(start: int | None, limit: int | None, *, default_size: int, max_size: int) -> tuple[int, int]:
+    """(1-based start, limit): no limit (or 0) → the default page size; too large → refused."""
+    limit = limit or default_size
+    if limit < 0:
+        raise InvalidParameter(f"page.limit must be positive, got {limit}")
+    if limit > max_size:
+        raise InvalidParameter(
+            f"page.limit {limit} is above the maximum page size of {max_size} "
+            "(GATEWAY_MAX_PAGE_SIZE)"
+        )
+    return max(start or 1, 1), limit
 
 
 def count_conditions(expr: Expr) -> int:
