@@ -21,6 +21,7 @@ from strawberry.types.graphql import OperationType
 
 from gateway.auth import ANONYMOUS
 from gateway.context import GatewayContext
+from gateway.encoding import json_bytes
 from gateway.errors import GatewayError
 from gateway.graphql_http import (
     ALLOWED_METHODS,
@@ -82,6 +83,9 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             ),
             on_batch=self.metrics.observe_batch if self.metrics else None,
         )
+
+    def encode_json(self, data: object) -> bytes:
+        return json_bytes(data)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -22,10 +22,12 @@ class JobStatus(Enum):
 
 def job_status(stored: object) -> JobStatus:
     """A stored status string → the enum (an unknown value reads as NONE, never an error)."""
-    try:
-        return JobStatus(stored)
-    except ValueError:
-        return JobStatus.NONE
+    if isinstance(stored, str):
+        return _STATUS_BY_VALUE.get(stored, JobStatus.NONE)
+    return JobStatus.NONE
+
+
+_STATUS_BY_VALUE: dict[object, JobStatus] = {status.value: status for status in JobStatus}
 
 
 @strawberry.enum(description="A SpaceONE filter operator (`o` of a condition).")

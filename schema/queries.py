@@ -3,6 +3,7 @@ call the domain's repository and map documents to types."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import strawberry
@@ -44,10 +45,11 @@ async def resolve_jobs(
     )
     spec = search_spec(query, extra, info.context.settings)
     selected = info.selected_fields[0].selections
+    names = field_names(selected)
     page = await scope.repository.search(
-        spec,
+        spec if "results" in names else replace(spec, count_only=True),  # no page query
         job_api_fields(child_selections(selected, "results")),
-        with_count="totalCount" in field_names(selected),
+        with_count="totalCount" in names,
     )
     return JobsInfo(
         results=[Job.from_document(doc, scope.loaders) for doc in page.documents],

@@ -18,9 +18,9 @@ DATETIME_DESCRIPTION = (
 
 def serialize_datetime(value: datetime) -> str:
     """A stored (naive, UTC) or aware datetime → ISO-8601 UTC text ending in ``Z``."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if value.tzinfo is None:  # how dates are stored: already UTC
+        return value.isoformat() + "Z"
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
 
 
 def parse_datetime(value: object) -> datetime:
