@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.context import GatewayContext, Scope
+from gateway.encoding import json_bytes
 from gateway.errors import GatewayError, InvalidParameter
 from gateway.mongo.repository import ERROR_PARTS
 from gateway.observe import current_request
@@ -56,6 +57,13 @@ def rest_routes(source: ContextSource) -> list[Route]:
     ]
 
 
+class JSONAnswer(JSONResponse):
+    """JSON encoded as for GraphQL responses (a non-finite float becomes null, not an error)."""
+
+    def render(self, content: Any) -> bytes:
+        return json_bytes(content)
+
+
 Handler = Callable[[GatewayContext, Any], Awaitable[dict[str, Any]]]
 
 
@@ -66,7 +74,7 @@ async def answer(request: Request, source: ContextSource, handler: Handler, body
         stats.operation = f"rest {request.url.path.rsplit('/', 1)[-1]}"
     try:
         context = await source.get_context(request)
-        return JSONResponse(await handler(context, body))
+        return JSONAnswer(await handler(context, body))
     except GatewayError as error:
         if stats is not None:
             stats.outcome = error.code
@@ -74,14 +82,14 @@ async def answer(request: Request, source: ContextSource, handler: Handler, body
     except Exception:
         request_id = context.request_id if context else None
         log.exception("unexpected error on %s (request %s)", request.url.path, request_id)
-        return JSONResponse(
+        return JSONAnswer(
             {"error": {"code": "ERROR_UNKNOWN", "message": "Internal server error"}}, 500
         )
 
 
 def error_response(error: GatewayError) -> JSONResponse:
     code = error.spaceone_code or f"ERROR_{error.code}"
-    return JSONResponse({"error": {"code": code, "message": error.message}}, error.http_status)
+    return JSONAnswer({"error": {"code": code, "message": error.message}}, error.http_status)
 
 
 async def json_body(request: Request) -> Any:

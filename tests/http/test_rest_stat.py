@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import DOMAIN, OTHER_DOMAIN, Backend
+from tests import factories
+from tests.conftest import DOMAIN, OTHER_DOMAIN, Backend, seed
 from tests.stats_support import Seeded, iso, seeded
 
 STAT = "/power-scheduler/v1/jobs/stat"
@@ -343,3 +344,18 @@ async def test_a_stat_body_that_is_not_json_is_400(http: httpx.AsyncClient) -> N
     response = await http.post(STAT, content=b"{nope", headers={"content-type": "application/json"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "ERROR_INVALID_PARAMETER"
+
+
+async def test_a_stored_nan_comes_out_as_null_as_over_graphql(
+    http: httpx.AsyncClient, mock_db: Any
+) -> None:
+    await seed(mock_db, [factories.job(DOMAIN, total_tasks=float("nan"), status="ERROR"),
+                         factories.job(DOMAIN, total_tasks=4, status="SUCCESS")])
+    query = {"aggregate": [{"group": {"keys": [{"key": "status", "name": "status"}],
+                                      "fields": [{"operator": "sum", "key": "total_tasks",
+                                                  "name": "tasks"}]}},
+                           {"sort": {"key": "status"}}]}
+    response = await http.post(STAT, json={"query": query, "domain_id": DOMAIN})
+    assert response.status_code == 200, response.text
+    assert response.json() == {"results": [{"status": "ERROR", "tasks": None},
+                                           {"status": "SUCCESS", "tasks": 4}]}
