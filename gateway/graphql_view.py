@@ -23,6 +23,7 @@ from gateway.auth import ANONYMOUS
 from gateway.context import GatewayContext
 from gateway.encoding import json_bytes
 from gateway.errors import GatewayError
+from gateway.graphiql import GraphiQLPage
 from gateway.graphql_http import (
     ALLOWED_METHODS,
     APPLICATION_JSON,
@@ -39,7 +40,6 @@ from gateway.graphql_http import (
 from gateway.metrics import GatewayMetrics
 from gateway.observe import current_request, request_id_from
 from gateway.persisted import PersistedQueries
-from gateway.graphiql import GraphiQLPage
 from gateway.settings import Settings
 
 GET_OPERATIONS = frozenset({OperationType.QUERY})

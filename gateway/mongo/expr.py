@@ -57,6 +57,20 @@ class SearchSpec:
     count_only: bool = False
 
 
+def page_window(
+    start: int | None, limit: int | None, *, default_size: int, max_size: int
+) -> tuple[int, int]:
+    """SpaceONE paging → (1-based start, limit): a start below 1 means 1; no limit (or 0, how
+    protobuf sends "unset") means the default page size; a negative or too large limit is refused."""
+    if limit is not None and limit < 0:
+        raise InvalidParameter(f"page.limit must be positive, got {limit}")
+    if limit is not None and limit > max_size:
+        raise InvalidParameter(
+            f"page.limit {limit} is above the maximum page size of {max_size} (GATEWAY_MAX_PAGE_SIZE)"
+        )
+    return max(start or 1, 1), limit or default_size
+
+
 def keyword_expr(keyword: str | None) -> Expr | None:
     """SpaceONE ``keyword``: any whitespace-separated word contained in ``job_id``."""
     words = (keyword or "").split()
@@ -79,19 +93,6 @@ def query_where(
     if keyword_part := keyword_expr(keyword):
         parts.append(keyword_part)
     return All(tuple(parts))
-
-
-def page_window(start: int | None, limit: int | None, *, default_size: int, max_size: int) -> tuple[int, int]:
-    """(1-based start, limit): no limit (or 0) → the default page size; too large → refused."""
-    limit = limit or default_size
-    if limit < 0:
-        raise InvalidParameter(f"page.limit must be positive, got {limit}")
-    if limit > max_size:
-        raise InvalidParameter(
-            f"page.limit {limit} is above the maximum page size of {max_size} "
-            "(GATEWAY_MAX_PAGE_SIZE)"
-        )
-    return max(start or 1, 1), limit
 
 
 def count_conditions(expr: Expr) -> int:
