@@ -8,6 +8,7 @@ can key controller sub-query results by the condition that asked for them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -76,6 +77,22 @@ def keyword_expr(keyword: str | None) -> Expr | None:
     if not words:
         return None
     return AnyOf(tuple(Condition("job_id", "contain", word) for word in words))
+
+
+def query_where(
+    filter: Sequence[Expr],
+    filter_or: Sequence[Expr],
+    keyword: str | None,
+    extra: Sequence[Expr] = (),
+) -> All:
+    """SpaceONE's query filters: AND(filter) AND the ``extra`` conditions AND OR(filter_or)
+    (when there is one) AND the keyword."""
+    parts: list[Expr] = [*filter, *extra]
+    if filter_or:
+        parts.append(AnyOf(tuple(filter_or)))
+    if keyword_part := keyword_expr(keyword):
+        parts.append(keyword_part)
+    return All(tuple(parts))
 
 
 def count_conditions(expr: Expr) -> int:
