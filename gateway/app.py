@@ -8,11 +8,14 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from gateway.auth import build_authenticator, insecure_mode_warning
+from gateway.body_limit import BodySizeLimit
 from gateway.graphiql import VENDOR_DIR, VENDOR_ROUTE
 from gateway.graphql_view import GatewayGraphQL
 from gateway.metrics import GatewayMetrics
@@ -33,6 +36,9 @@ EXAMPLE_QUERY = (
 
 def create_app(settings: Settings | None = None, mongo: MongoHandle | None = None) -> Starlette:
     settings = settings or Settings()
+    authenticator = build_authenticator(settings)  # unusable keys fail here, at start
+    if warning := insecure_mode_warning(settings):
+        log.warning(warning)
     metrics = GatewayMetrics()
     handle = mongo or open_mongo(settings, listeners=[metrics.command_listener])
     persisted = PersistedQueries(
@@ -45,6 +51,7 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
         database=handle.database,
         persisted=persisted,
         metrics=metrics,
+        authenticator=authenticator,
     )
 
     async def healthz(_: Request) -> JSONResponse:
@@ -80,13 +87,32 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
         )
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestObserver, on_response=metrics.observe_http)],
+        middleware=[
+            Middleware(RequestObserver, on_response=metrics.observe_http),
+            *security_middleware(settings),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.authenticator = authenticator  # for routes outside GraphQL (REST): 401 on refusal
     app.state.mongo = handle
     app.state.metrics = metrics
     return app
+
+
+def security_middleware(settings: Settings) -> list[Middleware]:
+    """Request body limit, and CORS for the explicitly listed origins only (none by default)."""
+    middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
+    if settings.cors_origin_list:
+        middleware.insert(0, Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
+            expose_headers=["X-Request-Id"],
+            max_age=600,
+        ))
+    return middleware
 
 
 def _announce(settings: Settings, handle: MongoHandle) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from gateway.auth import Principal
 from gateway.dataloaders import BatchObserver, Loaders, build_loaders
+from gateway.errors import GatewayError
 from gateway.mongo.query import QueryLimits
 from gateway.mongo.repository import AggregationLimits, JobRepository
 from gateway.settings import Settings
@@ -29,7 +30,14 @@ class GatewayContext:
     response: Any = None
     request_id: str | None = None
     on_batch: BatchObserver | None = None
+    auth_error: GatewayError | None = None  # a refused token: the operation is not executed
+    spent: dict[str, int] = field(default_factory=dict)  # request cost so far (batches share it)
     _scopes: dict[str, Scope] = field(default_factory=dict)
+
+    def check_authenticated(self) -> None:
+        """Raise the refusal of the request's token, if it was refused (UNAUTHENTICATED, 401)."""
+        if self.auth_error is not None:
+            raise self.auth_error
 
     def scope(self, requested_domain: str | None) -> Scope:
         """The scope for the caller's domain (refuses a domain the caller may not read)."""

@@ -19,10 +19,11 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from gateway.auth import ANONYMOUS
+from gateway.auth import ANONYMOUS, Authenticator
 from gateway.context import GatewayContext
 from gateway.encoding import json_bytes
 from gateway.errors import GatewayError
+from gateway.graphiql import GraphiQLPage
 from gateway.graphql_http import (
     ALLOWED_METHODS,
     APPLICATION_JSON,
@@ -39,8 +40,8 @@ from gateway.graphql_http import (
 from gateway.metrics import GatewayMetrics
 from gateway.observe import current_request, request_id_from
 from gateway.persisted import PersistedQueries
-from gateway.graphiql import GraphiQLPage
 from gateway.settings import Settings
+from schema.errors import finalize_errors
 
 GET_OPERATIONS = frozenset({OperationType.QUERY})
 POST_OPERATIONS = frozenset(OperationType)
@@ -56,12 +57,14 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         database: Any,
         persisted: PersistedQueries | None = None,
         metrics: GatewayMetrics | None = None,
+        authenticator: Authenticator | None = None,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
         self.database = database
         self.persisted = persisted or PersistedQueries(settings.persisted_queries_cache_size)
         self.metrics = metrics
+        self.authenticator = authenticator or Authenticator()
         self.graphiql = GraphiQLPage(settings) if settings.graphiql else None
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
@@ -72,10 +75,18 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
     ) -> GatewayContext:
         stats = current_request.get()
+        # Authentication: a refused token is kept on the context; the operation (or REST call)
+        # is then answered with UNAUTHENTICATED before anything runs (check_authenticated).
+        principal, refusal = ANONYMOUS, None
+        try:
+            principal = self.authenticator.principal_for(request.headers.get("authorization"))
+        except GatewayError as error:
+            refusal = error
         return GatewayContext(
             settings=self.settings,
             database=self.database,
-            principal=ANONYMOUS,
+            principal=principal,
+            auth_error=refusal,
             request=request,
             response=response,
             request_id=stats.request_id if stats else request_id_from(
@@ -160,6 +171,10 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             return {"errors": [{"message": error.message, "extensions": error.extensions}]}, {}
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, sub_response)
+        if context.auth_error is not None:
+            refusal = context.auth_error
+            body = {"errors": [{"message": refusal.message, "extensions": refusal.extensions}]}
+            return body, {"WWW-Authenticate": 'Bearer realm="jobs-gateway"'}
         try:
             result = await self.schema.execute(
                 document,
@@ -180,6 +195,10 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             return error_body(error.as_http_error_reason(), "OPERATION_RESOLUTION_FAILURE"), {}
         except MissingQueryError:
             raise RequestRejected(400, "the request has no 'query'") from None
+        if result.errors:  # error masking: a last pass over errors of every phase
+            result.errors = finalize_errors(
+                result.errors, context.request_id, hide_schema=not self.settings.introspection
+            )
         body = self.response_body(result)
         if not any(code in _NOT_CACHEABLE_CODES for code in _codes(body)):
             self.persisted.remember(document, params.extensions)

@@ -23,10 +23,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.context import GatewayContext, Scope
+from gateway.encoding import json_bytes
 from gateway.errors import GatewayError, InvalidParameter
 from gateway.mongo.repository import ERROR_PARTS
 from gateway.observe import current_request
 from gateway.spaceone import JobsRequest, parse_jobs_query
+from gateway.spaceone_stat import StatRequest, parse_stat_query
 from schema.scalars import serialize_datetime, to_json
 
 log = logging.getLogger("gateway.rest")
@@ -55,6 +57,13 @@ def rest_routes(source: ContextSource) -> list[Route]:
     ]
 
 
+class JSONAnswer(JSONResponse):
+    """JSON encoded as for GraphQL responses (a non-finite float becomes null, not an error)."""
+
+    def render(self, content: Any) -> bytes:
+        return json_bytes(content)
+
+
 Handler = Callable[[GatewayContext, Any], Awaitable[dict[str, Any]]]
 
 
@@ -65,7 +74,8 @@ async def answer(request: Request, source: ContextSource, handler: Handler, body
         stats.operation = f"rest {request.url.path.rsplit('/', 1)[-1]}"
     try:
         context = await source.get_context(request)
-        return JSONResponse(await handler(context, body))
+        context.check_authenticated()
+        return JSONAnswer(await handler(context, body))
     except GatewayError as error:
         if stats is not None:
             stats.outcome = error.code
@@ -73,14 +83,14 @@ async def answer(request: Request, source: ContextSource, handler: Handler, body
     except Exception:
         request_id = context.request_id if context else None
         log.exception("unexpected error on %s (request %s)", request.url.path, request_id)
-        return JSONResponse(
+        return JSONAnswer(
             {"error": {"code": "ERROR_UNKNOWN", "message": "Internal server error"}}, 500
         )
 
 
 def error_response(error: GatewayError) -> JSONResponse:
     code = error.spaceone_code or f"ERROR_{error.code}"
-    return JSONResponse({"error": {"code": code, "message": error.message}}, error.http_status)
+    return JSONAnswer({"error": {"code": code, "message": error.message}}, error.http_status)
 
 
 async def json_body(request: Request) -> Any:
@@ -143,14 +153,17 @@ async def _jobs(context: GatewayContext, body: Any) -> dict[str, Any]:
 
 
 async def _stat(context: GatewayContext, body: Any) -> dict[str, Any]:
-    _checked(body)
-    raise NotImplementedYet("the stat route is not available on this gateway version")
-
-
-class NotImplementedYet(GatewayError):
-    code = "NOT_IMPLEMENTED"
-    default_spaceone_code = "ERROR_NOT_IMPLEMENTED"
-    http_status = 501
+    parsed: StatRequest = parse_stat_query(
+        _checked(body),
+        default_page_size=context.settings.default_page_size,
+        max_page_size=context.settings.max_page_size,
+    )
+    scope = context.scope(parsed.domain_id)
+    result = await scope.repository.statistics(parsed.spec)
+    answer: dict[str, Any] = {"results": [to_json(row) for row in result.rows]}
+    if result.total_count is not None:
+        answer["total_count"] = result.total_count
+    return answer
 
 
 # JobInfo ----------------------------------------------------------------------------------

@@ -65,6 +65,20 @@ class Settings(BaseSettings):
     graphiql: bool = True
     introspection: bool = True
 
+    # security: authentication, request cost limits, CORS --------------------------------------
+    jwt_allow_hs256: bool = Field(default=False, description="accept hs256:<secret> (development)")
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=600, description="clock skew for exp/nbf")
+    jwt_issuer: str | None = Field(default=None, description="required `iss` claim, if set")
+    jwt_audience: str | None = Field(default=None, description="required `aud` claim, if set")
+    max_query_depth: int = Field(default=10, ge=2, le=100)
+    max_query_tokens: int = Field(default=1000, ge=50, le=100_000)
+    max_aliases: int = Field(default=15, ge=0, le=1000)
+    max_root_fields: int = Field(default=8, ge=1, le=1000)
+    max_requested_items: int = Field(default=5000, ge=1)
+    max_input_depth: int = Field(default=16, ge=2, le=100)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    cors_origins: str = Field(default="", description="comma-separated allowed origins")
+
     demo_jobs: int = Field(default=3000, ge=0, le=100_000)
     demo_seed: int = 2020
 
@@ -93,9 +107,33 @@ class Settings(BaseSettings):
             raise ValueError("GATEWAY_DEFAULT_PAGE_SIZE must not exceed GATEWAY_MAX_PAGE_SIZE")
         if self.auth == "jwt" and not self.jwt_keys:
             raise ValueError("GATEWAY_AUTH=jwt needs GATEWAY_JWT_KEYS")
+        if self.auth == "jwt" and self.jwt_keys:
+            self._check_jwt_keys(self.jwt_keys)
+        if "*" in self.cors_origin_list:
+            raise ValueError("GATEWAY_CORS_ORIGINS takes explicit origins, not '*'")
         if self.persisted_only is not None and not self.persisted_only.is_file():
             raise ValueError(f"GATEWAY_PERSISTED_ONLY: no such file {self.persisted_only}")
         return self
+
+    def _check_jwt_keys(self, keys: str) -> None:
+        if keys.startswith("hs256:"):
+            if not self.jwt_allow_hs256:
+                raise ValueError(
+                    "GATEWAY_JWT_KEYS=hs256:<secret> is for development only; "
+                    "set GATEWAY_JWT_ALLOW_HS256=true to use it"
+                )
+            if len(keys) - len("hs256:") < 32:
+                raise ValueError("the hs256 secret must be at least 32 characters long")
+            return
+        path = Path(keys)
+        try:
+            path.read_bytes()
+        except OSError as error:
+            raise ValueError(f"GATEWAY_JWT_KEYS: cannot read {keys!r}: {error.strerror}") from None
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     @property
     def uses_development_cursor_secret(self) -> bool:

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.errors import InvalidParameter, QueryError
-from gateway.mongo.expr import All, AnyOf, Condition, Expr, SearchSpec, SortKey, keyword_expr
+from gateway.mongo import expr
+from gateway.mongo.expr import Condition, SearchSpec, SortKey, query_where
 from gateway.mongo.fields import resolve_job_field, snake_case
+from gateway.mongo.query import public_condition
 
 JOB_STATES = ("JOB_STATE_NONE", "CREATED", "CANCELED", "IN_PROGRESS", "SUCCESS", "ERROR", "TIMEOUT")
 NO_STATUS = frozenset({"", "JOB_STATE_NONE", "NONE"})
@@ -49,7 +51,7 @@ def snake_keys(data: Any, where: str, allowed: frozenset[str]) -> dict[str, Any]
     return result
 
 
-def _text(value: Any, name: str) -> str | None:
+def text(value: Any, name: str) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
@@ -57,7 +59,7 @@ def _text(value: Any, name: str) -> str | None:
     return value
 
 
-def _integer(value: Any, name: str) -> int | None:
+def integer(value: Any, name: str) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -68,7 +70,7 @@ def _integer(value: Any, name: str) -> int | None:
         raise InvalidParameter(f"{name} must be an integer, got {value!r}") from None
 
 
-def _flag(value: Any, name: str) -> bool:
+def flag(value: Any, name: str) -> bool:
     if value is None or isinstance(value, bool):
         return bool(value)
     if isinstance(value, str) and value.lower() in ("true", "false"):
@@ -91,12 +93,13 @@ def status_condition(value: Any) -> Condition | None:
 
 
 def condition(item: Any, where: str) -> Condition:
-    """``{k, v, o}`` or ``{key, value, operator}`` → a condition (checked by the compiler)."""
+    """``{k, v, o}`` or ``{key, value, operator}`` → a condition with one of SpaceONE's operators
+    (the rest is checked by the compiler)."""
     if not isinstance(item, Mapping):
         raise QueryError(f"each condition of {where} must be an object {{k, v, o}}")
     key = item.get("k", item.get("key"))
     operator = item.get("o", item.get("operator"))
-    return Condition(key, operator, item.get("v", item.get("value")))
+    return public_condition(key, operator, item.get("v", item.get("value")))
 
 
 def conditions(items: Any, where: str) -> tuple[Condition, ...]:
@@ -107,23 +110,24 @@ def conditions(items: Any, where: str) -> tuple[Condition, ...]:
     return tuple(condition(item, where) for item in items)
 
 
-def sort_keys(sort: Any) -> tuple[SortKey, ...]:
+def sort_keys(sort: Any, where: str = "query.sort") -> tuple[SortKey, ...]:
+    """``{key, desc}``, ``{keys: [{key, desc}]}`` or a list of ``{key, desc}`` → sort keys."""
     if sort is None:
         return ()
     if isinstance(sort, list):
         sort = {"keys": sort}
-    sort = snake_keys(sort, "query.sort", frozenset({"key", "desc", "keys"}))
+    sort = snake_keys(sort, where, frozenset({"key", "desc", "keys"}))
     if sort.get("keys"):
         if not isinstance(sort["keys"], list):
-            raise InvalidParameter("query.sort.keys must be a list of {key, desc}")
+            raise InvalidParameter(f"{where}.keys must be a list of {{key, desc}}")
+        entries = [snake_keys(k, f"{where}.keys", frozenset({"key", "desc"})) for k in sort["keys"]]
         return tuple(
-            SortKey(str(entry["key"]), _flag(entry.get("desc"), "query.sort.keys.desc"))
-            for entry in (snake_keys(k, "query.sort.keys", frozenset({"key", "desc"}))
-                          for k in sort["keys"])
-            if entry.get("key")
+            SortKey(key, flag(entry.get("desc"), f"{where}.keys.desc"))
+            for entry in entries
+            if (key := text(entry.get("key"), f"{where}.keys.key"))
         )
-    key = _text(sort.get("key"), "query.sort.key")
-    return (SortKey(key, _flag(sort.get("desc"), "query.sort.desc")),) if key else ()
+    key = text(sort.get("key"), f"{where}.key")
+    return (SortKey(key, flag(sort.get("desc"), f"{where}.desc")),) if key else ()
 
 
 def selected_fields(query: Mapping[str, Any]) -> tuple[str, ...]:
@@ -141,7 +145,7 @@ def selected_fields(query: Mapping[str, Any]) -> tuple[str, ...]:
             if head not in wanted:
                 wanted.append(head)
         return tuple(wanted)
-    if _flag(query.get("minimal"), "query.minimal"):
+    if flag(query.get("minimal"), "query.minimal"):
         return MINIMAL_FIELDS
     return JOB_INFO_FIELDS
 
@@ -154,24 +158,24 @@ def parse_jobs_query(
     query = snake_keys(request.get("query") or {}, "query", _QUERY_KEYS)
     extra = [
         *(Condition(name, "eq", value) for name in ("job_id", "schedule_id", "project_id")
-          if (value := _text(request.get(name), name))),
+          if (value := text(request.get(name), name))),
     ]
     if (status := status_condition(request.get("status"))) is not None:
         extra.append(status)
-    parts: list[Expr] = [*conditions(query.get("filter"), "query.filter"), *extra]
-    if query.get("filter_or"):
-        parts.append(AnyOf(conditions(query["filter_or"], "query.filter_or")))
-    if keyword := keyword_expr(_text(query.get("keyword"), "query.keyword")):
-        parts.append(keyword)
     start, limit = page_window(query.get("page"), default_page_size, max_page_size)
     return JobsRequest(
-        domain_id=_text(request.get("domain_id"), "domain_id"),
+        domain_id=text(request.get("domain_id"), "domain_id"),
         spec=SearchSpec(
-            where=All(tuple(parts)),
+            where=query_where(
+                conditions(query.get("filter"), "query.filter"),
+                conditions(query.get("filter_or"), "query.filter_or"),
+                text(query.get("keyword"), "query.keyword"),
+                extra,
+            ),
             sort=sort_keys(query.get("sort")),
             start=start,
             limit=limit,
-            count_only=_flag(query.get("count_only"), "query.count_only"),
+            count_only=flag(query.get("count_only"), "query.count_only"),
         ),
         fields=selected_fields(query),
     )
@@ -180,13 +184,9 @@ def parse_jobs_query(
 def page_window(page: Any, default_size: int, max_size: int) -> tuple[int, int]:
     """(1-based start, limit), as for GraphQL: no limit (or 0) → the default, too large → refused."""
     page = snake_keys(page or {}, "query.page", frozenset({"start", "limit"}))
-    start = max(_integer(page.get("start"), "query.page.start") or 1, 1)
-    limit = _integer(page.get("limit"), "query.page.limit") or default_size
-    if limit < 0:
-        raise InvalidParameter(f"page.limit must be positive, got {limit}")
-    if limit > max_size:
-        raise InvalidParameter(
-            f"page.limit {limit} is above the maximum page size of {max_size} "
-            "(GATEWAY_MAX_PAGE_SIZE)"
-        )
-    return start, limit
+    return expr.page_window(
+        integer(page.get("start"), "query.page.start"),
+        integer(page.get("limit"), "query.page.limit"),
+        default_size=default_size,
+        max_size=max_size,
+    )

@@ -15,6 +15,7 @@ from schema.connection import ConnectionQueries
 from schema.dashboards import DashboardQueries
 from schema.errors import ErrorCodes, tag_parse_errors
 from schema.execution import LeafFastPathExecutor
+from schema.limits import limit_extensions
 from schema.operation import SingleOperation
 from schema.queries import ListingQueries
 from schema.scalars import SCALAR_MAP
@@ -42,12 +43,14 @@ def build_schema(
 ) -> strawberry.Schema:
     """The gateway schema; ``leaf_fast_path=False`` executes every field the standard way
     (the differential tests compare both)."""
+    settings = settings or Settings()
     return GatewaySchema(
         query=Query,
         extensions=[
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
             ErrorCodes,
+            *limit_extensions(settings),  # request cost limits and introspection switch
             SingleOperation,
             *tracing_extensions(),
         ],

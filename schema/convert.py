@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from gateway.errors import InvalidParameter
-from gateway.mongo.expr import All, AnyOf, Condition, Expr, SearchSpec, SortKey, keyword_expr
+from gateway.mongo import expr
+from gateway.mongo.expr import Condition, Expr, SearchSpec, SortKey
 from gateway.mongo.fields import resolve_job_field
 from gateway.mongo.query import public_condition
 from gateway.settings import Settings
@@ -28,17 +28,13 @@ def sort_keys(sort: Sort | None) -> tuple[SortKey, ...]:
 
 
 def page_window(page: Page | None, settings: Settings) -> tuple[int, int]:
-    """(1-based start, limit): no limit (or 0) → the default page size; too large → refused."""
-    start = max(page.start or 1, 1) if page else 1
-    limit = page.limit if page and page.limit else settings.default_page_size
-    if limit < 0:
-        raise InvalidParameter(f"page.limit must be positive, got {limit}")
-    if limit > settings.max_page_size:
-        raise InvalidParameter(
-            f"page.limit {limit} is above the maximum page size of {settings.max_page_size} "
-            "(GATEWAY_MAX_PAGE_SIZE)"
-        )
-    return start, limit
+    """(1-based start, limit) with the settings' default and maximum page sizes."""
+    return expr.page_window(
+        page.start if page else None,
+        page.limit if page else None,
+        default_size=settings.default_page_size,
+        max_size=settings.max_page_size,
+    )
 
 
 def convenience_conditions(
@@ -55,13 +51,10 @@ def convenience_conditions(
 
 
 def search_where(query: SearchQuery | None, extra: Sequence[Condition] = ()) -> Expr:
-    """AND(filter) AND OR(filter_or) AND keyword AND the convenience conditions."""
-    parts: list[Expr] = [*conditions(query.filter if query else None), *extra]
-    if query and query.filter_or:
-        parts.append(AnyOf(conditions(query.filter_or)))
-    if query and (keyword := keyword_expr(query.keyword)):
-        parts.append(keyword)
-    return All(tuple(parts))
+    """AND(filter) AND the convenience conditions AND OR(filter_or) AND keyword."""
+    if query is None:
+        return expr.query_where((), (), None, extra)
+    return expr.query_where(conditions(query.filter), conditions(query.filter_or), query.keyword, extra)
 
 
 def search_spec(

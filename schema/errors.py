@@ -8,6 +8,7 @@ anything else → logged with its traceback and sent as INTERNAL_SERVER_ERROR wi
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 
 from graphql import GraphQLError, GraphQLSyntaxError
@@ -68,3 +69,61 @@ class ErrorCodes(SchemaExtension):
             return
         request_id = getattr(self.execution_context.context, "request_id", None)
         result.errors = [classify(error, request_id) for error in errors]  # type: ignore[union-attr]
+
+
+# The last pass (the HTTP view runs it on every response) ------------------------------------
+
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?", re.DOTALL)
+
+
+def finalize_errors(
+    errors: list[GraphQLError], request_id: str | None, *, hide_schema: bool
+) -> list[GraphQLError]:
+    """Every error leaves with a code; anything unexpected that escaped :class:`ErrorCodes`
+    (an error raised outside a resolver) is masked here. With ``hide_schema`` (introspection
+    off) the "Did you mean …?" suggestions that would reveal field and type names are removed."""
+    final: list[GraphQLError] = []
+    for error in errors:
+        if isinstance(error, GraphQLSyntaxError):
+            error = _parse_failure(error)
+        elif "code" not in (error.extensions or {}):
+            if isinstance(error.original_error, GatewayError) or error.original_error is None:
+                error = classify(error, request_id) if error.original_error else error
+                _tag([error], "BAD_USER_INPUT")
+            else:
+                error = _masked(error, request_id)
+        if hide_schema and "Did you mean" in error.message:
+            error = GraphQLError(
+                _SUGGESTION.sub("", error.message), error.nodes, path=error.path,
+                extensions=error.extensions,
+            )
+        final.append(error)
+    return final
+
+
+_TOO_LARGE = {
+    "Document contains more than": "GATEWAY_MAX_QUERY_TOKENS",
+    "Document is nested too deeply": "GATEWAY_MAX_INPUT_DEPTH",
+}
+
+
+def _parse_failure(error: GraphQLSyntaxError) -> GraphQLError:
+    """Parse errors: GRAPHQL_PARSE_FAILED, or QUERY_TOO_COMPLEX for a document refused for size."""
+    for start, setting in _TOO_LARGE.items():
+        if start in error.message:
+            return GraphQLError(f"{error.message} ({setting})", error.nodes, source=error.source,
+                                positions=error.positions, extensions={"code": "QUERY_TOO_COMPLEX"})
+    _tag([error], "GRAPHQL_PARSE_FAILED")
+    return error
+
+
+def _masked(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    original = error.original_error
+    log.error(
+        "unexpected error outside resolvers (request %s)", request_id,
+        exc_info=(type(original), original, original.__traceback__) if original else None,
+    )
+    extensions = {"code": "INTERNAL_SERVER_ERROR"}
+    if request_id:
+        extensions["requestId"] = request_id
+    return GraphQLError(INTERNAL_MESSAGE, error.nodes, path=error.path, extensions=extensions)

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 from gateway.mongo import stats
-from gateway.mongo.expr import All, AnyOf, Expr, keyword_expr
+from gateway.mongo.expr import Expr, query_where
 from schema.convert import conditions, page_window, sort_keys
 from schema.inputs import FilterCondition, Page, Sort
 from schema.queries import DOMAIN_ID, GatewayInfo
@@ -195,12 +195,7 @@ class StatisticsResult:
 
 
 def stats_where(query: StatisticsQuery) -> Expr:
-    parts: list[Expr] = [*conditions(query.filter)]
-    if query.filter_or:
-        parts.append(AnyOf(conditions(query.filter_or)))
-    if keyword := keyword_expr(query.keyword):
-        parts.append(keyword)
-    return All(tuple(parts))
+    return query_where(conditions(query.filter), conditions(query.filter_or), query.keyword)
 
 
 def _stage(stage: AggregateStage) -> stats.AggregateStage:

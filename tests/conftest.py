@@ -17,11 +17,22 @@ from gateway.app import create_app
 from gateway.mongo.client import MongoHandle
 from gateway.settings import Settings
 from tests.live import LiveGateway
+from tests.tenant_guard import GUARD as TENANT_GUARD
 from tests.wire import CommandRecorder, WireServer
 
 DOMAIN = "domain-aaaaaaaaaaaa"
 OTHER_DOMAIN = "domain-bbbbbbbbbbbb"
 DATABASE = "power-scheduler"
+
+
+@pytest.fixture(autouse=True)
+def tenant_scope_checked() -> Iterator[None]:
+    """Fails any test during which a read command reached the wire server without the domain
+    condition (see tests/tenant_guard.py)."""
+    TENANT_GUARD.reset()
+    yield
+    if TENANT_GUARD.violations:
+        pytest.fail("unscoped MongoDB commands:\n" + "\n".join(TENANT_GUARD.violations))
 
 
 @pytest.fixture
@@ -87,7 +98,7 @@ def command_recorder() -> CommandRecorder:
 async def wire_motor(wire_server: WireServer, command_recorder: CommandRecorder) -> AsyncIterator[Any]:
     client = AsyncIOMotorClient(
         wire_server.uri, tz_aware=False, serverSelectionTimeoutMS=5000,
-        event_listeners=[command_recorder],
+        event_listeners=[command_recorder, TENANT_GUARD],
     )
     yield client
     client.close()

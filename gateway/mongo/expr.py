@@ -8,8 +8,11 @@ can key controller sub-query results by the condition that asked for them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
+
+from gateway.errors import InvalidParameter
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -54,12 +57,42 @@ class SearchSpec:
     count_only: bool = False
 
 
+def page_window(
+    start: int | None, limit: int | None, *, default_size: int, max_size: int
+) -> tuple[int, int]:
+    """SpaceONE paging → (1-based start, limit): a start below 1 means 1; no limit (or 0, how
+    protobuf sends "unset") means the default page size; a negative or too large limit is refused."""
+    if limit is not None and limit < 0:
+        raise InvalidParameter(f"page.limit must be positive, got {limit}")
+    if limit is not None and limit > max_size:
+        raise InvalidParameter(
+            f"page.limit {limit} is above the maximum page size of {max_size} (GATEWAY_MAX_PAGE_SIZE)"
+        )
+    return max(start or 1, 1), limit or default_size
+
+
 def keyword_expr(keyword: str | None) -> Expr | None:
     """SpaceONE ``keyword``: any whitespace-separated word contained in ``job_id``."""
     words = (keyword or "").split()
     if not words:
         return None
     return AnyOf(tuple(Condition("job_id", "contain", word) for word in words))
+
+
+def query_where(
+    filter: Sequence[Expr],
+    filter_or: Sequence[Expr],
+    keyword: str | None,
+    extra: Sequence[Expr] = (),
+) -> All:
+    """SpaceONE's query filters: AND(filter) AND the ``extra`` conditions AND OR(filter_or)
+    (when there is one) AND the keyword."""
+    parts: list[Expr] = [*filter, *extra]
+    if filter_or:
+        parts.append(AnyOf(tuple(filter_or)))
+    if keyword_part := keyword_expr(keyword):
+        parts.append(keyword_part)
+    return All(tuple(parts))
 
 
 def count_conditions(expr: Expr) -> int:

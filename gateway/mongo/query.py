@@ -191,7 +191,7 @@ class _Compiler:
         if len(pattern) > self.limits.max_regex_length:
             raise QueryError(
                 f"the pattern of '{operator}' on '{field.name}' is longer than the limit of "
-                f"{self.limits.max_regex_length} characters (max_regex_length)"
+                f"{self.limits.max_regex_length} characters (max_regex_length: GATEWAY_MAX_REGEX_LENGTH)"
             )
         if "\x00" in pattern:
             raise QueryError(f"the pattern of '{operator}' on '{field.name}' contains a NUL character")
@@ -280,6 +280,12 @@ def _match(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
         )
     if f.kind not in (Kind.ARRAY, Kind.ANY):
         raise QueryError(f"operator '{op}' needs an array field, '{f.name}' is not one")
+    if len(v) > c.limits.max_list_values:
+        raise QueryError(
+            f"the '{op}' object on '{f.name}' has more than {c.limits.max_list_values} fields "
+            "(max_list_values)",
+            spaceone_code="ERROR_INVALID_PARAMETER",
+        )
     element: Filter = {}
     for key, value in v.items():
         check_free_path(f"{f.name}.{key}", str(key))

@@ -1,0 +1,325 @@
+"""What one request may cost: every limit is a setting and is reported as QUERY_TOO_COMPLEX with
+the name of the setting that bounds it.
+
+- document size and shape, checked once per document (cached with validation): tokens
+  (Strawberry's ``MaxTokensLimiter``; its parse error is coded in ``schema.errors``),
+  selection depth (``QueryDepthLimiter``), aliases
+  (``MaxAliasesLimiter``), root fields, nesting of literal input values;
+- per request, with the variables: nesting of variable values, and the total number of items
+  the operation may return (page sizes multiplied through nested lists). Both are accumulated on
+  the request's context, so the operations of a batch share one budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from graphql import (
+    ASTValidationRule,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    ListValueNode,
+    ObjectValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+    ValidationRule,
+    ValueNode,
+    value_from_ast_untyped,
+)
+from graphql import (
+    ExecutionResult as GraphQLExecutionResult,
+)
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+
+from gateway.settings import Settings
+
+TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+
+PageSize = Callable[[Mapping[str, Any], Settings], int]
+
+
+def _dig(value: Any, *path: str) -> Any:
+    for key in path:
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value
+
+
+def _positive(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _search_page(args: Mapping[str, Any], settings: Settings) -> int:
+    if _dig(args, "query", "countOnly") is True:
+        return 1
+    return _positive(_dig(args, "query", "page", "limit")) or settings.default_page_size
+
+
+def _first_or_last(args: Mapping[str, Any], settings: Settings) -> int:
+    return _positive(args.get("first")) or _positive(args.get("last")) or settings.default_page_size
+
+
+def _stats_rows(args: Mapping[str, Any], settings: Settings) -> int:
+    """Rows asked for (the statistics row cap bounds what the server may produce)."""
+    return _positive(_dig(args, "query", "page", "limit")) or settings.default_page_size
+
+
+PAGE_SIZES: dict[str, PageSize] = {
+    "Query.jobs": _search_page,
+    "Query.jobsConnection": _first_or_last,
+    "Query.jobStats": _stats_rows,
+}
+"""Fields whose arguments say how many items they return (``Type.field``). Other list fields
+count one item per parent item."""
+
+
+def too_complex(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": TOO_COMPLEX})
+
+
+# document rules (validation; cached per document) -------------------------------------------
+
+
+def _coded(rule: type[ASTValidationRule], setting: str) -> type[ASTValidationRule]:
+    """A Strawberry limiter rule whose errors carry QUERY_TOO_COMPLEX and name the setting."""
+
+    class Coded(rule):  # type: ignore[valid-type,misc]
+        def __init__(self, context: ValidationContext) -> None:
+            on_error = context.on_error
+
+            def report(error: GraphQLError) -> None:
+                assert on_error is not None
+                on_error(GraphQLError(f"{error.message} ({setting})", error.nodes,
+                                      extensions={"code": TOO_COMPLEX}))
+
+            context.on_error = report  # type: ignore[method-assign]
+            try:
+                super().__init__(context)
+            finally:
+                context.on_error = on_error  # type: ignore[method-assign]
+
+    return Coded
+
+
+def _operations_and_fragments(
+    context: ValidationContext,
+) -> tuple[list[OperationDefinitionNode], dict[str, FragmentDefinitionNode]]:
+    definitions = context.document.definitions
+    operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]
+    fragments = {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
+    return operations, fragments
+
+
+def _root_fields(
+    selection_set: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode],
+    seen: frozenset[str] = frozenset(),
+) -> int:
+    count = 0
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            count += not selection.name.value.startswith("__")
+        elif isinstance(selection, InlineFragmentNode):
+            count += _root_fields(selection.selection_set, fragments, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in fragments and name not in seen:
+                count += _root_fields(fragments[name].selection_set, fragments, seen | {name})
+    return count
+
+
+def root_fields_rule(max_fields: int) -> type[ASTValidationRule]:
+    class RootFields(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            operations, fragments = _operations_and_fragments(context)
+            for operation in operations:
+                count = _root_fields(operation.selection_set, fragments)
+                if count > max_fields:
+                    context.report_error(too_complex(
+                        f"the operation asks for {count} root fields, more than the limit of "
+                        f"{max_fields} (GATEWAY_MAX_ROOT_FIELDS)"
+                    ))
+
+    return RootFields
+
+
+def nesting(value: Any) -> int:
+    """Depth of nested objects/lists in a JSON-like value or a GraphQL literal (iterative)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, ObjectValueNode):
+            children: Any = [f.value for f in node.fields]
+        elif isinstance(node, ListValueNode):
+            children = node.values
+        elif isinstance(node, Mapping):
+            children = node.values()
+        elif isinstance(node, (list, tuple)):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, level + 1)
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def input_depth_rule(max_depth: int) -> type[ASTValidationRule]:
+    class InputDepth(ValidationRule):
+        def enter_argument(self, node: Any, *_: Any) -> Any:
+            value: ValueNode = node.value
+            if nesting(value) > max_depth:
+                self.report_error(too_complex(
+                    f"the value of argument '{node.name.value}' is nested deeper than the limit "
+                    f"of {max_depth} (GATEWAY_MAX_INPUT_DEPTH)"
+                ))
+                return self.BREAK
+            return self.SKIP  # its parts were measured with it
+
+    return InputDepth
+
+
+def document_rules(settings: Settings) -> list[type[ASTValidationRule]]:
+    """Every document rule the settings ask for."""
+    depth = QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules
+    aliases = MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules
+    rules: list[type[ASTValidationRule]] = [
+        *(_coded(rule, "GATEWAY_MAX_QUERY_DEPTH") for rule in depth),
+        *(_coded(rule, "GATEWAY_MAX_ALIASES") for rule in aliases),
+        root_fields_rule(settings.max_root_fields),
+        input_depth_rule(settings.max_input_depth),
+    ]
+    if not settings.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return rules
+
+
+# per request: variables and the number of requested items ------------------------------------
+
+
+class RequestCost(SchemaExtension):
+    """Checks, before execution, what the operation with its variables would return."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        refusal = self._refusal()
+        if refusal is not None:
+            context.result = GraphQLExecutionResult(data=None, errors=[refusal])
+        yield
+
+    def _refusal(self) -> GraphQLError | None:
+        context = self.execution_context
+        variables = context.variables or {}
+        if nesting(variables) > self.settings.max_input_depth + 1:
+            return too_complex(
+                f"the variables are nested deeper than the limit of "
+                f"{self.settings.max_input_depth} (GATEWAY_MAX_INPUT_DEPTH)"
+            )
+        document = context.graphql_document
+        if document is None:
+            return None
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        operation = _selected_operation(document.definitions, context.operation_name)
+        if operation is None:
+            return None
+        schema: GraphQLSchema = context.schema._schema
+        root = schema.query_type
+        assert root is not None
+        items = _items(operation.selection_set, root, fragments, variables, 1, self.settings)
+        spent = _spend(context.context, "requested_items", items)
+        if spent > self.settings.max_requested_items:
+            return too_complex(
+                f"the request may return about {spent} items (page sizes multiplied through "
+                f"nested lists), more than the limit of {self.settings.max_requested_items} "
+                "(GATEWAY_MAX_REQUESTED_ITEMS)"
+            )
+        return None
+
+
+def _spend(request_context: Any, what: str, amount: int) -> int:
+    """Add to the request's running total (shared by the operations of a batch)."""
+    spent = getattr(request_context, "spent", None)
+    if spent is None:
+        return amount
+    spent[what] = spent.get(what, 0) + amount
+    return int(spent[what])
+
+
+def _selected_operation(definitions: Any, name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]
+    if name:
+        return next((op for op in operations if op.name and op.name.value == name), None)
+    return operations[0] if len(operations) == 1 else None
+
+
+def _items(
+    selection_set: SelectionSetNode | None,
+    parent: GraphQLObjectType,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    variables: Mapping[str, Any],
+    multiplier: int,
+    settings: Settings,
+) -> int:
+    if selection_set is None:
+        return 0
+    total = 0
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            definition = parent.fields.get(selection.name.value)
+            if definition is None:
+                continue
+            size_of = PAGE_SIZES.get(f"{parent.name}.{selection.name.value}")
+            field_type = definition.type
+            if isinstance(field_type, GraphQLNonNull):
+                field_type = field_type.of_type
+            is_list = isinstance(field_type, GraphQLList)
+            size = 1
+            if size_of is not None:
+                args = {
+                    arg.name.value: value_from_ast_untyped(arg.value, dict(variables))
+                    for arg in selection.arguments or ()
+                }
+                # a size above the page cap is refused by the field itself, more precisely
+                size = min(size_of(args, settings), settings.max_page_size)
+            count = multiplier * size
+            total += count if is_list else 0
+            named = field_type
+            while isinstance(named, (GraphQLList, GraphQLNonNull)):
+                named = named.of_type
+            if isinstance(named, GraphQLObjectType):
+                total += _items(selection.selection_set, named, fragments, variables, count, settings)
+        elif isinstance(selection, InlineFragmentNode):
+            total += _items(selection.selection_set, parent, fragments, variables, multiplier, settings)
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value in fragments:
+            fragment = fragments[selection.name.value]
+            total += _items(fragment.selection_set, parent, fragments, variables, multiplier, settings)
+    return total
+
+
+def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """The schema extensions enforcing the settings' limits (factories, one per request)."""
+    rules = document_rules(settings)
+    return [
+        lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        lambda: AddValidationRules(rules),
+        lambda: RequestCost(settings),
+    ]
