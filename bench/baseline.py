@@ -3,8 +3,9 @@ the gateway's JSON, with no GraphQL at all.
 
 Each endpoint is what a careful hand-written REST service would do for one fixed shape of
 response: the same filter, projection, sort, skip and limit; the page and the count issued
-concurrently; one ``$in`` query for the page's errors and one for its controllers. The bodies are
-compared with the gateway's once per scenario before anything is timed.
+concurrently; one ``$in`` query for the page's errors and one for its controllers; the
+group-by-status pipeline written out; a keyset page built for its one fixed order. The bodies
+are compared with the gateway's once per scenario before anything is timed.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from gateway.mongo.pagination import CursorCodec
+from gateway.settings import DEVELOPMENT_CURSOR_SECRET
+
 MAX_TIME_MS = 10_000  # the gateway's default GATEWAY_MAX_TIME_MS
 SORT = [("created_at", -1), ("_id", 1)]
 SCALAR_PROJECTION = {
@@ -30,6 +34,8 @@ SCALAR_PROJECTION = {
 }
 ERROR_PROJECTION = {"errors.error_code": 1, "errors.message": 1, "errors.additional": 1}
 NESTED_PROJECTION = {name: 1 for name in sorted([*SCALAR_PROJECTION, "controller"])}
+MAX_STATS_ROWS = 10_000  # the gateway's default GATEWAY_STATS_MAX_ROWS
+CONNECTION_ORDER = [("created_at", -1), ("_id", -1)]  # jobsConnection's default order
 
 
 def _plain(value: Any) -> Any:
@@ -91,9 +97,10 @@ def _controller(doc: dict[str, Any] | None) -> dict[str, Any] | None:
 class Baseline:
     """The endpoints, bound to one Motor-like database."""
 
-    def __init__(self, database: Any) -> None:
+    def __init__(self, database: Any, cursor_secret: str = DEVELOPMENT_CURSOR_SECRET) -> None:
         self.jobs = database["job"]
         self.controllers = database["controller"]
+        self.cursors = CursorCodec(cursor_secret)  # the gateway's signed cursor format
 
     async def page(self, request: Request) -> JSONResponse:
         """``/jobs?domain_id=&limit=&nested=0|1&count=0|1&results=0|1``"""
@@ -128,6 +135,52 @@ class Baseline:
             job = _job(doc)
             await self._attach(domain, [doc], [job])
         return JSONResponse({"data": {"job": job}})
+
+    async def stats_by_status(self, request: Request) -> JSONResponse:
+        """``/stats/status?domain_id=``: the number of jobs per status, most frequent first."""
+        domain = request.query_params["domain_id"]
+        pipeline = [
+            {"$match": {"domain_id": domain}},
+            {"$group": {"_id": {"status": "$status"}, "count": {"$sum": 1}}},
+            {"$sort": {"count": -1, "_id": 1}},
+            {"$limit": MAX_STATS_ROWS + 1},
+        ]
+        cursor = self.jobs.aggregate(pipeline, maxTimeMS=MAX_TIME_MS, allowDiskUse=False,
+                                     batchSize=MAX_STATS_ROWS + 1)
+        rows = [{"status": row["_id"].get("status"), "count": row["count"]}
+                async for row in cursor]
+        return JSONResponse({"data": {"jobStats": {"results": rows, "totalCount": None}}})
+
+    async def page_after(self, request: Request) -> JSONResponse:
+        """``/jobs/after?domain_id=&first=&after=``: the ``first`` jobs after a cursor, newest
+        first (one range query, no skip; one extra row tells whether more follow)."""
+        params = request.query_params
+        domain, first = params["domain_id"], int(params["first"])
+        created, object_id = self.cursors.decode(params["after"], CONNECTION_ORDER, "after")
+        same_date_after = {"$and": [{"created_at": created}, {"_id": {"$lt": object_id}}]}
+        if created is None:  # null dates come last in a descending order
+            after: dict[str, Any] = {"$and": [{"created_at": None}, {"_id": {"$lt": object_id}}]}
+        else:
+            older = {"$or": [{"created_at": {"$lt": created}}, {"created_at": None}]}
+            after = {"$or": [older, same_date_after]}
+        cursor = self.jobs.find(
+            {"$and": [{"domain_id": domain}, after]},
+            SCALAR_PROJECTION,
+            sort=CONNECTION_ORDER,
+            limit=first + 1,
+            batch_size=first + 1,
+            max_time_ms=MAX_TIME_MS,
+        )
+        documents: list[dict[str, Any]] = await cursor.to_list(length=None)
+        page = documents[:first]
+        end = None
+        if page:
+            last = page[-1]
+            end = self.cursors.encode(CONNECTION_ORDER, (last.get("created_at"), last["_id"]))
+        return JSONResponse({"data": {"jobsConnection": {
+            "nodes": [_job(doc) for doc in page],
+            "pageInfo": {"hasNextPage": len(documents) > first, "endCursor": end},
+        }}})
 
     async def _find(self, mongo_filter: dict[str, Any], nested: bool, limit: int) -> list[Any]:
         cursor = self.jobs.find(
@@ -181,11 +234,14 @@ async def _none() -> None:
     return None
 
 
-def create_baseline_app(database: Any) -> Starlette:
-    baseline = Baseline(database)
-    return Starlette(
-        routes=[Route("/jobs", baseline.page), Route("/job", baseline.one)]
-    )
+def create_baseline_app(database: Any, cursor_secret: str = DEVELOPMENT_CURSOR_SECRET) -> Starlette:
+    baseline = Baseline(database, cursor_secret)
+    return Starlette(routes=[
+        Route("/jobs", baseline.page),
+        Route("/job", baseline.one),
+        Route("/stats/status", baseline.stats_by_status),
+        Route("/jobs/after", baseline.page_after),
+    ])
 
 
 def main() -> None:
@@ -199,8 +255,10 @@ def main() -> None:
     from gateway.settings import Settings  # noqa: PLC0415
 
     uri, port = sys.argv[1], int(sys.argv[2])
-    handle = open_mongo(Settings(mongodb_uri=uri))
-    uvicorn.run(create_baseline_app(handle.database), host="127.0.0.1", port=port,
+    settings = Settings(mongodb_uri=uri)
+    handle = open_mongo(settings)
+    app = create_baseline_app(handle.database, settings.cursor_secret.get_secret_value())
+    uvicorn.run(app, host="127.0.0.1", port=port,
                 log_level="warning")
 
 

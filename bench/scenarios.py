@@ -9,6 +9,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bench.data import DOMAIN, Dataset
+from gateway.mongo.pagination import CursorCodec, position_of
+from gateway.settings import DEVELOPMENT_CURSOR_SECRET
 
 SCALARS = (
     "jobId status filter totalTasks remainedTasks scheduleId projectId domainId "
@@ -20,6 +22,17 @@ NESTED = (
 )
 JOBS = "query Jobs($domainId: String!, $limit: Int!) { jobs(domainId: $domainId, query: {page: {limit: $limit}}) { %s } }"  # noqa: E501
 JOB = "query Job($domainId: String!, $jobId: ID!) { job(domainId: $domainId, jobId: $jobId) { %s } }"
+STATS_BY_STATUS = (
+    "query Stats($domainId: String!) { jobStats(domainId: $domainId, query: {aggregate: ["
+    '{group: {keys: [{key: "status", name: "status"}], fields: [{name: "count", operator: COUNT}]}}, '
+    '{sort: {key: "count", desc: true}}]}) { results totalCount } }'
+)
+DEEP_PAGE = (
+    "query Deep($domainId: String!, $first: Int!, $after: String!) { jobsConnection("
+    "domainId: $domainId, first: $first, after: $after) { nodes { %s } "
+    "pageInfo { hasNextPage endCursor } } }"
+) % SCALARS
+DEEP_PAGE_START = 1000  # the page starts after this many jobs of the default order
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +83,31 @@ def scenarios(data: Dataset) -> list[Scenario]:
         baseline_path="/job?" + urlencode({"domain_id": DOMAIN, "job_id": job_id}),
     ))
     found.append(Scenario(
-        name="jobStats by status", query="", variables={}, baseline_path="", requires="jobStats"))
+        name="jobStats by status",
+        query=STATS_BY_STATUS,
+        variables={"domainId": DOMAIN},
+        baseline_path="/stats/status?" + urlencode({"domain_id": DOMAIN}),
+        requires="jobStats",
+    ))
+    after = deep_cursor(data)
     found.append(Scenario(
-        name="jobsConnection deep page", query="", variables={}, baseline_path="",
-        requires="jobsConnection"))
+        name="jobsConnection 100 after 1000",
+        query=DEEP_PAGE,
+        variables={"domainId": DOMAIN, "first": 100, "after": after},
+        baseline_path="/jobs/after?" + urlencode({"domain_id": DOMAIN, "first": 100,
+                                                   "after": after}),
+        page_size=100,
+        requires="jobsConnection",
+        tags=frozenset({"scalars"}),
+    ))
     return found
+
+
+def deep_cursor(data: Dataset) -> str:
+    """The cursor of DOMAIN's job number DEEP_PAGE_START in the default order (newest first),
+    signed with the key the benchmark servers use."""
+    order = [("created_at", -1), ("_id", -1)]
+    jobs = sorted((job for job in data.jobs if job["domain_id"] == DOMAIN),
+                  key=lambda job: (job["created_at"], job["_id"]), reverse=True)
+    last_skipped = jobs[DEEP_PAGE_START - 1]
+    return CursorCodec(DEVELOPMENT_CURSOR_SECRET).encode(order, position_of(last_skipped, order))
