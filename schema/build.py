@@ -15,6 +15,7 @@ from schema.connection import ConnectionQueries
 from schema.dashboards import DashboardQueries
 from schema.errors import ErrorCodes, tag_parse_errors
 from schema.execution import LeafFastPathExecutor
+from schema.input_conversion import install_input_plans
 from schema.limits import limit_extensions
 from schema.operation import SingleOperation
 from schema.queries import ListingQueries
@@ -44,7 +45,7 @@ def build_schema(
     """The gateway schema; ``leaf_fast_path=False`` executes every field the standard way
     (the differential tests compare both)."""
     settings = settings or Settings()
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=Query,
         extensions=[
             lambda: ParserCache(maxsize=512),
@@ -57,3 +58,5 @@ def build_schema(
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
         execution_context_class=LeafFastPathExecutor if leaf_fast_path else None,
     )
+    install_input_plans(schema)
+    return schema
