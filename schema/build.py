@@ -6,13 +6,14 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult
 
 from gateway.settings import Settings
 from schema.connection import ConnectionQueries
 from schema.dashboards import DashboardQueries
+from schema.document_cache import validation_cache
 from schema.errors import ErrorCodes, tag_parse_errors
 from schema.execution import LeafFastPathExecutor
 from schema.input_conversion import install_input_plans
@@ -49,7 +50,7 @@ def build_schema(
         query=Query,
         extensions=[
             lambda: ParserCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
+            validation_cache(maxsize=512),
             ErrorCodes,
             *limit_extensions(settings),  # request cost limits and introspection switch
             SingleOperation,

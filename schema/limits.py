@@ -6,17 +6,21 @@ the name of the setting that bounds it.
   selection depth (``QueryDepthLimiter``), aliases
   (``MaxAliasesLimiter``), root fields, nesting of literal input values;
 - per request, with the variables: nesting of variable values, and the total number of items
-  the operation may return (page sizes multiplied through nested lists). Both are accumulated on
-  the request's context, so the operations of a batch share one budget.
+  the operation may return (page sizes multiplied through nested lists; the fields that count
+  are found once per document, the page sizes per request). The items are accumulated on the
+  request's context, so the operations of a batch share one budget.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    ArgumentNode,
     ASTValidationRule,
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -48,6 +52,7 @@ from strawberry.extensions import (
 )
 
 from gateway.settings import Settings
+from schema.document_cache import TextCache
 
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 
@@ -211,11 +216,28 @@ def document_rules(settings: Settings) -> list[type[ASTValidationRule]]:
 # per request: variables and the number of requested items ------------------------------------
 
 
-class RequestCost(SchemaExtension):
-    """Checks, before execution, what the operation with its variables would return."""
+@dataclass(frozen=True, slots=True)
+class CostNode:
+    """A field of the operation that may multiply or add requested items: a list, a field whose
+    arguments give its page size, or an object with such fields below it."""
 
-    def __init__(self, settings: Settings) -> None:
+    is_list: bool
+    size_of: PageSize | None
+    arguments: tuple[ArgumentNode, ...]
+    children: tuple[CostNode, ...]
+
+
+CostPlan = tuple[CostNode, ...]
+
+
+class RequestCost(SchemaExtension):
+    """Checks, before execution, what the operation with its variables would return. The shape
+    of the operation is read once per document (``plans``); only the page sizes, which may
+    come from variables, are worked out per request."""
+
+    def __init__(self, settings: Settings, plans: TextCache[CostPlan | None]) -> None:
         self.settings = settings
+        self.plans = plans
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
@@ -235,16 +257,11 @@ class RequestCost(SchemaExtension):
         document = context.graphql_document
         if document is None:
             return None
-        fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        operation = _selected_operation(document.definitions, context.operation_name)
-        if operation is None:
+        name = context.operation_name
+        plan = self.plans.get((context.query, name), lambda: cost_plan(document, name, context))
+        if plan is None:
             return None
-        schema: GraphQLSchema = context.schema._schema
-        root = schema.query_type
-        assert root is not None
-        items = _items(operation.selection_set, root, fragments, variables, 1, self.settings)
+        items = _items(plan, dict(variables), 1, self.settings)
         spent = _spend(context.context, "requested_items", items)
         if spent > self.settings.max_requested_items:
             return too_complex(
@@ -271,17 +288,29 @@ def _selected_operation(definitions: Any, name: str | None) -> OperationDefiniti
     return operations[0] if len(operations) == 1 else None
 
 
-def _items(
+def cost_plan(document: DocumentNode, name: str | None, context: Any) -> CostPlan | None:
+    """The fields of the named operation that count toward requested items (None: no such
+    operation)."""
+    operation = _selected_operation(document.definitions, name)
+    if operation is None:
+        return None
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    schema: GraphQLSchema = context.schema._schema
+    root = schema.query_type
+    assert root is not None
+    return _cost_nodes(operation.selection_set, root, fragments)
+
+
+def _cost_nodes(
     selection_set: SelectionSetNode | None,
     parent: GraphQLObjectType,
     fragments: Mapping[str, FragmentDefinitionNode],
-    variables: Mapping[str, Any],
-    multiplier: int,
-    settings: Settings,
-) -> int:
+) -> CostPlan:
     if selection_set is None:
-        return 0
-    total = 0
+        return ()
+    nodes: list[CostNode] = []
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
             definition = parent.fields.get(selection.name.value)
@@ -291,35 +320,47 @@ def _items(
             field_type = definition.type
             if isinstance(field_type, GraphQLNonNull):
                 field_type = field_type.of_type
-            is_list = isinstance(field_type, GraphQLList)
-            size = 1
-            if size_of is not None:
-                args = {
-                    arg.name.value: value_from_ast_untyped(arg.value, dict(variables))
-                    for arg in selection.arguments or ()
-                }
-                # a size above the page cap is refused by the field itself, more precisely
-                size = min(size_of(args, settings), settings.max_page_size)
-            count = multiplier * size
-            total += count if is_list else 0
             named = field_type
             while isinstance(named, (GraphQLList, GraphQLNonNull)):
                 named = named.of_type
+            children: CostPlan = ()
             if isinstance(named, GraphQLObjectType):
-                total += _items(selection.selection_set, named, fragments, variables, count, settings)
+                children = _cost_nodes(selection.selection_set, named, fragments)
+            is_list = isinstance(field_type, GraphQLList)
+            if is_list or children:
+                arguments = tuple(selection.arguments or ()) if size_of else ()
+                nodes.append(CostNode(is_list, size_of, arguments, children))
         elif isinstance(selection, InlineFragmentNode):
-            total += _items(selection.selection_set, parent, fragments, variables, multiplier, settings)
+            nodes.extend(_cost_nodes(selection.selection_set, parent, fragments))
         elif isinstance(selection, FragmentSpreadNode) and selection.name.value in fragments:
             fragment = fragments[selection.name.value]
-            total += _items(fragment.selection_set, parent, fragments, variables, multiplier, settings)
+            nodes.extend(_cost_nodes(fragment.selection_set, parent, fragments))
+    return tuple(nodes)
+
+
+def _items(
+    plan: CostPlan, variables: dict[str, Any], multiplier: int, settings: Settings
+) -> int:
+    total = 0
+    for node in plan:
+        size = 1
+        if node.size_of is not None:
+            args = {arg.name.value: value_from_ast_untyped(arg.value, variables)
+                    for arg in node.arguments}
+            # a size above the page cap is refused by the field itself, more precisely
+            size = min(node.size_of(args, settings), settings.max_page_size)
+        count = multiplier * size
+        total += count if node.is_list else 0
+        total += _items(node.children, variables, count, settings)
     return total
 
 
 def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """The schema extensions enforcing the settings' limits (factories, one per request)."""
     rules = document_rules(settings)
+    plans: TextCache[CostPlan | None] = TextCache(maxsize=512)
     return [
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: AddValidationRules(rules),
-        lambda: RequestCost(settings),
+        lambda: RequestCost(settings, plans),
     ]

@@ -394,6 +394,19 @@ async def test_requested_items_count_page_sizes_given_in_variables(gateway: AppF
     assert "2000" in body["errors"][0]["message"]
 
 
+async def test_the_same_document_is_priced_by_each_request_s_variables(gateway: AppFactory,
+                                                                       data: Any) -> None:
+    """The fields that count are read once per document; page sizes come from each request."""
+    client = gateway(max_requested_items=300)
+    query = JOBS.replace("results { jobId domainId }", "results { jobId errors { errorCode } }")
+    for limit, refused in ((100, False), (200, True), (150, False), (151, True), (0, False)):
+        status, body = await post(client, query, {"domain": DOMAIN,
+                                                  "query": {"page": {"limit": limit}}})
+        assert (codes(body) == ["QUERY_TOO_COMPLEX"]) is refused, (limit, body)
+        if not refused:
+            assert body["data"]["jobs"]["totalCount"] == len(data[DOMAIN])
+
+
 async def test_deep_variables_are_refused(gateway: AppFactory) -> None:
     client = gateway(max_input_depth=6)
     v: Any = "x"
