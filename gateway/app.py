@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -22,7 +23,7 @@ from gateway.metrics import GatewayMetrics
 from gateway.mongo.client import MongoHandle, open_mongo
 from gateway.observe import RequestObserver
 from gateway.persisted import PersistedQueries, load_allow_list
-from gateway.rest import rest_routes
+from gateway.rest import http_error, rest_routes
 from gateway.settings import Settings
 from schema import build_schema
 
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
             Middleware(RequestObserver, on_response=metrics.observe_http),
             *security_middleware(settings),
         ],
+        exception_handlers={HTTPException: http_error},
         lifespan=lifespan,
     )
     app.state.settings = settings

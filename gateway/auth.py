@@ -163,7 +163,7 @@ class TokenVerifier:
             raise Unauthenticated("the token is too long")
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.DecodeError:
+        except jwt.PyJWTError:  # malformed, or a header PyJWT refuses (kid not text, crit, …)
             raise Unauthenticated("the token is malformed") from None
         key = self.keys.key_for(header.get("kid"))
         claims = self._decode(token, key)

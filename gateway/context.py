@@ -7,7 +7,7 @@ from typing import Any
 
 from gateway.auth import Principal
 from gateway.dataloaders import BatchObserver, Loaders, build_loaders
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, QueryTooComplex
 from gateway.mongo.query import QueryLimits
 from gateway.mongo.repository import AggregationLimits, JobRepository
 from gateway.settings import Settings
@@ -38,6 +38,17 @@ class GatewayContext:
         """Raise the refusal of the request's token, if it was refused (UNAUTHENTICATED, 401)."""
         if self.auth_error is not None:
             raise self.auth_error
+
+    def count_returned_rows(self, rows: int) -> None:
+        """Statistics rows and timeline buckets are known only once computed: their running
+        total per request is held to ``GATEWAY_MAX_REQUESTED_ITEMS`` (aliases add up)."""
+        total = self.spent["returned_rows"] = self.spent.get("returned_rows", 0) + rows
+        if total > self.settings.max_requested_items:
+            raise QueryTooComplex(
+                f"the request's statistics rows and timeline buckets add up to {total}, more "
+                f"than the limit of {self.settings.max_requested_items} items "
+                "(GATEWAY_MAX_REQUESTED_ITEMS)"
+            )
 
     def scope(self, requested_domain: str | None) -> Scope:
         """The scope for the caller's domain (refuses a domain the caller may not read)."""

@@ -59,7 +59,7 @@ class GraphQLParams:
 
 
 def _media_ranges(accept: str) -> list[tuple[str, float, int]]:
-    """``Accept`` → (media range, q, position), ranges with q=0 dropped."""
+    """``Accept`` → (media range, q, position), q=0 ranges included (they refuse a type)."""
     ranges: list[tuple[str, float, int]] = []
     for position, item in enumerate(accept.split(",")):
         media, *params = (part.strip() for part in item.split(";"))
@@ -71,42 +71,51 @@ def _media_ranges(accept: str) -> list[tuple[str, float, int]]:
                     quality = float(value.strip())
                 except ValueError:
                     quality = 0.0
-        if media and quality > 0:
+        if media:
             ranges.append((media.lower(), quality, position))
     return ranges
 
 
-def _matches(media_range: str, media_type: str) -> bool:
-    if media_range in ("*/*", media_type):
-        return True
+def _specificity(media_range: str, media_type: str) -> int | None:
+    """How specifically ``media_range`` names ``media_type`` (2 exact, 1 type/*, 0 */*)."""
+    if media_range == media_type:
+        return 2
+    if media_range == "*/*":
+        return 0
     kind, _, subtype = media_range.partition("/")
-    return subtype == "*" and media_type.startswith(kind + "/")
+    return 1 if subtype == "*" and media_type.startswith(kind + "/") else None
 
 
 def negotiate(accept: str | None) -> str | None:
     """The response media type for an ``Accept`` header; None when nothing supported is accepted.
 
     No header, or a wildcard, gives ``application/graphql-response+json`` (the draft's choice
-    since its 2025 watershed); otherwise the supported type with the highest q, and on a tie
-    the one listed first.
+    since its 2025 watershed). Each supported type takes the q of the most specific range that
+    names it (RFC 9110 §12.5.1, so ``type;q=0`` refuses it even beside ``*/*``); the highest q
+    wins, then an exact mention, then the one listed first.
     """
     if not accept or not accept.strip():
         return GRAPHQL_RESPONSE_JSON
+    ranges = _media_ranges(accept)
     best: tuple[float, int, int] | None = None
     chosen: str | None = None
-    for media_range, quality, position in _media_ranges(accept):
-        for preference, media_type in enumerate(SUPPORTED_MEDIA_TYPES):
-            if not _matches(media_range, media_type):
-                continue
-            exact = 0 if "*" in media_range else 1
-            rank = (quality, exact, -position * 10 - preference)
-            if best is None or rank > best:
-                best, chosen = rank, media_type
+    for preference, media_type in enumerate(SUPPORTED_MEDIA_TYPES):
+        named = [
+            (specificity, quality, position)
+            for media_range, quality, position in ranges
+            if (specificity := _specificity(media_range, media_type)) is not None
+        ]
+        if not named:
+            continue
+        specificity, quality, position = max(named, key=lambda item: (item[0], -item[2]))
+        rank = (quality, 1 if specificity == 2 else 0, -position * 10 - preference)
+        if quality > 0 and (best is None or rank > best):
+            best, chosen = rank, media_type
     return chosen
 
 
 def wants_html(accept: str | None) -> bool:
-    return any(media == "text/html" for media, _, _ in _media_ranges(accept or ""))
+    return any(media == "text/html" and q > 0 for media, q, _ in _media_ranges(accept or ""))
 
 
 # request decoding -------------------------------------------------------------------------

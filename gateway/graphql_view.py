@@ -4,6 +4,7 @@ HTTP by the GraphQL-over-HTTP rules of :mod:`gateway.graphql_http`, persisted qu
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -22,7 +23,7 @@ from strawberry.types.graphql import OperationType
 from gateway.auth import ANONYMOUS, Authenticator
 from gateway.context import GatewayContext
 from gateway.encoding import json_bytes
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, Unauthenticated
 from gateway.graphiql import GraphiQLPage
 from gateway.graphql_http import (
     ALLOWED_METHODS,
@@ -42,6 +43,8 @@ from gateway.observe import current_request, request_id_from
 from gateway.persisted import PersistedQueries
 from gateway.settings import Settings
 from schema.errors import finalize_errors
+
+log = logging.getLogger("gateway")
 
 GET_OPERATIONS = frozenset({OperationType.QUERY})
 POST_OPERATIONS = frozenset(OperationType)
@@ -82,6 +85,9 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             principal = self.authenticator.principal_for(request.headers.get("authorization"))
         except GatewayError as error:
             refusal = error
+        except Exception:  # a bug in token handling must not become a bare 500
+            log.exception("unexpected error while reading the token")
+            refusal = Unauthenticated("the token could not be verified")
         return GatewayContext(
             settings=self.settings,
             database=self.database,
@@ -226,10 +232,9 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         codes = _codes(body)
         outcome = "ok" if not codes else ("error" if "data" in body else "rejected")
         stats = current_request.get()
-        operation = params.operation_name if params else None
+        operation = None  # only a name the executed document defines (see schema/tracing.py)
         if stats is not None:
             stats.outcome = outcome
-            stats.operation = stats.operation or operation
             operation = stats.operation
         if self.metrics is not None:
             self.metrics.observe_operation(operation, outcome, seconds, codes)

@@ -18,8 +18,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from bson import ObjectId
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from gateway.context import GatewayContext, Scope
@@ -88,6 +89,20 @@ async def answer(request: Request, source: ContextSource, handler: Handler, body
         )
 
 
+async def http_error(request: Request, error: Exception) -> Response:
+    """Routing errors (405, 404) in the SpaceONE error JSON on the REST routes, Starlette's plain
+    text elsewhere."""
+    assert isinstance(error, HTTPException)
+    if not request.url.path.startswith(PREFIX + "/"):
+        return PlainTextResponse(error.detail, error.status_code, headers=error.headers)
+    code = {404: "ERROR_NOT_FOUND", 405: "ERROR_METHOD_NOT_ALLOWED"}.get(
+        error.status_code, "ERROR_INVALID_REQUEST"
+    )
+    return JSONAnswer(
+        {"error": {"code": code, "message": error.detail}}, error.status_code, headers=error.headers
+    )
+
+
 def error_response(error: GatewayError) -> JSONResponse:
     code = error.spaceone_code or f"ERROR_{error.code}"
     return JSONAnswer({"error": {"code": code, "message": error.message}}, error.http_status)
@@ -98,9 +113,30 @@ async def json_body(request: Request) -> Any:
     if not raw.strip():
         return {}
     try:
-        return json.loads(raw)
+        return _shallow(json.loads(raw))
     except (UnicodeDecodeError, json.JSONDecodeError):
         return _Invalid("the request body is not valid JSON")
+    except RecursionError:
+        return _Invalid(TOO_DEEP)
+
+
+MAX_JSON_DEPTH = 32
+TOO_DEEP = f"the request body is nested deeper than {MAX_JSON_DEPTH} levels"
+
+
+def _shallow(value: Any) -> Any:
+    """``value`` itself, or an :class:`_Invalid` when it nests deeper than ``MAX_JSON_DEPTH``
+    (checked without recursion, before any recursive code walks it)."""
+    level: list[Any] = [value]
+    for _ in range(MAX_JSON_DEPTH + 1):
+        level = [
+            child
+            for item in level
+            for child in (item.values() if isinstance(item, dict) else item if isinstance(item, list) else ())
+        ]
+        if not level:
+            return value
+    return _Invalid(TOO_DEEP)
 
 
 def query_params_body(request: Request) -> Any:
@@ -112,8 +148,11 @@ def query_params_body(request: Request) -> Any:
         values = params.getlist(name)
         if name == "query":
             try:
-                body["query"] = {**body.get("query", {}), **json.loads(values[-1])}
-            except (json.JSONDecodeError, TypeError):
+                query = _shallow(json.loads(values[-1]))
+                if isinstance(query, _Invalid):
+                    return query
+                body["query"] = {**body.get("query", {}), **query}
+            except (json.JSONDecodeError, TypeError, RecursionError):
                 return _Invalid("the 'query' parameter is not a JSON object")
             continue
         path = name.split(".")

@@ -129,6 +129,7 @@ async def resolve_job_timeline(
         str(interval.value), zone,
         from_, to,
     )
+    info.context.count_returned_rows(len(buckets))
     return [_bucket(bucket) for bucket in buckets]
 
 

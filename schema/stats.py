@@ -261,6 +261,7 @@ async def resolve_job_stats(
         page=page,
     )
     result = await scope.repository.statistics(spec)
+    info.context.count_returned_rows(len(result.rows))
     return StatisticsResult(results=[to_json(row) for row in result.rows],
                             total_count=result.total_count)
 

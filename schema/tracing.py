@@ -10,6 +10,7 @@ import importlib.util
 from collections.abc import Iterator
 from typing import Any
 
+from graphql import OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
 from gateway.observe import current_request
@@ -31,10 +32,26 @@ class OperationName(SchemaExtension):
         yield
         stats = current_request.get()
         if stats is not None:
-            try:
-                stats.operation = self.execution_context.operation_name
-            except Exception:  # noqa: BLE001 - an unparsable document has no operation name
-                stats.operation = None
+            stats.operation = executed_operation_name(self.execution_context)
+
+
+def executed_operation_name(context: Any) -> str | None:
+    """The name of the operation the document defines and the request selected; a name the
+    client sent that the document does not define is not recorded (it would be an unbounded
+    metric label chosen by anyone)."""
+    document = context.graphql_document
+    if document is None:
+        return None
+    defined = {
+        definition.name.value
+        for definition in document.definitions
+        if isinstance(definition, OperationDefinitionNode) and definition.name is not None
+    }
+    try:
+        name = context.operation_name
+    except Exception:  # noqa: BLE001 - no operation could be determined
+        return None
+    return name if name in defined else None
 
 
 class OperationSpan(SchemaExtension):

@@ -17,6 +17,7 @@ from pymongo.errors import (
     ConnectionFailure,
     DocumentTooLarge,
     ExecutionTimeout,
+    NetworkTimeout,
     OperationFailure,
     PyMongoError,
     ServerSelectionTimeoutError,
@@ -80,6 +81,9 @@ def driver_errors() -> Iterator[None]:
     except ExecutionTimeout as error:
         log.warning("MongoDB command exceeded maxTimeMS: %s", error)
         raise Timeout("the query took longer than the server-side time limit") from error
+    except NetworkTimeout as error:  # connected, but the server stopped answering
+        log.warning("MongoDB did not answer in time: %s", error)
+        raise Timeout("the job database did not answer in time") from error
     except (ServerSelectionTimeoutError, ConnectionFailure) as error:
         log.warning("MongoDB unavailable: %s", error)
         raise ServiceUnavailable("the job database is not reachable; try again shortly") from error

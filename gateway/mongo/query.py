@@ -29,6 +29,7 @@ from gateway.mongo.fields import (
     resolve_sort_field,
     snake_case,
 )
+from gateway.mongo.regex_safety import backtracking_risk
 
 Filter = dict[str, Any]
 Scalar = str | int | float | bool | datetime | None
@@ -204,6 +205,11 @@ class _Compiler:
                     f"the pattern of '{operator}' on '{field.name}' is not a valid regular "
                     f"expression: {error}"
                 ) from None
+            if risk := backtracking_risk(text):
+                raise QueryError(
+                    f"the pattern of '{operator}' on '{field.name}' could take exponential time "
+                    f"to match: {risk}"
+                )
         return Regex(text, "i")
 
 

@@ -391,7 +391,8 @@ def _group_key(key: GroupKey, shape: _Shape, where: str) -> Any:
 def _date_format(text: str, where: str) -> str:
     tokens = _DATE_FORMAT_TOKEN.findall(text)
     bad = [token for token in tokens if len(token) < 2 or token[1] not in _DATE_FORMAT_SPECIFIERS]
-    if len(text) > _MAX_DATE_FORMAT or bad or "\x00" in text:
+    # a leading `$` would make MongoDB read the format as a field path
+    if len(text) > _MAX_DATE_FORMAT or bad or "\x00" in text or text.startswith("$"):
         raise InvalidParameter(
             f"'{where}.dateFormat' {text!r} is not 'year', 'month', 'day' or a date format of "
             "%Y %m %d %H %M %S %L %j %w %u %U %V %G (at most 64 characters)"
