@@ -31,6 +31,9 @@ class Query(ListingQueries, ConnectionQueries, StatisticsQueries, DashboardQueri
 
 
 class GatewaySchema(strawberry.Schema):
+    prefetch_nested = True
+    """Listing resolvers load ``errors``/``controllerInfo`` for the whole page (schema/prefetch.py)."""
+
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         result = await super().execute(*args, **kwargs)
         tag_parse_errors(result.errors)  # the parser cache raises before any parse hook can tag
@@ -41,9 +44,10 @@ class GatewaySchema(strawberry.Schema):
 
 
 def build_schema(
-    settings: Settings | None = None, *, leaf_fast_path: bool = True
+    settings: Settings | None = None, *, leaf_fast_path: bool = True, prefetch_nested: bool = True
 ) -> strawberry.Schema:
-    """The gateway schema; ``leaf_fast_path=False`` executes every field the standard way
+    """The gateway schema; ``leaf_fast_path=False`` executes every field the standard way and
+    ``prefetch_nested=False`` leaves ``errors``/``controllerInfo`` to their loaders job by job
     (the differential tests compare both)."""
     settings = settings or Settings()
     schema = GatewaySchema(
@@ -59,5 +63,6 @@ def build_schema(
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
         execution_context_class=LeafFastPathExecutor if leaf_fast_path else None,
     )
+    schema.prefetch_nested = prefetch_nested
     install_input_plans(schema)
     return schema

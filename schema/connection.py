@@ -14,7 +14,8 @@ import strawberry
 from strawberry.types import Info
 from strawberry.types.nodes import Selection
 
-from gateway.context import GatewayContext, Scope
+from gateway.context import GatewayContext
+from gateway.dataloaders import Loaders
 from gateway.mongo.expr import SortKey
 from gateway.mongo.pagination import (
     CursorCodec,
@@ -29,6 +30,7 @@ from gateway.mongo.pagination import (
 from schema.enums import OrderDirection
 from schema.filters import JobFilter, job_filter_expr
 from schema.inputs import JobOrder
+from schema.prefetch import PagePrefetch, nested_wanted_at, prefetch_page
 from schema.queries import DOMAIN_ID
 from schema.selection import child_selections, field_names, job_api_fields
 from schema.types import Job
@@ -165,18 +167,24 @@ async def resolve_jobs_connection(
     rows = page_slice(
         page.documents, keyset, backward=request.backward, anything_behind=page.anything_behind
     )
-    return _connection(rows, order, codec, scope, wanted, page.total_count)
+    loaders, prefetch = await prefetch_page(
+        scope.loaders, rows.documents, nested_wanted_at(info, ("nodes",), ("edges", "node"))
+    )
+    return _connection(rows, order, codec, loaders, wanted, page.total_count, prefetch)
 
 
 def _connection(
     rows: PageSlice,
     order: Order,
     codec: CursorCodec,
-    scope: Scope,
+    loaders: Loaders,
     wanted: _Wanted,
     total_count: int | None,
+    prefetch: PagePrefetch | None,
 ) -> JobConnection:
-    nodes = [Job.from_document(document, scope.loaders) for document in rows.documents]
+    nodes = [
+        Job.from_document(document, loaders, prefetch=prefetch) for document in rows.documents
+    ]
     start_cursor = end_cursor = None
     if rows.documents:
         start_cursor = codec.encode(order, position_of(rows.documents[0], order))

@@ -13,6 +13,7 @@ from gateway.context import GatewayContext
 from schema.convert import convenience_conditions, search_spec
 from schema.enums import JobStatus
 from schema.inputs import SearchQuery
+from schema.prefetch import nested_wanted_at, prefetch_page
 from schema.selection import child_selections, field_names, job_api_fields
 from schema.types import Job, JobsInfo
 
@@ -51,8 +52,11 @@ async def resolve_jobs(
         job_api_fields(child_selections(selected, "results")),
         with_count="totalCount" in names,
     )
+    loaders, prefetch = await prefetch_page(
+        scope.loaders, page.documents, nested_wanted_at(info, ("results",))
+    )
     return JobsInfo(
-        results=[Job.from_document(doc, scope.loaders) for doc in page.documents],
+        results=[Job.from_document(doc, loaders, prefetch=prefetch) for doc in page.documents],
         total_count=page.total_count or 0,
     )
 
@@ -66,7 +70,10 @@ async def resolve_job(
     document = await scope.repository.find_job(
         str(job_id), job_api_fields(info.selected_fields[0].selections)
     )
-    return Job.from_document(document, scope.loaders) if document else None
+    if document is None:
+        return None
+    loaders, prefetch = await prefetch_page(scope.loaders, [document], nested_wanted_at(info, ()))
+    return Job.from_document(document, loaders, prefetch=prefetch)
 
 
 @strawberry.type

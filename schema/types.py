@@ -1,8 +1,10 @@
 """Output types. Job fields are plain attributes built once from the stored document; only
-``errors`` and ``controllerInfo`` have resolvers, and those go through the request's loaders."""
+``errors`` and ``controllerInfo`` have resolvers, and those go through the request's loaders
+(or return what the listing resolver already loaded for the whole page: schema/prefetch.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
 
@@ -11,8 +13,8 @@ from bson import ObjectId
 
 from gateway.dataloaders import Loaders
 from schema.enums import JobStatus, job_status
+from schema.prefetch import PagePrefetch, errors_parts, prefetched_parts
 from schema.scalars import JSON, to_json
-from schema.selection import job_api_fields
 
 
 @strawberry.type(description="One error a job ran into.")
@@ -94,24 +96,49 @@ class Job:
     controller_ref: strawberry.Private[ObjectId | None]
     loaders: strawberry.Private[Loaders]
 
-    @strawberry.field(description="Errors the job ran into (batched per request).")  # type: ignore[untyped-decorator]
-    async def errors(self, info: strawberry.Info) -> list[ErrorInfo]:
-        parts = frozenset(job_api_fields(info.selected_fields[0].selections))
+    prefetch: strawberry.Private[PagePrefetch | None]
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Errors the job ran into (batched per request).", graphql_type=list[ErrorInfo]
+    )
+    def errors(self, info: strawberry.Info) -> list[ErrorInfo] | Awaitable[list[ErrorInfo]]:
+        prefetch = self.prefetch
+        if prefetch is None:
+            return self._load_errors(errors_parts(info))
+        parts = prefetched_parts(info, prefetch)
+        page = prefetch.errors.get(parts)
+        if page is None:
+            return self._load_errors(parts)
+        return [ErrorInfo.from_document(document) for document in page[self.object_id]]
+
+    async def _load_errors(self, parts: frozenset[str]) -> list[ErrorInfo]:
         documents = await self.loaders.errors_by_job_id.load((self.object_id, parts))
         return [ErrorInfo.from_document(document) for document in documents]
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="The controller that ran the job (batched per request); null when the job "
-        "has none or its controller was deleted."
+        "has none or its controller was deleted.",
+        graphql_type=ControllerInfo | None,
     )
-    async def controller_info(self) -> ControllerInfo | None:
+    def controller_info(self) -> ControllerInfo | None | Awaitable[ControllerInfo | None]:
+        prefetch = self.prefetch
+        if prefetch is None or prefetch.controllers is None:
+            return self._load_controller()
+        if self.controller_ref is None:
+            return None
+        document = prefetch.controllers[self.controller_ref]
+        return ControllerInfo.from_document(document) if document else None
+
+    async def _load_controller(self) -> ControllerInfo | None:
         if self.controller_ref is None:
             return None
         document = await self.loaders.controller_by_id.load(self.controller_ref)
         return ControllerInfo.from_document(document) if document else None
 
     @classmethod
-    def from_document(cls, document: dict[str, Any], loaders: Loaders) -> Job:
+    def from_document(
+        cls, document: dict[str, Any], loaders: Loaders, *, prefetch: PagePrefetch | None = None
+    ) -> Job:
         stored_filter = document.get("filters", document.get("filter"))
         controller = document.get("controller")
         return cls(
@@ -129,6 +156,7 @@ class Job:
             object_id=document["_id"],
             controller_ref=controller if isinstance(controller, ObjectId) else None,
             loaders=loaders,
+            prefetch=prefetch,
         )
 
 

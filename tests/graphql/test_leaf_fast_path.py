@@ -169,8 +169,8 @@ def _later(value: Any) -> asyncio.Future[Any]:
 def bent_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
     original = Job.from_document.__func__  # type: ignore[attr-defined]
 
-    def from_document(cls: type[Job], document: dict[str, Any], loaders: Any) -> Job:
-        job = original(cls, document, loaders)
+    def from_document(cls: type[Job], document: dict[str, Any], loaders: Any, **kwargs: Any) -> Job:
+        job = original(cls, document, loaders, **kwargs)
         BENT.get(job.object_id, lambda _: None)(job)
         if job.object_id == JOBS[5]["_id"]:
             job.project_id = _later("project-later")  # type: ignore[assignment]
