@@ -14,7 +14,7 @@ selection this module did not foresee); so does ``controllerInfo``.
 When a loader fails for the page, its jobs resolve both fields exactly as without the prefetch
 (one awaitable per job and field) from loaders that replay the outcomes already loaded, failures
 included, without sending the commands again: errors surface at the same paths, with the same
-codes, in the same order.
+codes and, within a root field, in the same order.
 """
 
 from __future__ import annotations
