@@ -32,7 +32,7 @@ from schema.filters import JobFilter, job_filter_expr
 from schema.inputs import JobOrder
 from schema.prefetch import PagePrefetch, nested_wanted_at, prefetch_page
 from schema.queries import DOMAIN_ID
-from schema.selection import child_selections, field_names, job_api_fields
+from schema.selection import child_selections, field_names, field_selections, job_api_fields
 from schema.types import Job
 
 GatewayInfo = Info[GatewayContext, None]
@@ -155,7 +155,7 @@ async def resolve_jobs_connection(
         codec.decode(after, order, "after") if after is not None else None,
         codec.decode(before, order, "before") if before is not None else None,
     )
-    wanted = _Wanted.of(info.selected_fields[0].selections)
+    wanted = _Wanted.of(field_selections(info))
     behind_field = "hasNextPage" if request.backward else "hasPreviousPage"
     page = await scope.repository.keyset_page(
         job_filter_expr(filter),

@@ -30,7 +30,7 @@ from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from gateway.dataloaders import Loaders
-from schema.selection import job_api_fields
+from schema.selection import field_selections, job_api_fields
 
 K = TypeVar("K")
 T = TypeVar("T")
@@ -70,8 +70,8 @@ class PagePrefetch:
 
 
 def errors_parts(info: Info[Any, Any]) -> frozenset[str]:
-    """The error parts an ``errors`` field asks for (its first field node's sub-selection)."""
-    return frozenset(job_api_fields(info.selected_fields[0].selections))
+    """The error parts an ``errors`` field asks for (over every node merged into it)."""
+    return frozenset(job_api_fields(field_selections(info)))
 
 
 def prefetched_parts(info: Info[Any, Any], prefetch: PagePrefetch) -> frozenset[str]:
@@ -130,7 +130,9 @@ def nested_wanted(job_selections: Iterable[Sequence[Selection]]) -> NestedWanted
     for selections in job_selections:
         for group in _collected(selections).values():
             if group[0].name == "errors":
-                parts.setdefault(frozenset(job_api_fields(group[0].selections)))
+                parts.setdefault(
+                    frozenset(job_api_fields(child for node in group for child in node.selections))
+                )
             elif group[0].name == "controllerInfo":
                 controller_first = controller_first or not (controller or parts)
                 controller = True

@@ -14,7 +14,7 @@ from schema.convert import convenience_conditions, search_spec
 from schema.enums import JobStatus
 from schema.inputs import SearchQuery
 from schema.prefetch import nested_wanted_at, prefetch_page
-from schema.selection import child_selections, field_names, job_api_fields
+from schema.selection import child_selections, field_names, field_selections, job_api_fields
 from schema.types import Job, JobsInfo
 
 GatewayInfo = Info[GatewayContext, None]
@@ -45,7 +45,7 @@ async def resolve_jobs(
         job_id=job_id, status=status, schedule_id=schedule_id, project_id=project_id
     )
     spec = search_spec(query, extra, info.context.settings)
-    selected = info.selected_fields[0].selections
+    selected = field_selections(info)
     names = field_names(selected)
     page = await scope.repository.search(
         spec if "results" in names else replace(spec, count_only=True),  # no page query
@@ -68,7 +68,7 @@ async def resolve_job(
 ) -> Job | None:
     scope = info.context.scope(domain_id)
     document = await scope.repository.find_job(
-        str(job_id), job_api_fields(info.selected_fields[0].selections)
+        str(job_id), job_api_fields(field_selections(info))
     )
     if document is None:
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
@@ -34,3 +35,9 @@ def child_selections(selections: Iterable[Selection], name: str) -> list[Selecti
 def job_api_fields(selections: Iterable[Selection]) -> set[str]:
     """Selected ``Job`` fields in API (snake_case) spelling: ``controllerInfo`` → ``controller_info``."""
     return {snake_case(name) for name in field_names(selections) if not name.startswith("__")}
+
+
+def field_selections(info: Any) -> list[Selection]:
+    """The sub-selections of the current field, merged over every node GraphQL merged into it
+    (``errors { errorCode } errors { message }`` is one field asking for both)."""
+    return [selection for node in info.selected_fields for selection in node.selections]

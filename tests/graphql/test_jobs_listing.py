@@ -178,3 +178,26 @@ async def test_a_stored_status_outside_the_enum_reads_as_none(seeded: Backend) -
     await seed(seeded.db, [odd])
     body = await seeded.client('{ job(jobId: "%s", domainId: "%s") { status } }' % (odd["job_id"], DOMAIN))
     assert body == {"data": {"job": {"status": "NONE"}}}
+
+
+async def test_fields_merged_from_several_nodes_read_everything_they_ask_for(seeded: Backend) -> None:
+    """GraphQL merges same-named fields: each node's sub-selection must be read."""
+    failed = newest_first([d for d in OWN if d["errors"]])[0]
+    body = await seeded.client(
+        """query($id: ID!) {
+          job(jobId: $id, domainId: "%s") { jobId errors { errorCode } }
+          job(jobId: $id, domainId: "%s") { status errors { message } }
+        }""" % (DOMAIN, DOMAIN),
+        {"id": failed["job_id"]},
+    )
+    assert body == {"data": {"job": {
+        "jobId": failed["job_id"], "status": failed["status"],
+        "errors": [{"errorCode": e["error_code"], "message": e["message"]} for e in failed["errors"]],
+    }}}
+    body = await seeded.client(
+        '{ jobs(domainId: "%s") { results { jobId } } jobs(domainId: "%s") { results { totalTasks } } }'
+        % (DOMAIN, DOMAIN)
+    )
+    assert body["data"]["jobs"]["results"] == [
+        {"jobId": d["job_id"], "totalTasks": d["total_tasks"]} for d in newest_first(OWN)
+    ]
