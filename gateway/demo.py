@@ -14,10 +14,10 @@ from typing import Any
 from bson import ObjectId
 from mongomock_motor import AsyncMongoMockClient
 
+from gateway.mongo.fields import FINISHED_STATUSES, JOB_STATUSES
 from gateway.settings import Settings
 
 DEMO_DOMAINS = ("domain-7f3a1c9e2b4d", "domain-2c8e5a1f9d3b", "domain-9b1d4e7a3c6f")
-STATUSES = ("CREATED", "CANCELED", "IN_PROGRESS", "SUCCESS", "ERROR", "TIMEOUT")
 _STATUS_WEIGHTS = (4, 3, 6, 60, 17, 10)
 _PROVIDERS = ("aws", "azure", "google_cloud", "openstack")
 _ERROR_CODES = (
@@ -78,9 +78,9 @@ def _demo_job(
 ) -> dict[str, Any]:
     domain = rng.choice(DEMO_DOMAINS)
     created = anchor - timedelta(minutes=rng.randint(0, 28 * 24 * 60))
-    status = rng.choices(STATUSES, _STATUS_WEIGHTS)[0]
+    status = rng.choices(JOB_STATUSES, _STATUS_WEIGHTS)[0]
     total = rng.randint(1, 40)
-    finished = status in ("SUCCESS", "ERROR", "TIMEOUT", "CANCELED")
+    finished = status in FINISHED_STATUSES
     finished_at = created + timedelta(seconds=rng.randint(20, 3600)) if finished else None
     remained = 0 if status == "SUCCESS" else rng.randint(0, total)
     resources = [f"i-{_hex(rng, 17)}" for _ in range(3)]

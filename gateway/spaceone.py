@@ -15,10 +15,10 @@ from typing import Any
 from gateway.errors import InvalidParameter, QueryError
 from gateway.mongo import expr
 from gateway.mongo.expr import Condition, SearchSpec, SortKey, query_where
-from gateway.mongo.fields import resolve_job_field, snake_case
+from gateway.mongo.fields import JOB_STATUSES, resolve_job_field, snake_case
 from gateway.mongo.query import public_condition
 
-JOB_STATES = ("JOB_STATE_NONE", "CREATED", "CANCELED", "IN_PROGRESS", "SUCCESS", "ERROR", "TIMEOUT")
+JOB_STATES = ("JOB_STATE_NONE", *JOB_STATUSES)  # indexed by SpaceONE's JobState enum number
 NO_STATUS = frozenset({"", "JOB_STATE_NONE", "NONE"})
 JOB_INFO_FIELDS = (
     "job_id", "status", "filter", "total_tasks", "remained_tasks", "errors", "controller_info",

@@ -20,11 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.errors import InvalidParameter, QueryTooComplex
-
-STATUSES = ("CREATED", "CANCELED", "IN_PROGRESS", "SUCCESS", "ERROR", "TIMEOUT")
-FINISHED_STATUSES = ("SUCCESS", "ERROR", "TIMEOUT", "CANCELED")
-INTERVALS = ("HOUR", "DAY", "WEEK", "MONTH")
-TIME_FIELDS = ("created_at", "updated_at", "finished_at")
+from gateway.mongo.fields import FINISHED_STATUSES, JOB_STATUSES
 
 Stage = dict[str, Any]
 
@@ -60,7 +56,7 @@ def summary_pipeline() -> list[Stage]:
     return [{"$group": {
         "_id": None,
         "total": {"$sum": 1},
-        **{_status(s): _count_if({"$eq": ["$status", s]}) for s in STATUSES},
+        **{_status(s): _count_if({"$eq": ["$status", s]}) for s in JOB_STATUSES},
         "total_tasks": {"$sum": "$total_tasks"},
         "remained_tasks": {"$sum": "$remained_tasks"},
         "with_errors": _count_if({"$gt": [{"$size": {"$ifNull": ["$errors", []]}}, 0]}),
@@ -82,7 +78,7 @@ def read_summary(row: Mapping[str, Any] | None) -> Summary:
     finished, timed = number("finished"), number("timed")
     return Summary(
         total_count=number("total"),
-        by_status={s: number(_status(s)) for s in STATUSES},
+        by_status={s: number(_status(s)) for s in JOB_STATUSES},
         total_tasks=number("total_tasks"),
         remained_tasks=number("remained_tasks"),
         jobs_with_errors=number("with_errors"),
@@ -177,7 +173,7 @@ def timeline_pipeline(path: str, bounds: Sequence[datetime]) -> list[Stage]:
         "boundaries": [_naive(bound) for bound in bounds],
         "default": "outside",  # never used: the range $match keeps documents inside
         "output": {"count": {"$sum": 1},
-                   **{_status(s): _count_if({"$eq": ["$status", s]}) for s in STATUSES}},
+                   **{_status(s): _count_if({"$eq": ["$status", s]}) for s in JOB_STATUSES}},
     }}]
 
 
@@ -194,6 +190,6 @@ def read_timeline(bounds: Sequence[datetime], rows: Sequence[Mapping[str, Any]])
         buckets.append(TimelineBucket(
             start=start,
             count=int(row.get("count") or 0),
-            by_status={s: int(row.get(_status(s)) or 0) for s in STATUSES},
+            by_status={s: int(row.get(_status(s)) or 0) for s in JOB_STATUSES},
         ))
     return buckets

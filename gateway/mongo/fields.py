@@ -15,6 +15,11 @@ from enum import Enum
 
 from gateway.errors import QueryError, shorten
 
+JOB_STATUSES = ("CREATED", "CANCELED", "IN_PROGRESS", "SUCCESS", "ERROR", "TIMEOUT")
+"""The stored job states, in the order of SpaceONE's ``JobState`` enum numbers (1 to 6)."""
+FINISHED_STATUSES = ("SUCCESS", "ERROR", "TIMEOUT", "CANCELED")
+"""The states a job ends in (it has a ``finished_at``)."""
+
 
 class Kind(Enum):
     STRING = "string"

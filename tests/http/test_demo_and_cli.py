@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 import httpx
 
 from gateway.app import EXAMPLE_QUERY, create_app
-from gateway.demo import DEMO_DOMAINS, STATUSES, generate_demo_data
+from gateway.demo import DEMO_DOMAINS, generate_demo_data
 from gateway.settings import Settings
 from schema import schema
+from tests.factories import STATUSES
 
 
 def test_demo_data_is_realistic_and_reproducible() -> None:
