@@ -209,10 +209,6 @@ class Authenticator:
 
     verifier: TokenVerifier | None = None
 
-    @property
-    def required(self) -> bool:
-        return self.verifier is not None
-
     def principal_for(self, authorization: str | None) -> Principal:
         if self.verifier is None:
             return ANONYMOUS

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bson.errors import InvalidDocument
-from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
+from motor.motor_asyncio import AsyncIOMotorClient
 from pymongo import monitoring
 from pymongo.errors import (
     ConnectionFailure,
@@ -27,8 +27,6 @@ from gateway.errors import QueryError, ServiceUnavailable, Timeout
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
-
-Database = AsyncIOMotorDatabase  # the type the repository works with
 
 
 @dataclass(slots=True)

@@ -32,7 +32,6 @@ from gateway.mongo.fields import (
 from gateway.mongo.regex_safety import backtracking_risk
 
 Filter = dict[str, Any]
-Scalar = str | int | float | bool | datetime | None
 SCALAR_TYPES = (str, int, float, bool, type(None), datetime)  # datetime: from typed filters
 
 DEFAULT_SORT = (SortKey("created_at", desc=True),)
