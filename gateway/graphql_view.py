@@ -174,13 +174,13 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         try:
             document = self.persisted.resolve(params.query, params.extensions)
         except GatewayError as error:
-            return {"errors": [{"message": error.message, "extensions": error.extensions}]}, {}
+            return _gateway_error_body(error), {}
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, sub_response)
         if context.auth_error is not None:
-            refusal = context.auth_error
-            body = {"errors": [{"message": refusal.message, "extensions": refusal.extensions}]}
-            return body, {"WWW-Authenticate": 'Bearer realm="jobs-gateway"'}
+            return _gateway_error_body(context.auth_error), {
+                "WWW-Authenticate": 'Bearer realm="jobs-gateway"'
+            }
         try:
             result = await self.schema.execute(
                 document,
@@ -238,6 +238,11 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             operation = stats.operation
         if self.metrics is not None:
             self.metrics.observe_operation(operation, outcome, seconds, codes)
+
+
+def _gateway_error_body(error: GatewayError) -> dict[str, Any]:
+    """A request refused before execution, with the error's message and extensions."""
+    return {"errors": [{"message": error.message, "extensions": error.extensions}]}
 
 
 def _request_error(errors: list[GraphQLError] | None) -> bool:
