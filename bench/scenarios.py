@@ -4,7 +4,7 @@ returns the same JSON."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -42,8 +42,6 @@ class Scenario:
     variables: dict[str, Any]
     baseline_path: str
     page_size: int = 1
-    requires: str = ""  # a root field that must exist in the schema (else the scenario is skipped)
-    tags: frozenset[str] = field(default_factory=frozenset)
 
     def graphql_body(self) -> bytes:
         return json.dumps({"query": self.query, "variables": self.variables}).encode()
@@ -59,7 +57,6 @@ def _page(name: str, limit: int, selection: str, *, nested: bool, count: bool,
         variables={"domainId": DOMAIN, "limit": limit},
         baseline_path="/jobs?" + urlencode(params),
         page_size=limit if results else 0,
-        tags=frozenset({"nested"} if nested else {"scalars"}),
     )
 
 
@@ -87,7 +84,6 @@ def scenarios(data: Dataset) -> list[Scenario]:
         query=STATS_BY_STATUS,
         variables={"domainId": DOMAIN},
         baseline_path="/stats/status?" + urlencode({"domain_id": DOMAIN}),
-        requires="jobStats",
     ))
     after = deep_cursor(data)
     found.append(Scenario(
@@ -97,8 +93,6 @@ def scenarios(data: Dataset) -> list[Scenario]:
         baseline_path="/jobs/after?" + urlencode({"domain_id": DOMAIN, "first": 100,
                                                    "after": after}),
         page_size=100,
-        requires="jobsConnection",
-        tags=frozenset({"scalars"}),
     ))
     return found
 
