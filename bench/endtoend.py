@@ -31,7 +31,7 @@ from bench.scenarios import JOBS, NESTED, SCALARS, Scenario
 from gateway.app import create_app
 from gateway.mongo.client import open_mongo
 from gateway.settings import Settings
-from tests.wire import CommandRecorder, WireServer, free_port
+from tests.wire import CommandRecorder, WireServer, free_port, stop_process
 
 DATABASE = "power-scheduler"
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,12 +53,7 @@ class Server:
         return 0
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
 
 def _start(name: str, command: list[str], env: dict[str, str], port: int, probe: str) -> Server:

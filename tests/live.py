@@ -17,7 +17,7 @@ from typing import Any
 
 from gateway.demo import generate_demo_data
 from gateway.settings import Settings
-from tests.wire import free_port
+from tests.wire import free_port, stop_process
 
 
 @dataclass
@@ -71,11 +71,5 @@ class LiveGateway:
         return jobs
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self.log_path.unlink(missing_ok=True)
