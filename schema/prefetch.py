@@ -113,11 +113,16 @@ def _collected(selections: Iterable[Selection]) -> dict[str, list[SelectedField]
     return groups
 
 
+def _merged(group: Iterable[SelectedField]) -> list[Selection]:
+    """The sub-selections of every node of one response name, merged."""
+    return [child for node in group for child in node.selections]
+
+
 def sub_selections(selections: Iterable[Selection], name: str) -> list[list[Selection]]:
     """For each response name under which the field ``name`` is selected, the merged
     sub-selections of its nodes."""
     return [
-        [child for node in group for child in node.selections]
+        _merged(group)
         for group in _collected(selections).values()
         if group[0].name == name
     ]
@@ -130,9 +135,7 @@ def nested_wanted(job_selections: Iterable[Sequence[Selection]]) -> NestedWanted
     for selections in job_selections:
         for group in _collected(selections).values():
             if group[0].name == "errors":
-                parts.setdefault(
-                    frozenset(job_api_fields(child for node in group for child in node.selections))
-                )
+                parts.setdefault(frozenset(job_api_fields(_merged(group))))
             elif group[0].name == "controllerInfo":
                 controller_first = controller_first or not (controller or parts)
                 controller = True
@@ -148,7 +151,7 @@ def nested_wanted_at(info: Info[Any, Any], *paths: tuple[str, ...]) -> NestedWan
     without prefetching."""
     if not getattr(info.schema, "prefetch_nested", True):
         return NOTHING
-    root = [selection for node in info.selected_fields for selection in node.selections]
+    root = field_selections(info)
     job_selections: list[list[Selection]] = []
     for path in paths:
         level = [root]
