@@ -170,14 +170,15 @@ def timeline_pipeline(path: str, bounds: Sequence[datetime]) -> list[Stage]:
     """One ``$bucket`` on the stored (naive UTC) dates; the matched range lies within ``bounds``."""
     return [{"$bucket": {
         "groupBy": "$" + path,
-        "boundaries": [_naive(bound) for bound in bounds],
+        "boundaries": [naive_utc(bound) for bound in bounds],
         "default": "outside",  # never used: the range $match keeps documents inside
         "output": {"count": {"$sum": 1},
                    **{_status(s): _count_if({"$eq": ["$status", s]}) for s in JOB_STATUSES}},
     }}]
 
 
-def _naive(value: datetime) -> datetime:
+def naive_utc(value: datetime) -> datetime:
+    """An instant as dates are stored: UTC without a zone (a naive value is taken as UTC)."""
     return _utc(value).replace(tzinfo=None)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from gateway.mongo.dashboards import (
     TimelineBucket,
     bucket_starts,
     check_range,
+    naive_utc,
     read_summary,
     read_timeline,
     summary_pipeline,
@@ -328,7 +329,7 @@ class JobRepository:
             if first is None or last is None:
                 return []
             start, end = start or first, end or last
-            if _as_naive(start) > _as_naive(end):
+            if naive_utc(start) > naive_utc(end):
                 return []
         bounds = bucket_starts(start, end, interval, zone, self._aggregation.max_timeline_buckets)
         rows = await self.aggregate(_within(where, field, start, end), timeline_pipeline(path, bounds))
@@ -348,13 +349,9 @@ class JobRepository:
 
 
 def _within(where: Expr, field: str, start: datetime | None, end: datetime | None) -> Expr:
-    bounds = [Condition(field, "gte", _as_naive(start).isoformat())] if start else []
-    bounds += [Condition(field, "lte", _as_naive(end).isoformat())] if end else []
+    bounds = [Condition(field, "gte", naive_utc(start).isoformat())] if start else []
+    bounds += [Condition(field, "lte", naive_utc(end).isoformat())] if end else []
     return All((where, *bounds)) if bounds else where
-
-
-def _as_naive(value: datetime) -> datetime:
-    return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
 
 
 async def _nothing() -> list[dict[str, Any]]:
