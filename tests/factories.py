@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
@@ -102,3 +102,10 @@ def dataset(
                 del document["filters"]
             jobs.append(document)
     return jobs, controllers
+
+
+def iso(value: datetime | None) -> str | None:
+    """How the gateway writes a stored (naive UTC) date."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")

@@ -4,7 +4,6 @@ views of the inserted documents that the expectations are computed from."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from tests.conftest import DOMAIN, OTHER_DOMAIN, GraphQLClient, seed
@@ -41,13 +40,6 @@ async def seeded(client: GraphQLClient, database: Any, jobs_per_domain: int = 60
     jobs, controllers = dataset(7, (DOMAIN, OTHER_DOMAIN), jobs_per_domain)
     await seed(database, jobs, controllers)
     return Seeded(client, database, jobs)
-
-
-def iso(value: datetime | None) -> str | None:
-    """How the gateway writes a stored (naive UTC) date."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
 
 
 def error_of(body: dict[str, Any]) -> dict[str, Any]:

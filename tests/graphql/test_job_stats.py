@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import DOMAIN, OTHER_DOMAIN, Backend
-from tests.stats_support import Seeded, error_of, iso, seeded
+from tests.factories import iso
+from tests.stats_support import Seeded, error_of, seeded
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ shape of every field, and tenant scoping."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -11,6 +11,7 @@ from bson import ObjectId
 
 from tests import factories
 from tests.conftest import DOMAIN, OTHER_DOMAIN, Backend, seed
+from tests.factories import iso
 from tests.search_checks import newest_first
 
 JOBS, CONTROLLERS = factories.dataset(3, (DOMAIN, OTHER_DOMAIN), 60)
@@ -53,10 +54,6 @@ async def seeded(backend: Backend) -> Backend:
 def ids(body: dict[str, Any]) -> list[str]:
     assert "errors" not in body, body
     return [r["jobId"] for r in body["data"]["jobs"]["results"]]
-
-
-def iso(value: datetime | None) -> str | None:
-    return None if value is None else value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
 
 
 def null_first(value: Any) -> tuple[int, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -11,17 +11,11 @@ import pytest
 
 from tests import factories
 from tests.conftest import DOMAIN, OTHER_DOMAIN, seed
+from tests.factories import iso
+from tests.search_checks import newest_first
 
 SEARCH = "/power-scheduler/v1/jobs/search"
 LIST = "/power-scheduler/v1/jobs"
-
-
-def iso(value: datetime | None) -> str | None:
-    return None if value is None else value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
-
-
-def newest_first(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(jobs, key=lambda job: (-job["created_at"].timestamp(), str(job["_id"])))
 
 
 @pytest.fixture

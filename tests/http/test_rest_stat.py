@@ -13,7 +13,8 @@ import pytest
 
 from tests import factories
 from tests.conftest import DOMAIN, OTHER_DOMAIN, Backend, seed
-from tests.stats_support import Seeded, iso, seeded
+from tests.factories import iso
+from tests.stats_support import Seeded, seeded
 
 STAT = "/power-scheduler/v1/jobs/stat"
 
