@@ -51,6 +51,7 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
+from gateway.context import GatewayContext
 from gateway.settings import Settings
 from schema.document_cache import TextCache
 
@@ -69,25 +70,26 @@ def _positive(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
+def _page_limit(args: Mapping[str, Any], settings: Settings) -> int:
+    """``query.page.limit``, or the default page size (for statistics: the rows asked for; the
+    statistics row cap bounds what the server may produce)."""
+    return _positive(_dig(args, "query", "page", "limit")) or settings.default_page_size
+
+
 def _search_page(args: Mapping[str, Any], settings: Settings) -> int:
     if _dig(args, "query", "countOnly") is True:
         return 1
-    return _positive(_dig(args, "query", "page", "limit")) or settings.default_page_size
+    return _page_limit(args, settings)
 
 
 def _first_or_last(args: Mapping[str, Any], settings: Settings) -> int:
     return _positive(args.get("first")) or _positive(args.get("last")) or settings.default_page_size
 
 
-def _stats_rows(args: Mapping[str, Any], settings: Settings) -> int:
-    """Rows asked for (the statistics row cap bounds what the server may produce)."""
-    return _positive(_dig(args, "query", "page", "limit")) or settings.default_page_size
-
-
 PAGE_SIZES: dict[str, PageSize] = {
     "Query.jobs": _search_page,
     "Query.jobsConnection": _first_or_last,
-    "Query.jobStats": _stats_rows,
+    "Query.jobStats": _page_limit,
 }
 """Fields whose arguments say how many items they return (``Type.field``). Other list fields
 count one item per parent item."""
@@ -121,13 +123,14 @@ def _coded(rule: type[ASTValidationRule], setting: str) -> type[ASTValidationRul
     return Coded
 
 
-def _operations_and_fragments(
-    context: ValidationContext,
-) -> tuple[list[OperationDefinitionNode], dict[str, FragmentDefinitionNode]]:
-    definitions = context.document.definitions
-    operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]
-    fragments = {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
-    return operations, fragments
+def _operations(document: DocumentNode) -> list[OperationDefinitionNode]:
+    return [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+
+
+def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
+    return {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
 
 
 def _root_fields(
@@ -151,8 +154,8 @@ def root_fields_rule(max_fields: int) -> type[ASTValidationRule]:
     class RootFields(ValidationRule):
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
-            operations, fragments = _operations_and_fragments(context)
-            for operation in operations:
+            fragments = _fragments(context.document)
+            for operation in _operations(context.document):
                 count = _root_fields(operation.selection_set, fragments)
                 if count > max_fields:
                     context.report_error(too_complex(
@@ -273,16 +276,14 @@ class RequestCost(SchemaExtension):
 
 
 def _spend(request_context: Any, what: str, amount: int) -> int:
-    """Add to the request's running total (shared by the operations of a batch)."""
-    spent = getattr(request_context, "spent", None)
-    if spent is None:
-        return amount
-    spent[what] = spent.get(what, 0) + amount
-    return int(spent[what])
+    """Add to the request's running total (a context that is not the gateway's keeps none)."""
+    if isinstance(request_context, GatewayContext):
+        return request_context.spend(what, amount)
+    return amount
 
 
-def _selected_operation(definitions: Any, name: str | None) -> OperationDefinitionNode | None:
-    operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]
+def _selected_operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    operations = _operations(document)
     if name:
         return next((op for op in operations if op.name and op.name.value == name), None)
     return operations[0] if len(operations) == 1 else None
@@ -291,12 +292,10 @@ def _selected_operation(definitions: Any, name: str | None) -> OperationDefiniti
 def cost_plan(document: DocumentNode, name: str | None, context: Any) -> CostPlan | None:
     """The fields of the named operation that count toward requested items (None: no such
     operation)."""
-    operation = _selected_operation(document.definitions, name)
+    operation = _selected_operation(document, name)
     if operation is None:
         return None
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
+    fragments = _fragments(document)
     schema: GraphQLSchema = context.schema._schema
     root = schema.query_type
     assert root is not None
