@@ -39,10 +39,15 @@ class GatewayContext:
         if self.auth_error is not None:
             raise self.auth_error
 
+    def spend(self, what: str, amount: int) -> int:
+        """Add to the request's running total of ``what`` (batches share it); the new total."""
+        total = self.spent[what] = self.spent.get(what, 0) + amount
+        return total
+
     def count_returned_rows(self, rows: int) -> None:
         """Statistics rows and timeline buckets are known only once computed: their running
         total per request is held to ``GATEWAY_MAX_REQUESTED_ITEMS`` (aliases add up)."""
-        total = self.spent["returned_rows"] = self.spent.get("returned_rows", 0) + rows
+        total = self.spend("returned_rows", rows)
         if total > self.settings.max_requested_items:
             raise QueryTooComplex(
                 f"the request's statistics rows and timeline buckets add up to {total}, more "
