@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated
 
 import strawberry
@@ -86,12 +87,19 @@ class _Wanted:
     def of(cls, selections: list[Selection]) -> _Wanted:
         edges = child_selections(selections, "edges")
         nodes = [*child_selections(selections, "nodes"), *child_selections(edges, "node")]
+        names = field_names(selections)
         return cls(
             job_fields=job_api_fields(nodes),
-            edges=bool(field_names(selections) & {"edges"}),
-            total_count="totalCount" in field_names(selections),
+            edges="edges" in names,
+            total_count="totalCount" in names,
             page_info=field_names(child_selections(selections, "pageInfo")),
         )
+
+
+@lru_cache(maxsize=8)
+def cursor_codec(secret: str) -> CursorCodec:
+    """The codec of a secret, made once per process (it derives its signing key)."""
+    return CursorCodec(secret)
 
 
 def order_keys(order_by: Iterable[JobOrder] | None) -> tuple[SortKey, ...]:
@@ -148,7 +156,7 @@ async def resolve_jobs_connection(
         default_size=settings.default_page_size,
         max_size=settings.max_page_size,
     )
-    codec = CursorCodec(settings.cursor_secret.get_secret_value())
+    codec = cursor_codec(settings.cursor_secret.get_secret_value())
     keyset = keyset_query(
         order,
         request,
