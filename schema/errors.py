@@ -40,18 +40,8 @@ def classify(error: GraphQLError, request_id: str | None) -> GraphQLError:
     if error.path is None:  # raised while coercing variables, before any resolver ran
         _tag([error], "BAD_USER_INPUT")
         return error
-    log.error(
-        "unexpected error while resolving %s (request %s)",
-        ".".join(str(p) for p in error.path or ()),
-        request_id,
-        exc_info=(type(original), original, original.__traceback__) if original else None,
-    )
-    extensions = {"code": "INTERNAL_SERVER_ERROR"}
-    if request_id:
-        extensions["requestId"] = request_id
-    return GraphQLError(
-        INTERNAL_MESSAGE, error.nodes, path=error.path, extensions=extensions
-    )
+    where = "while resolving " + ".".join(str(p) for p in error.path)
+    return _masked(error, request_id, where)
 
 
 class ErrorCodes(SchemaExtension):
@@ -91,7 +81,7 @@ def finalize_errors(
                 error = classify(error, request_id) if error.original_error else error
                 _tag([error], "BAD_USER_INPUT")
             else:
-                error = _masked(error, request_id)
+                error = _masked(error, request_id, "outside resolvers")
         if hide_schema and "Did you mean" in error.message:
             error = GraphQLError(
                 _SUGGESTION.sub("", error.message), error.nodes, path=error.path,
@@ -117,10 +107,11 @@ def _parse_failure(error: GraphQLSyntaxError) -> GraphQLError:
     return error
 
 
-def _masked(error: GraphQLError, request_id: str | None) -> GraphQLError:
+def _masked(error: GraphQLError, request_id: str | None, where: str) -> GraphQLError:
+    """Log an unexpected error with its traceback; the client gets INTERNAL_SERVER_ERROR."""
     original = error.original_error
     log.error(
-        "unexpected error outside resolvers (request %s)", request_id,
+        "unexpected error %s (request %s)", where, request_id,
         exc_info=(type(original), original, original.__traceback__) if original else None,
     )
     extensions = {"code": "INTERNAL_SERVER_ERROR"}
