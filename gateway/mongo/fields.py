@@ -12,6 +12,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
 from gateway.errors import QueryError, shorten
 
@@ -86,6 +87,7 @@ _CONTROLLER_FREE_PREFIXES = {"capability", "tags", "plugin_info.options", "plugi
 _CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 
+@lru_cache(maxsize=4096)  # field names repeat on every request
 def snake_case(segment: str) -> str:
     """``errorCode`` → ``error_code``; snake_case input comes back unchanged."""
     return _CAMEL_HUMP.sub(r"_\1", segment).lower()
