@@ -37,8 +37,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _fetch_graphiql(args: argparse.Namespace) -> None:
-    from gateway.graphiql import VENDOR_DIR  # noqa: PLC0415
-    from gateway.vendor import AssetFetchError, fetch_assets  # noqa: PLC0415
+    from gateway.http.graphiql import VENDOR_DIR  # noqa: PLC0415
+    from gateway.http.assets import AssetFetchError, fetch_assets  # noqa: PLC0415
 
     try:
         written = fetch_assets(args.dest or VENDOR_DIR)
@@ -60,7 +60,7 @@ def _serve(args: argparse.Namespace) -> None:
         settings = Settings(**overrides)
     except ValidationError as error:
         sys.exit(f"jobs-gateway: invalid configuration:\n{error}")
-    from gateway.logs import configure_logging, log_config
+    from gateway.observability.logs import configure_logging, log_config
 
     configure_logging(settings)
     options = uvicorn_options(settings)

@@ -16,14 +16,14 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from gateway.auth import build_authenticator, insecure_mode_warning
-from gateway.body_limit import BodySizeLimit
-from gateway.graphiql import VENDOR_DIR, VENDOR_ROUTE
-from gateway.graphql_view import GatewayGraphQL
-from gateway.metrics import GatewayMetrics
+from gateway.http.body_limit import BodySizeLimit
+from gateway.http.graphiql import VENDOR_DIR, VENDOR_ROUTE
+from gateway.http.endpoint import GatewayGraphQL
+from gateway.observability.metrics import GatewayMetrics
 from gateway.mongo.client import MongoHandle, open_mongo
-from gateway.observe import RequestObserver
-from gateway.persisted import PersistedQueries, load_allow_list
-from gateway.rest import http_error, rest_routes
+from gateway.observability.requests import RequestObserver
+from gateway.http.persisted import PersistedQueries, load_allow_list
+from gateway.spaceone.routes import http_error, rest_routes
 from gateway.settings import Settings
 from schema import build_schema
 

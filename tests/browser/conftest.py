@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from gateway.graphiql import vendor_files_present
+from gateway.http.graphiql import vendor_files_present
 
 # Without these, Chromium keeps calling home (updates, sync, QUIC probes) on a closed network.
 CHROMIUM_ARGS = [

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, Route
 
 from gateway.demo import DEMO_DOMAINS
-from gateway.graphiql import VENDOR_DIR, vendor_files_present
+from gateway.http.graphiql import VENDOR_DIR, vendor_files_present
 from tests.live import LiveGateway
 
 REQUEST_ID = "graphiql-browser-test"

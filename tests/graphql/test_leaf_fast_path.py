@@ -23,7 +23,7 @@ from strawberry.permission import BasePermission
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext as Executor
 
-import schema.errors
+import schema.extensions.errors
 from gateway.auth import ANONYMOUS
 from gateway.context import GatewayContext
 from gateway.errors import GatewayError
@@ -31,9 +31,9 @@ from gateway.mongo.repository import JobRepository
 from gateway.settings import Settings
 from schema import build_schema
 from schema.build import Query
-from schema.execution import LeafFastPathExecutor, enum_output, leaf_field
-from schema.scalars import SCALAR_MAP
-from schema.types import Job
+from schema.execution.executor import LeafFastPathExecutor, enum_output, leaf_field
+from schema.types.scalars import SCALAR_MAP
+from schema.types.job import Job
 from tests import factories
 from tests.conftest import DOMAIN, OTHER_DOMAIN, seed
 
@@ -209,7 +209,7 @@ async def database(mock_db: Any) -> Any:
 @pytest.fixture
 def unmasked(monkeypatch: pytest.MonkeyPatch) -> None:
     """Errors as graphql-core reports them, before ``ErrorCodes`` masks unexpected ones."""
-    monkeypatch.setattr(schema.errors, "classify", lambda error, request_id: error)
+    monkeypatch.setattr(schema.extensions.errors, "classify", lambda error, request_id: error)
 
 
 @pytest.mark.parametrize("name", list(CORPUS))

@@ -17,14 +17,14 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
-import schema.errors
+import schema.extensions.errors
 from gateway.auth import ANONYMOUS
 from gateway.context import GatewayContext
 from gateway.errors import ServiceUnavailable
 from gateway.mongo.repository import JobRepository
 from gateway.settings import Settings
 from schema import build_schema
-from schema.types import Job
+from schema.types.job import Job
 from tests import factories
 from tests.conftest import DOMAIN, OTHER_DOMAIN, seed
 
@@ -212,7 +212,7 @@ def failing() -> Any:
 @pytest.fixture
 def unmasked(monkeypatch: pytest.MonkeyPatch) -> None:
     """Errors as graphql-core reports them, before ``ErrorCodes`` masks unexpected ones."""
-    monkeypatch.setattr(schema.errors, "classify", lambda error, request_id: error)
+    monkeypatch.setattr(schema.extensions.errors, "classify", lambda error, request_id: error)
 
 
 SEVERAL_ROOTS = {"odd controllers, one at a time", "several root fields share the loaders"}

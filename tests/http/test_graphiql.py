@@ -18,7 +18,7 @@ from graphql import OperationDefinitionNode, parse
 
 from gateway.app import create_app
 from gateway.demo import DEMO_DOMAINS
-from gateway.graphiql import (
+from gateway.http.graphiql import (
     ASSETS,
     EXAMPLE_QUERIES,
     GRAPHIQL_JS,
@@ -28,7 +28,7 @@ from gateway.graphiql import (
 )
 from gateway.mongo.client import MongoHandle
 from gateway.settings import Settings
-from gateway.vendor import AssetFetchError, _extract, integrity_of
+from gateway.http.assets import AssetFetchError, _extract, integrity_of
 
 BROWSER = {"accept": "text/html"}
 

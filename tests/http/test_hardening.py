@@ -16,7 +16,7 @@ from pymongo.errors import NetworkTimeout
 
 from gateway.app import create_app
 from gateway.errors import QueryError, Timeout
-from gateway.graphql_http import negotiate
+from gateway.http.protocol import negotiate
 from gateway.mongo.client import MongoHandle, driver_errors
 from gateway.mongo.expr import Condition
 from gateway.mongo.query import compile_filter

@@ -12,7 +12,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.mongo.client import MongoHandle
-from gateway.persisted import LruCache, load_allow_list
+from gateway.http.persisted import LruCache, load_allow_list
 from gateway.settings import Settings
 from tests import factories
 from tests.conftest import DOMAIN, seed

@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from gateway.mongo.indexes import ADVICE
-from schema.enums import JobOrderField
+from schema.types.enums import JobOrderField
 
 COMMAND = re.compile(r"^db\.(\w+)\.createIndex\((\{.*?\}), (\{.*\})\)$")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from gateway.mongo.query import compile_filter
-from schema.convert import search_where
-from schema.enums import FilterOperator, JobStatus
-from schema.filters import (
+from schema.fields.convert import search_where
+from schema.types.enums import FilterOperator, JobStatus
+from schema.types.filters import (
     DateTimeFilter,
     IntFilter,
     JobFilter,
@@ -15,7 +15,7 @@ from schema.filters import (
     StringFilter,
     job_filter_expr,
 )
-from schema.inputs import FilterCondition, SearchQuery
+from schema.types.inputs import FilterCondition, SearchQuery
 
 
 def test_field_filters_compile_like_search_conditions() -> None:

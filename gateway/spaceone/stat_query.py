@@ -1,7 +1,7 @@
 """SpaceONE ``JobStatQuery`` JSON (``{query: StatisticsQuery, domain_id}``) → the neutral
 ``StatsSpec`` of :mod:`gateway.mongo.stats`. Pure: no I/O, no web framework.
 
-Keys as in :mod:`gateway.spaceone`: snake_case or camelCase, unknown keys refused by name,
+Keys as in :mod:`gateway.spaceone.jobs_query`: snake_case or camelCase, unknown keys refused by name,
 conditions as ``{k, v, o}`` or ``{key, value, operator}`` with SpaceONE's operators only. Each
 ``aggregate`` item holds exactly one stage kind. Types are checked here; names, operators and
 paths are checked by the statistics compiler, which names the offending key.
@@ -16,7 +16,7 @@ from typing import Any
 from gateway.errors import InvalidParameter, RequiredParameter
 from gateway.mongo import stats
 from gateway.mongo.expr import query_where
-from gateway.spaceone import conditions, flag, integer, page_window, snake_keys, sort_keys, text
+from gateway.spaceone.jobs_query import conditions, flag, integer, page_window, snake_keys, sort_keys, text
 
 _REQUEST_KEYS = frozenset({"query", "domain_id"})
 _QUERY_KEYS = frozenset({"filter", "filter_or", "keyword", "aggregate", "distinct", "page"})

@@ -23,7 +23,7 @@ from prometheus_client import (
 )
 from pymongo import monitoring
 
-from gateway.observe import count_mongo_command
+from gateway.observability.requests import count_mongo_command
 
 # No `_created` series next to every counter and histogram.
 disable_created_metrics()  # type: ignore[no-untyped-call]

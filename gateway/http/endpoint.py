@@ -1,6 +1,6 @@
 """The GraphQL endpoint: Strawberry's ASGI view with the gateway's per-request context, serving
-HTTP by the GraphQL-over-HTTP rules of :mod:`gateway.graphql_http`, persisted queries
-(:mod:`gateway.persisted`) and metrics. Browsers get GraphiQL (``render_graphql_ide``)."""
+HTTP by the GraphQL-over-HTTP rules of :mod:`gateway.http.protocol`, persisted queries
+(:mod:`gateway.http.persisted`) and metrics. Browsers get GraphiQL (``render_graphql_ide``)."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ from gateway.auth import ANONYMOUS, Authenticator
 from gateway.context import GatewayContext
 from gateway.encoding import json_bytes
 from gateway.errors import GatewayError, Unauthenticated
-from gateway.graphiql import GraphiQLPage
-from gateway.graphql_http import (
+from gateway.http.graphiql import GraphiQLPage
+from gateway.http.protocol import (
     ALLOWED_METHODS,
     APPLICATION_JSON,
     GraphQLParams,
@@ -38,11 +38,11 @@ from gateway.graphql_http import (
     response_status,
     wants_html,
 )
-from gateway.metrics import GatewayMetrics
-from gateway.observe import current_request, request_id_from
-from gateway.persisted import PersistedQueries
+from gateway.observability.metrics import GatewayMetrics
+from gateway.observability.requests import current_request, request_id_from
+from gateway.http.persisted import PersistedQueries
 from gateway.settings import Settings
-from schema.errors import finalize_errors
+from schema.extensions.errors import finalize_errors
 
 log = logging.getLogger("gateway")
 

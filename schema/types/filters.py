@@ -12,7 +12,7 @@ from typing import Any
 import strawberry
 
 from gateway.mongo.expr import All, AnyOf, Condition, Expr, Not, keyword_expr
-from schema.enums import JobStatus
+from schema.types.enums import JobStatus
 
 _NULL = "A null or missing value (true), or a present non-null one (false)."
 

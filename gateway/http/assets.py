@@ -17,7 +17,7 @@ import tempfile
 from itertools import groupby
 from pathlib import Path
 
-from gateway.graphiql import ASSETS, VENDOR_DIR, Asset
+from gateway.http.graphiql import ASSETS, VENDOR_DIR, Asset
 
 
 class AssetFetchError(RuntimeError):

@@ -9,10 +9,10 @@ import strawberry
 
 from gateway.mongo import stats
 from gateway.mongo.expr import Expr, query_where
-from schema.convert import conditions, page_window, sort_keys
-from schema.inputs import FilterCondition, Page, Sort
-from schema.queries import DOMAIN_ID, GatewayInfo
-from schema.scalars import JSON, to_json
+from schema.fields.convert import conditions, page_window, sort_keys
+from schema.types.inputs import FilterCondition, Page, Sort
+from schema.fields.listing import DOMAIN_ID, GatewayInfo
+from schema.types.scalars import JSON, to_json
 
 
 @strawberry.enum(description="How a `group` stage combines the values of a field.")

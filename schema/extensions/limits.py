@@ -2,7 +2,7 @@
 the name of the setting that bounds it.
 
 - document size and shape, checked once per document (cached with validation): tokens
-  (Strawberry's ``MaxTokensLimiter``; its parse error is coded in ``schema.errors``),
+  (Strawberry's ``MaxTokensLimiter``; its parse error is coded in ``schema.extensions.errors``),
   selection depth (``QueryDepthLimiter``), aliases
   (``MaxAliasesLimiter``), root fields, nesting of literal input values;
 - per request, with the variables: nesting of variable values, and the total number of items
@@ -53,7 +53,7 @@ from strawberry.extensions import (
 
 from gateway.context import GatewayContext
 from gateway.settings import Settings
-from schema.document_cache import TextCache
+from schema.extensions.document_cache import TextCache
 
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 

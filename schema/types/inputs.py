@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from schema.enums import FilterOperator, JobOrderField, OrderDirection
-from schema.scalars import JSON
+from schema.types.enums import FilterOperator, JobOrderField, OrderDirection
+from schema.types.scalars import JSON
 
 
 @strawberry.input(description="One condition `{k, v, o}`: field `k` compared with `v` by `o`.")

@@ -27,12 +27,12 @@ from gateway.context import GatewayContext, Scope
 from gateway.encoding import json_bytes
 from gateway.errors import GatewayError, InvalidParameter
 from gateway.mongo.repository import ERROR_PARTS
-from gateway.observe import current_request
-from gateway.spaceone import JobsRequest, parse_jobs_query
-from gateway.spaceone_stat import StatRequest, parse_stat_query
-from schema.scalars import serialize_datetime, to_json
+from gateway.observability.requests import current_request
+from gateway.spaceone.jobs_query import JobsRequest, parse_jobs_query
+from gateway.spaceone.stat_query import StatRequest, parse_stat_query
+from schema.types.scalars import serialize_datetime, to_json
 
-log = logging.getLogger("gateway.rest")
+log = logging.getLogger("gateway.spaceone.routes")
 
 PREFIX = "/power-scheduler/v1"
 

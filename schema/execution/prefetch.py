@@ -30,7 +30,7 @@ from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from gateway.dataloaders import Loaders
-from schema.selection import field_selections, job_api_fields
+from schema.execution.selection import field_selections, job_api_fields
 
 K = TypeVar("K")
 T = TypeVar("T")

@@ -13,7 +13,7 @@ from typing import Any
 from graphql import OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
-from gateway.observe import current_request
+from gateway.observability.requests import current_request
 
 OPENTELEMETRY_AVAILABLE = importlib.util.find_spec("opentelemetry") is not None
 

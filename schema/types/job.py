@@ -12,9 +12,9 @@ import strawberry
 from bson import ObjectId
 
 from gateway.dataloaders import Loaders
-from schema.enums import JobStatus, job_status
-from schema.prefetch import PagePrefetch, errors_parts, prefetched_parts
-from schema.scalars import JSON, to_json
+from schema.types.enums import JobStatus, job_status
+from schema.execution.prefetch import PagePrefetch, errors_parts, prefetched_parts
+from schema.types.scalars import JSON, to_json
 
 
 @strawberry.type(description="One error a job ran into.")

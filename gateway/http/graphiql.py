@@ -17,7 +17,7 @@ from typing import Any
 
 from gateway.settings import Settings
 
-log = logging.getLogger("gateway.graphiql")
+log = logging.getLogger("gateway.http.graphiql")
 
 VENDOR_DIR = Path(__file__).parent / "static" / "vendor"
 VENDOR_ROUTE = "/static/vendor"

@@ -9,8 +9,8 @@ from gateway.mongo.expr import Condition, Expr, SearchSpec, SortKey
 from gateway.mongo.fields import resolve_job_field
 from gateway.mongo.query import public_condition
 from gateway.settings import Settings
-from schema.enums import JobStatus
-from schema.inputs import FilterCondition, Page, SearchQuery, Sort
+from schema.types.enums import JobStatus
+from schema.types.inputs import FilterCondition, Page, SearchQuery, Sort
 
 
 def conditions(items: Iterable[FilterCondition] | None) -> tuple[Condition, ...]:

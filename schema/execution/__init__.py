@@ -1,0 +1,1 @@
+"""How operations execute: the executor, input conversion plans, selections and page prefetch."""

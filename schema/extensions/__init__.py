@@ -1,0 +1,1 @@
+"""Schema extensions around execution: error codes and masking, request limits, tracing, caches."""

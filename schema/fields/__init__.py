@@ -1,0 +1,1 @@
+"""Root fields by feature (thin resolvers: arguments → neutral query → repository → documents)."""
