@@ -157,7 +157,9 @@ async def test_an_unknown_operator_lists_the_operators_or_names_the_closest(
     assert nearest == ["contain"]
     condition["o"] = "contians"
     error = await rest_error(http, SEARCH, body)
-    assert error["message"] == f"unknown operator 'contians' in the condition on 'status'; did you mean '{nearest[0]}'?"
+    assert error["message"] == (
+        f"unknown operator 'contians' in the condition on 'status'; did you mean '{nearest[0]}'?"
+    )
 
 
 @pytest.mark.parametrize(

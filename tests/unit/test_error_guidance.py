@@ -38,8 +38,8 @@ def message_of(error: pytest.ExceptionInfo[GatewayError]) -> str:
 
 @pytest.mark.parametrize(
     ("snake", "camel"),
-    [("domain_id", "domainId"), ("aggregate[0].group.keys[2].date_format", "aggregate[0].group.keys[2].dateFormat"),
-     ("page.limit", "page.limit"), ("query.filter_or[10].k", "query.filterOr[10].k")],
+    [("domain_id", "domainId"), ("page.limit", "page.limit"), ("query.filter_or[10].k", "query.filterOr[10].k"),
+     ("aggregate[0].group.keys[2].date_format", "aggregate[0].group.keys[2].dateFormat")],
 )
 def test_camel_case_spells_each_segment_as_graphql_does(snake: str, camel: str) -> None:
     assert camel_case(snake) == camel
@@ -56,7 +56,8 @@ def test_an_error_naming_a_parameter_has_a_message_per_front_door() -> None:
 def test_the_domain_rules_name_domain_id_for_rest_and_domain_id_for_graphql() -> None:
     with pytest.raises(RequiredParameter) as missing:
         Principal().domain_for(None)
-    assert (missing.value.spaceone_message, missing.value.message) == ("domain_id is required", "domainId is required")
+    assert missing.value.spaceone_message == "domain_id is required"
+    assert missing.value.message == "domainId is required"
     with pytest.raises(Forbidden) as other:
         Principal(domain_id="domain-a").domain_for("domain-b")
     assert other.value.spaceone_message == "domain_id differs from the domain of the token"
@@ -85,11 +86,12 @@ def test_an_unknown_field_names_the_closest_catalogue_field(name: str) -> None:
 
 
 def test_an_unknown_controller_field_is_matched_among_controller_fields() -> None:
-    controller_fields = [n.removeprefix("controller_info.") for n in FIELD_NAMES if n.startswith("controller_info.")]
+    prefix = "controller_info."
+    controller_fields = [n.removeprefix(prefix) for n in FIELD_NAMES if n.startswith(prefix)]
     with pytest.raises(QueryError) as near:
         resolve_job_field("controllerInfo.provder")
     close = difflib.get_close_matches("provder", controller_fields, n=1)
-    assert message_of(near) == f"unknown field 'controllerInfo.provder'; did you mean 'controller_info.{close[0]}'?"
+    assert message_of(near) == f"unknown field 'controllerInfo.provder'; did you mean '{prefix}{close[0]}'?"
     with pytest.raises(QueryError) as far:
         resolve_job_field("controller_info.zzz")
     top = ", ".join(dict.fromkeys(n.split(".")[0] for n in controller_fields))
@@ -134,9 +136,11 @@ def group(*fields: stats.GroupField, keys: tuple[stats.GroupKey, ...] = ()) -> s
 @pytest.mark.parametrize(
     ("stage", "expected"),
     [
-        (group(stats.GroupField("n", "cnt")), "unknown operator 'cnt' in 'aggregate[0].group.fields[0].operator'; "
+        (group(stats.GroupField("n", "cnt")),
+         "unknown operator 'cnt' in 'aggregate[0].group.fields[0].operator'; "
          f"did you mean '{difflib.get_close_matches('cnt', stats.GROUP_OPERATORS, n=1)[0]}'?"),
-        (group(stats.GroupField("n", "tally")), "unknown operator 'tally' in 'aggregate[0].group.fields[0].operator'"
+        (group(stats.GroupField("n", "tally")),
+         "unknown operator 'tally' in 'aggregate[0].group.fields[0].operator'"
          f"; valid operators: {', '.join(stats.GROUP_OPERATORS)}"),
         (group(stats.GroupField("n", "count", conditions=(Condition("status", "equals", "ERROR"),))),
          "unknown operator 'equals' in 'aggregate[0].group.fields[0].conditions[0].o'; valid operators: "
