@@ -260,3 +260,13 @@ async def test_malformed_graphql_variables_in_a_get_say_where(http: httpx.AsyncC
     assert [e["message"] for e in response.json()["errors"]] == [
         f"the 'variables' parameter is not valid JSON: {position(text)}"
     ]
+
+
+async def test_a_statistics_condition_operator_that_is_not_text_is_a_client_error(
+    http: httpx.AsyncClient, jobs: None
+) -> None:
+    field = {"operator": "count", "name": "n", "conditions": [{"k": "status", "v": "ERROR", "o": 7}]}
+    group = {"keys": [{"key": "status", "name": "status"}], "fields": [field]}
+    error = await rest_error(http, STAT, {"domain_id": DOMAIN, "query": {"aggregate": [{"group": group}]}})
+    assert error["code"] == "ERROR_DB_QUERY"
+    assert error["message"].startswith("unknown operator '7' in 'aggregate[0].group.fields[0].conditions[0].o'")
