@@ -40,10 +40,10 @@ class Principal:
         """The domain this caller reads, given the ``domainId`` argument they sent (if any)."""
         if self.domain_id is not None:
             if requested and requested != self.domain_id:
-                raise Forbidden("domainId differs from the domain of the token")
+                raise Forbidden("domain_id differs from the domain of the token", parameter="domain_id")
             return self.domain_id
         if not requested:
-            raise RequiredParameter("domainId is required")
+            raise RequiredParameter("domain_id is required", parameter="domain_id")
         return requested
 
 

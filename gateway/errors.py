@@ -17,12 +17,41 @@ client sees ``INTERNAL_SERVER_ERROR`` only.
 
 from __future__ import annotations
 
+import difflib
+import json
+import re
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 
 def shorten(text: str, limit: int = 80) -> str:
     """Client text echoed in an error message, cut to a readable length."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def suggestion(
+    name: str, choices: Sequence[str], kind: str, *, listed: Sequence[str] | None = None, prefix: str = ""
+) -> str:
+    """The tail of an "unknown name" message: ``; did you mean '<prefix>x'?`` for the choice
+    closest to ``name``, or, when none is close, ``; valid <kind>: `` and the ``listed`` choices
+    (all of them by default)."""
+    close = difflib.get_close_matches(name, choices, n=1)
+    if close:
+        return f"; did you mean '{prefix}{close[0]}'?"
+    return f"; valid {kind}: {', '.join(choices if listed is None else listed)}"
+
+
+def json_mistake(error: json.JSONDecodeError) -> str:
+    """Where JSON text breaks: ``Expecting ',' delimiter at line 3, column 14 (char 41)``."""
+    return f"{error.msg} at line {error.lineno}, column {error.colno} (char {error.pos})"
+
+
+_SNAKE_HUMP = re.compile(r"_([a-z0-9])")
+
+
+def camel_case(name: str) -> str:
+    """``keys[0].date_format`` → ``keys[0].dateFormat``: a SpaceONE name as GraphQL spells it."""
+    return _SNAKE_HUMP.sub(lambda match: match.group(1).upper(), name)
 
 
 class GatewayError(Exception):
@@ -32,7 +61,16 @@ class GatewayError(Exception):
     default_spaceone_code: ClassVar[str | None] = None
     http_status: ClassVar[int] = 500
 
-    def __init__(self, message: str, *, spaceone_code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, spaceone_code: str | None = None, parameter: str | None = None
+    ) -> None:
+        """``message`` names parameters as SpaceONE does (snake_case). When it names one that
+        GraphQL spells differently, ``parameter`` is that name as it appears in ``message``
+        (before any client text): :attr:`message`, GraphQL's, spells it in camelCase, and
+        :attr:`spaceone_message`, the REST routes', keeps it."""
+        self.spaceone_message = message
+        if parameter:
+            message = message.replace(parameter, camel_case(parameter), 1)
         super().__init__(message)
         self.message = message
         self.spaceone_code = spaceone_code or self.default_spaceone_code

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.errors import json_mistake
+
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
 SUPPORTED_MEDIA_TYPES = (GRAPHQL_RESPONSE_JSON, APPLICATION_JSON)
@@ -148,7 +150,7 @@ def decode_body(body: bytes) -> GraphQLParams:
     except UnicodeDecodeError:
         raise RequestRejected(400, "the request body is not valid UTF-8") from None
     except json.JSONDecodeError as error:
-        raise RequestRejected(400, f"the request body is not valid JSON: {error.msg}") from None
+        raise RequestRejected(400, f"the request body is not valid JSON: {json_mistake(error)}") from None
     except RecursionError:
         raise RequestRejected(400, "the request body is nested too deeply") from None
     if isinstance(data, list):
@@ -174,8 +176,12 @@ def decode_query_string(params: Mapping[str, Sequence[str]]) -> GraphQLParams:
         if text:
             try:
                 data[name] = json.loads(text)
-            except (json.JSONDecodeError, RecursionError):
-                raise RequestRejected(400, f"the {name!r} parameter is not valid JSON") from None
+            except json.JSONDecodeError as error:
+                raise RequestRejected(
+                    400, f"the {name!r} parameter is not valid JSON: {json_mistake(error)}"
+                ) from None
+            except RecursionError:
+                raise RequestRejected(400, f"the {name!r} parameter is nested too deeply") from None
     return _params(data)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
-from gateway.errors import QueryError, shorten
+from gateway.errors import QueryError, shorten, suggestion
 
 JOB_STATUSES = ("CREATED", "CANCELED", "IN_PROGRESS", "SUCCESS", "ERROR", "TIMEOUT")
 """The stored job states, in the order of SpaceONE's ``JobState`` enum numbers (1 to 6)."""
@@ -84,6 +84,11 @@ _CONTROLLER_FIELDS: dict[str, Kind] = {
 }
 _CONTROLLER_FREE_PREFIXES = {"capability", "tags", "plugin_info.options", "plugin_info.metadata"}
 
+FIELD_NAMES = (*_JOB_FIELDS, "controller_id", *(f"controller_info.{name}" for name in _CONTROLLER_FIELDS))
+"""Every name of the catalogue (an unknown name's closest match is one of them)."""
+TOP_LEVEL_FIELDS = (*(name for name in _JOB_FIELDS if "." not in name), "controller_id", "controller_info")
+SORTABLE_FIELDS = tuple(name for name, (_, _, sortable) in _JOB_FIELDS.items() if sortable)
+
 _CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 
@@ -132,7 +137,8 @@ def resolve_job_field(name: str) -> ResolvedField:
     head, _, rest = name.partition(".")
     if snake_case(head) == "controller_info" and rest:
         return _resolve_controller_field(name, rest)
-    raise QueryError(f"unknown field '{shorten(name)}'")
+    hint = suggestion(known, FIELD_NAMES, "fields", listed=TOP_LEVEL_FIELDS)
+    raise QueryError(f"unknown field '{shorten(name)}'{hint}")
 
 
 def _resolve_controller_field(name: str, rest: str) -> ResolvedField:
@@ -142,12 +148,15 @@ def _resolve_controller_field(name: str, rest: str) -> ResolvedField:
         return ResolvedField(name, f"{known}.{free}", Kind.ANY, Target.CONTROLLER)
     if known in _CONTROLLER_FIELDS:
         return ResolvedField(name, known, _CONTROLLER_FIELDS[known], Target.CONTROLLER)
-    raise QueryError(f"unknown field '{shorten(name)}'")
+    top_level = tuple(name for name in _CONTROLLER_FIELDS if "." not in name)
+    hint = suggestion(known, tuple(_CONTROLLER_FIELDS), "controller_info fields", listed=top_level,
+                      prefix="controller_info.")
+    raise QueryError(f"unknown field '{shorten(name)}'{hint}")
 
 
 def resolve_sort_field(name: str) -> ResolvedField:
     """Resolve a sort key; only fields stored on the job document itself can be sorted on."""
     field = resolve_job_field(name)
     if not field.sortable or field.target is not Target.JOB:
-        raise QueryError(f"cannot sort by '{shorten(name)}'")
+        raise QueryError(f"cannot sort by '{shorten(name)}'; sortable fields: {', '.join(SORTABLE_FIELDS)}")
     return field

@@ -18,7 +18,7 @@ from typing import Any
 from bson import ObjectId
 from bson.regex import Regex
 
-from gateway.errors import QueryError, shorten
+from gateway.errors import QueryError, shorten, suggestion
 from gateway.mongo.expr import AnyOf, Condition, Expr, Not, SortKey, count_conditions, depth
 from gateway.mongo.fields import (
     Kind,
@@ -119,9 +119,7 @@ class _Compiler:
             raise QueryError(f"the condition on '{shorten(cond.key)}' has no operator 'o'")
         operator = cond.operator.lower()
         if operator not in OPERATORS:
-            raise QueryError(
-                f"unknown operator '{shorten(cond.operator)}' in the condition on '{shorten(cond.key)}'"
-            )
+            raise unknown_operator(cond.operator, cond.key)
         target = resolve_job_field(cond.key)
         compiled = OPERATORS[operator](self, target, operator, cond.value)
         if target.legacy_path:
@@ -431,8 +429,14 @@ def _number(text: str, what: str) -> int | float:
 def public_condition(key: Any, operator: Any, value: Any) -> Condition:
     """A condition from a client: only SpaceONE's operators (not the internal ones)."""
     if isinstance(operator, str) and operator.lower() not in PUBLIC_OPERATORS:
-        raise QueryError(f"unknown operator '{shorten(operator)}' in the condition on '{shorten(str(key))}'")
+        raise unknown_operator(operator, key)
     return Condition(key, operator, value)
+
+
+def unknown_operator(operator: str, key: Any) -> QueryError:
+    """The error for an operator that is not one of SpaceONE's: the closest one, or all of them."""
+    hint = suggestion(operator.lower(), PUBLIC_OPERATORS, "operators")
+    return QueryError(f"unknown operator '{shorten(operator)}' in the condition on '{shorten(str(key))}'{hint}")
 
 
 # dates ------------------------------------------------------------------------------------

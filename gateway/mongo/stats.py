@@ -12,12 +12,13 @@ so it is always the first stage. No stage reaches another collection or runs Jav
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from gateway.errors import InvalidParameter, QueryError, QueryTooComplex, RequiredParameter
+from gateway.errors import InvalidParameter, QueryError, QueryTooComplex, RequiredParameter, shorten, suggestion
 from gateway.mongo.expr import All, Condition, Expr, SortKey
 from gateway.mongo.fields import Kind, Target, check_free_path, resolve_job_field
 from gateway.mongo.query import SCALAR_TYPES, parse_datetime
@@ -224,7 +225,7 @@ def check_name(name: str, where: str) -> str:
         raise RequiredParameter(f"'{where}.name' is required")
     if name.startswith("$") or "." in name or "\x00" in name or name == "_id":
         raise InvalidParameter(
-            f"'{where}.name' {name!r} is not a valid name: it may not start with '$', contain "
+            f"'{where}.name' {shorten(name)!r} is not a valid name: it may not start with '$', contain "
             "a dot or a null byte, or be '_id'"
         )
     return name
@@ -245,7 +246,7 @@ class _JobShape:
             raise RequiredParameter(f"'{where}' needs a field name")
         resolved = resolve_job_field(name)
         if resolved.target is not Target.JOB or resolved.path.split(".")[0] in _INTERNAL_PATHS:
-            raise QueryError(f"'{name}' cannot be used in {where}; filter on it instead")
+            raise QueryError(f"'{shorten(name)}' cannot be used in {where}; filter on it instead")
         head = resolved.path.split(".")[0]
         through = head if head == "errors" and resolved.path != "errors" else None
         return resolved.path, None if through in self.unwound else through
@@ -281,8 +282,11 @@ class _RowShape:
             return name, None
         if head in self.keys:
             return f"_id.{head}{dot}{rest}", None
-        known = ", ".join(repr(n) for n in (*self.keys, *self.fields)) or "none"
-        raise QueryError(f"unknown field '{name}' in {where}: the earlier stages give {known}")
+        given = (*self.keys, *self.fields)
+        if close := difflib.get_close_matches(head, given, n=1):
+            raise QueryError(f"unknown field '{shorten(name)}' in {where}; did you mean '{close[0]}'?")
+        known = ", ".join(repr(n) for n in given) or "none"
+        raise QueryError(f"unknown field '{shorten(name)}' in {where}: the earlier stages give {known}")
 
     def expr(self, name: str, where: str) -> Any:
         return "$" + self.path(name, where)[0]
@@ -327,7 +331,7 @@ def _unwind(stage: Unwind, shape: _Shape, where: str) -> tuple[list[Stage], _Sha
         return [{"$unwind": {"path": "$" + shape.path(stage.path, where)[0]}}], shape
     path, through = shape.path(stage.path, where)
     if through is not None or shape.kind(stage.path) not in (Kind.ARRAY, Kind.ANY):
-        raise InvalidParameter(f"'{where}.path' must name an array field, '{stage.path}' is not one")
+        raise InvalidParameter(f"'{where}.path' must name an array field, '{shorten(stage.path)}' is not one")
     return [{"$unwind": {"path": "$" + path}}], _JobShape(shape.unwound | {path})
 
 
@@ -370,7 +374,7 @@ def _group(stage: Group, shape: _Shape, where: str) -> tuple[list[Stage], _Shape
 
 def _unique(name: str, seen: set[str], where: str) -> None:
     if name in seen:
-        raise InvalidParameter(f"'{where}.name' {name!r} is used twice in the same stage")
+        raise InvalidParameter(f"'{where}.name' {shorten(name)!r} is used twice in the same stage")
     seen.add(name)
 
 
@@ -394,8 +398,9 @@ def _date_format(text: str, where: str) -> str:
     # a leading `$` would make MongoDB read the format as a field path
     if len(text) > _MAX_DATE_FORMAT or bad or "\x00" in text or text.startswith("$"):
         raise InvalidParameter(
-            f"'{where}.dateFormat' {text!r} is not 'year', 'month', 'day' or a date format of "
-            "%Y %m %d %H %M %S %L %j %w %u %U %V %G (at most 64 characters)"
+            f"'{where}.date_format' {shorten(text)!r} is not 'year', 'month', 'day' or a date format of "
+            "%Y %m %d %H %M %S %L %j %w %u %U %V %G (at most 64 characters)",
+            parameter=f"{where}.date_format",
         )
     return text
 
@@ -403,8 +408,8 @@ def _date_format(text: str, where: str) -> str:
 def _accumulator(group_field: GroupField, shape: _Shape, where: str) -> Any:
     operator = (group_field.operator or "").lower()
     if operator not in GROUP_OPERATORS:
-        raise QueryError(f"'{where}.operator' {group_field.operator!r} is not one of "
-                         f"{', '.join(GROUP_OPERATORS)}")
+        raise QueryError(f"unknown operator {shorten(group_field.operator or '')!r} in '{where}.operator'"
+                         + suggestion(operator, GROUP_OPERATORS, "operators"))
     if group_field.conditions and operator not in ("count", "sum", "average"):
         raise InvalidParameter(f"'{where}.conditions' apply only to count, sum and average")
     condition = _conditions(group_field.conditions, shape, f"{where}.conditions")
@@ -442,10 +447,10 @@ def _conditions(conditions: Sequence[Condition], shape: _Shape, where: str) -> A
 
 
 def _condition(cond: Condition, shape: _Shape, where: str) -> Any:
-    operator = (cond.operator or "").lower()
+    operator = cond.operator.lower() if isinstance(cond.operator, str) else ""
     if operator not in CONDITION_OPERATORS:
-        raise QueryError(f"'{where}.o' {cond.operator!r} is not one of "
-                         f"{', '.join(CONDITION_OPERATORS)}")
+        raise QueryError(f"unknown operator {shorten(str(cond.operator))!r} in '{where}.o'"
+                         + suggestion(operator, tuple(CONDITION_OPERATORS), "operators"))
     value = cond.value
     if not isinstance(value, SCALAR_TYPES):
         raise QueryError(f"'{where}.v' must be a string, number, boolean or null",
@@ -474,8 +479,8 @@ def _project(stage: Project, shape: _Shape, where: str) -> tuple[list[Stage], _S
 def _project_value(project_field: ProjectField, shape: _Shape, where: str) -> Any:
     operator = (project_field.operator or "").lower() or None
     if operator is not None and operator not in PROJECT_OPERATORS:
-        raise QueryError(f"'{where}.operator' {project_field.operator!r} is not one of "
-                         f"{', '.join(PROJECT_OPERATORS)}")
+        raise QueryError(f"unknown operator {shorten(project_field.operator or '')!r} in '{where}.operator'"
+                         + suggestion(operator, PROJECT_OPERATORS, "operators"))
     if operator in ("add", "subtract", "multiply", "divide") or (
         operator == "sum" and project_field.operands
     ):

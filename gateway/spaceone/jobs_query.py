@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.errors import InvalidParameter, QueryError
+from gateway.errors import InvalidParameter, QueryError, shorten, suggestion
 from gateway.mongo import expr
 from gateway.mongo.expr import Condition, SearchSpec, SortKey, query_where
 from gateway.mongo.fields import JOB_STATUSES, resolve_job_field, snake_case
@@ -47,7 +47,8 @@ def snake_keys(data: Any, where: str, allowed: frozenset[str]) -> dict[str, Any]
     result = {snake_case(str(key)): value for key, value in data.items()}
     unknown = sorted(set(result) - allowed)
     if unknown:
-        raise InvalidParameter(f"unknown parameter {unknown[0]!r} in {where}")
+        hint = suggestion(unknown[0], sorted(allowed), "parameters")
+        raise InvalidParameter(f"unknown parameter '{shorten(unknown[0])}' in {where}{hint}")
     return result
 
 
@@ -67,7 +68,7 @@ def integer(value: Any, name: str) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise InvalidParameter(f"{name} must be an integer, got {value!r}") from None
+        raise InvalidParameter(f"{name} must be an integer, got {shorten(repr(value))}") from None
 
 
 def flag(value: Any, name: str) -> bool:
@@ -86,7 +87,7 @@ def status_condition(value: Any) -> Condition | None:
         value = JOB_STATES[value]
     if not isinstance(value, str) or value.upper() not in {*JOB_STATES, *NO_STATUS}:
         raise InvalidParameter(
-            f"status must be one of {', '.join(JOB_STATES)}, got {value!r}",
+            f"status must be one of {', '.join(JOB_STATES)}, got {shorten(repr(value))}",
         )
     name = value.upper()
     return None if name in NO_STATUS else Condition("status", "eq", name)
@@ -96,7 +97,7 @@ def condition(item: Any, where: str) -> Condition:
     """``{k, v, o}`` or ``{key, value, operator}`` → a condition with one of SpaceONE's operators
     (the rest is checked by the compiler)."""
     if not isinstance(item, Mapping):
-        raise QueryError(f"each condition of {where} must be an object {{k, v, o}}")
+        raise QueryError(f"{where} must be an object {{k, v, o}}")
     key = item.get("k", item.get("key"))
     operator = item.get("o", item.get("operator"))
     return public_condition(key, operator, item.get("v", item.get("value")))
@@ -107,7 +108,7 @@ def conditions(items: Any, where: str) -> tuple[Condition, ...]:
         return ()
     if not isinstance(items, list):
         raise QueryError(f"{where} must be a list of conditions")
-    return tuple(condition(item, where) for item in items)
+    return tuple(condition(item, f"{where}[{index}]") for index, item in enumerate(items))
 
 
 def sort_keys(sort: Any, where: str = "query.sort") -> tuple[SortKey, ...]:

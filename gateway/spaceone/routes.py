@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from gateway.context import GatewayContext, Scope
 from gateway.encoding import json_bytes
-from gateway.errors import GatewayError, InvalidParameter
+from gateway.errors import GatewayError, InvalidParameter, json_mistake
 from gateway.mongo.repository import ERROR_PARTS
 from gateway.observability.requests import current_request
 from gateway.spaceone.jobs_query import JobsRequest, parse_jobs_query
@@ -105,7 +105,7 @@ async def http_error(request: Request, error: Exception) -> Response:
 
 def error_response(error: GatewayError) -> JSONResponse:
     code = error.spaceone_code or f"ERROR_{error.code}"
-    return JSONAnswer({"error": {"code": code, "message": error.message}}, error.http_status)
+    return JSONAnswer({"error": {"code": code, "message": error.spaceone_message}}, error.http_status)
 
 
 async def json_body(request: Request) -> Any:
@@ -114,8 +114,10 @@ async def json_body(request: Request) -> Any:
         return {}
     try:
         return _shallow(json.loads(raw))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return _Invalid("the request body is not valid JSON")
+    except UnicodeDecodeError:
+        return _Invalid("the request body is not valid UTF-8")
+    except json.JSONDecodeError as error:
+        return _Invalid(f"the request body is not valid JSON: {json_mistake(error)}")
     except RecursionError:
         return _Invalid(TOO_DEEP)
 
@@ -149,11 +151,15 @@ def query_params_body(request: Request) -> Any:
         if name == "query":
             try:
                 query = _shallow(json.loads(values[-1]))
-                if isinstance(query, _Invalid):
-                    return query
-                body["query"] = {**body.get("query", {}), **query}
-            except (json.JSONDecodeError, TypeError, RecursionError):
-                return _Invalid("the 'query' parameter is not a JSON object")
+            except json.JSONDecodeError as error:
+                return _Invalid(f"the 'query' parameter is not valid JSON: {json_mistake(error)}")
+            except RecursionError:
+                return _Invalid(f"the 'query' parameter is nested deeper than {MAX_JSON_DEPTH} levels")
+            if isinstance(query, _Invalid):
+                return query
+            if not isinstance(query, dict):
+                return _Invalid("the 'query' parameter must be a JSON object")
+            body["query"] = {**body.get("query", {}), **query}
             continue
         path = name.split(".")
         target = body
