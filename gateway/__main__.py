@@ -1,4 +1,4 @@
-"""Command line: ``python -m gateway [serve|export-schema|indexes|fetch-graphiql]`` (also ``jobs-gateway``)."""
+"""Command line: ``python -m gateway [COMMAND]`` (also ``jobs-gateway``); ``--help`` lists the commands."""
 
 from __future__ import annotations
 
@@ -27,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
         target.add_argument("--workers", type=int, help="worker processes (GATEWAY_WORKERS, 1)")
     commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     commands.add_parser(
+        "config-reference", help="print the configuration reference (docs/configuration.md)"
+    )
+    commands.add_parser(
         "indexes", help="print the createIndex commands of the advised indexes (mongosh)"
     )
     fetch = commands.add_parser(
@@ -37,8 +40,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _fetch_graphiql(args: argparse.Namespace) -> None:
-    from gateway.http.graphiql import VENDOR_DIR  # noqa: PLC0415
     from gateway.http.assets import AssetFetchError, fetch_assets  # noqa: PLC0415
+    from gateway.http.graphiql import VENDOR_DIR  # noqa: PLC0415
 
     try:
         written = fetch_assets(args.dest or VENDOR_DIR)
@@ -103,6 +106,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         from schema import schema
 
         sys.stdout.write(schema.as_str() + "\n")
+        return
+    if args.command == "config-reference":
+        from gateway.settings_reference import render_reference  # noqa: PLC0415
+
+        sys.stdout.write(render_reference())
         return
     if args.command == "indexes":
         from gateway.mongo.indexes import index_script  # noqa: PLC0415

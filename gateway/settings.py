@@ -17,88 +17,158 @@ DEVELOPMENT_CURSOR_SECRET = "jobs-gateway-development-cursor-secret"
 
 
 class Settings(BaseSettings):
-    """Every knob of the gateway; see the README's configuration table."""
+    """Every knob of the gateway; docs/configuration.md is generated from these descriptions."""
 
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", frozen=True)
 
     mongodb_uri: str | None = Field(
-        default=None, description="MongoDB to read; unset: the embedded demo database"
+        default=None,
+        description="MongoDB connection URI of the power-scheduler database; unset: the embedded demo database",
     )
-    mongodb_database: str = "power-scheduler"
-    mongodb_server_selection_timeout_ms: int = Field(default=3000, ge=100, le=60_000)
-    mongodb_max_pool_size: int = Field(default=20, ge=1, le=500)
-    max_time_ms: int = Field(default=10_000, ge=1, description="server-side limit per command")
+    mongodb_database: str = Field(
+        default="power-scheduler", description="database that holds the `job` and `controller` collections"
+    )
+    mongodb_server_selection_timeout_ms: int = Field(
+        default=3000,
+        ge=100,
+        le=60_000,
+        description="milliseconds a command waits for an unreachable MongoDB before SERVICE_UNAVAILABLE",
+    )
+    mongodb_max_pool_size: int = Field(
+        default=20, ge=1, le=500, description="MongoDB connections per worker process"
+    )
+    max_time_ms: int = Field(
+        default=10_000, ge=1, description="server-side `maxTimeMS` of every MongoDB command; past it: TIMEOUT"
+    )
 
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=0, le=65535)
-    workers: int = Field(default=1, ge=1, le=64)
+    host: str = Field(default="127.0.0.1", description="address to listen on (`--host` overrides it)")
+    port: int = Field(default=8000, ge=0, le=65535, description="port to listen on (`--port` overrides it)")
+    workers: int = Field(
+        default=1, ge=1, le=64, description="uvicorn worker processes (`--workers` overrides it)"
+    )
 
-    auth: Literal["none", "jwt"] = "none"
-    jwt_keys: str | None = None
+    auth: Literal["none", "jwt"] = Field(
+        default="none",
+        description="`none`: the `domainId` argument names the domain; `jwt`: the bearer token's `did` claim",
+    )
+    jwt_keys: str | None = Field(
+        default=None,
+        description="keys that verify tokens: a JWKS or JWK file, a PEM public key, or `hs256:<secret>`",
+    )
 
-    default_page_size: int = Field(default=100, ge=1)
-    max_page_size: int = Field(default=1000, ge=1)
-    max_filter_conditions: int = Field(default=50, ge=1)
+    default_page_size: int = Field(default=100, ge=1, description="rows of a page that names no limit")
+    max_page_size: int = Field(default=1000, ge=1, description="largest page a client may ask for")
+    max_filter_conditions: int = Field(default=50, ge=1, description="conditions in one filter")
     max_filter_depth: int = Field(
         default=8, ge=1, description="deepest and/or/not nesting of a compiled filter"
     )
-    max_list_values: int = Field(default=1000, ge=1)
-    max_regex_length: int = Field(default=256, ge=1)
+    max_list_values: int = Field(
+        default=1000, ge=1, description="values of one list operator, or fields of one `match` object"
+    )
+    max_regex_length: int = Field(
+        default=256, ge=1, description="characters of one regular expression, given or generated"
+    )
 
     stats_max_rows: int = Field(
-        default=10_000, ge=1, le=1_000_000, description="rows a statistics query may return"
+        default=10_000,
+        ge=1,
+        le=1_000_000,
+        description="rows one jobStats (or REST stat) may return; more: QUERY_TOO_COMPLEX",
     )
-    stats_max_stages: int = Field(default=20, ge=1, le=200, description="stages per statistics query")
+    stats_max_stages: int = Field(
+        default=20, ge=1, le=200, description="stages in one `aggregate`; more: QUERY_TOO_COMPLEX"
+    )
     aggregate_allow_disk_use: bool = Field(
-        default=False, description="let aggregation pipelines spill to disk on the server"
+        default=False, description="`allowDiskUse` of every aggregation pipeline"
     )
     timeline_max_buckets: int = Field(
-        default=1000, ge=1, le=100_000, description="buckets one jobTimeline may return"
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="buckets one jobTimeline may return; more: QUERY_TOO_COMPLEX, before any query",
     )
 
     cursor_secret: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_CURSOR_SECRET),
         min_length=16,
-        description="key that signs connection cursors; the same on every instance",
+        description="key that signs jobsConnection cursors; the same on every instance; "
+        "unset: a public development key, warned about at start",
     )
 
-    graphiql: bool = True
-    introspection: bool = True
+    graphiql: bool = Field(
+        default=True, description="serve the GraphiQL page and its files; `false`: 404 for a browser"
+    )
+    introspection: bool = Field(
+        default=True,
+        description='answer `__schema`/`__type`; `false` also drops "Did you mean" suggestions from errors',
+    )
 
     # security: authentication, request cost limits, CORS --------------------------------------
-    jwt_allow_hs256: bool = Field(default=False, description="accept hs256:<secret> (development)")
-    jwt_leeway_seconds: int = Field(default=30, ge=0, le=600, description="clock skew for exp/nbf")
-    jwt_issuer: str | None = Field(default=None, description="required `iss` claim, if set")
-    jwt_audience: str | None = Field(default=None, description="required `aud` claim, if set")
-    max_query_depth: int = Field(default=10, ge=2, le=100)
-    max_query_tokens: int = Field(default=1000, ge=50, le=100_000)
-    max_aliases: int = Field(default=15, ge=0, le=1000)
-    max_root_fields: int = Field(default=8, ge=1, le=1000)
-    max_requested_items: int = Field(default=5000, ge=1)
-    max_input_depth: int = Field(default=16, ge=2, le=100)
-    max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    cors_origins: str = Field(default="", description="comma-separated allowed origins")
+    jwt_allow_hs256: bool = Field(default=False, description="accept `hs256:<secret>` keys (development only)")
+    jwt_leeway_seconds: int = Field(
+        default=30, ge=0, le=600, description="seconds of clock skew allowed when checking `exp` and `nbf`"
+    )
+    jwt_issuer: str | None = Field(default=None, description="when set, tokens must carry this `iss`")
+    jwt_audience: str | None = Field(default=None, description="when set, tokens must carry this `aud`")
+    max_query_depth: int = Field(
+        default=10, ge=2, le=100, description="selection depth of a document (introspection not counted)"
+    )
+    max_query_tokens: int = Field(
+        default=1000, ge=50, le=100_000, description="tokens in a document (the parser stops there)"
+    )
+    max_aliases: int = Field(default=15, ge=0, le=1000, description="aliases in a document")
+    max_root_fields: int = Field(
+        default=8, ge=1, le=1000, description="root fields of an operation, fragments expanded"
+    )
+    max_requested_items: int = Field(
+        default=5000,
+        ge=1,
+        description="items one request may return: page sizes multiplied through nested lists, "
+        "plus statistics rows and timeline buckets",
+    )
+    max_input_depth: int = Field(
+        default=16, ge=2, le=100, description="nesting of argument literals and variable values"
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="bytes of a request body; larger: HTTP 413"
+    )
+    cors_origins: str = Field(
+        default="",
+        description="comma-separated origins a browser may call from; empty: none; `*` is refused",
+    )
 
-    demo_jobs: int = Field(default=3000, ge=0, le=100_000)
-    demo_seed: int = 2020
+    demo_jobs: int = Field(
+        default=3000, ge=0, le=100_000, description="jobs generated in the embedded demo database"
+    )
+    demo_seed: int = Field(
+        default=2020, description="seed of the demo data: the same seed gives the same jobs and ids"
+    )
 
     # Production surface: persisted queries, logs, shutdown.
     persisted_queries_cache_size: int = Field(
-        default=1000, ge=0, le=1_000_000, description="APQ entries kept per instance; 0: APQ off"
+        default=1000,
+        ge=0,
+        le=1_000_000,
+        description="persisted-query documents kept per instance (LRU); 0: no registration",
     )
     persisted_only: Path | None = Field(
-        default=None, description="allow-list file: only the operations it lists run"
+        default=None, description="allow-list file (JSON): only the operations it lists run"
     )
     get_cache_control: str | None = Field(
-        default=None, description="Cache-Control of successful GET answers, e.g. 'public, max-age=30'"
+        default=None, description="`Cache-Control` of successful GET answers, e.g. `public, max-age=30`"
     )
-    log_format: Literal["json", "text"] = "json"
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="logs on standard output: one JSON object per line, or plain text"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="lowest level logged"
+    )
     shutdown_timeout: float = Field(
-        default=30.0, ge=0, le=600, description="seconds to finish in-flight requests on SIGTERM"
+        default=30.0, ge=0, le=600, description="seconds the requests in flight get to finish after SIGTERM"
     )
     forwarded_allow_ips: str | None = Field(
-        default=None, description="proxies trusted for X-Forwarded-* (uvicorn's option)"
+        default=None,
+        description="proxies trusted for `X-Forwarded-For`/`-Proto` (uvicorn's `forwarded_allow_ips`)",
     )
 
     @model_validator(mode="after")
