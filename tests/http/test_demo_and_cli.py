@@ -103,6 +103,15 @@ def test_without_a_database_asked_for_the_gateway_refuses_to_start_in_one_line(
     assert result.stdout == ""
 
 
+def test_each_refused_setting_is_one_line_named_as_it_is_set() -> None:
+    result = _start_refused([], {"GATEWAY_PORT": "99999", "GATEWAY_MAX_PAGE_SIZE": "0"})
+    assert result.returncode != 0
+    assert sorted(result.stderr.splitlines()) == [
+        "jobs-gateway: GATEWAY_MAX_PAGE_SIZE: Input should be greater than or equal to 1",
+        "jobs-gateway: GATEWAY_PORT: Input should be less than or equal to 65535",
+    ]
+
+
 def _demo_total(gateway: LiveGateway) -> tuple[int, int]:
     """(served, expected) number of jobs of the first demo domain."""
     response = httpx.post(f"{gateway.url}/graphql", timeout=30,
