@@ -2,20 +2,17 @@
 # Builder: install the gateway and its dependencies into a virtual environment.
 FROM python:3.11-slim AS builder
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-# npm fetches GraphiQL's pinned assets below; it stays in this stage.
-RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm \
-    && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY gateway ./gateway
 COPY schema ./schema
+# GraphiQL's pinned, hash-checked assets are in the package: the gateway serves them itself.
 RUN pip install .
-# GraphiQL's pinned, hash-checked assets into the installed package: served by the gateway itself.
-RUN python -m gateway fetch-graphiql
 
-# Runtime: only the installed environment, as a non-root user.
+# Runtime: only the installed environment, as a non-root user. It listens on 0.0.0.0, so it
+# refuses to start without GATEWAY_MONGODB_URI (GATEWAY_DEMO=true serves the demo data instead).
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin gateway
 COPY --from=builder /opt/venv /opt/venv

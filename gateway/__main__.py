@@ -32,10 +32,16 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "indexes", help="print the createIndex commands of the advised indexes (mongosh)"
     )
+    from gateway.http.graphiql import VENDOR_DIR  # noqa: PLC0415
     fetch = commands.add_parser(
-        "fetch-graphiql", help="fetch the pinned GraphiQL assets the gateway serves (needs npm)"
+        "fetch-graphiql",
+        help="re-fetch the pinned GraphiQL assets (needs npm; they ship in the package)",
+        description="Fetch the GraphiQL, React and style files pinned in gateway/http/graphiql.py "
+        "with npm, check them against their pinned hashes and write them with their licences. "
+        "The package ships them already: run this after changing the pins. By default it "
+        f"writes into the folder this installed gateway serves: {VENDOR_DIR}",
     )
-    fetch.add_argument("--dest", type=Path, help="folder to write (default: the one served)")
+    fetch.add_argument("--dest", type=Path, help=f"folder to write (default: {VENDOR_DIR})")
     return parser
 
 
@@ -62,7 +68,7 @@ def _serve(args: argparse.Namespace) -> None:
     try:
         settings = Settings(**overrides)
     except ValidationError as error:
-        sys.exit(f"jobs-gateway: invalid configuration:\n{error}")
+        sys.exit(configuration_errors(error))
     from gateway.observability.logs import configure_logging, log_config
 
     configure_logging(settings)
@@ -82,6 +88,17 @@ def _serve(args: argparse.Namespace) -> None:
     except ValueError as error:  # e.g. an unreadable persisted operations file
         sys.exit(f"jobs-gateway: invalid configuration:\n{error}")
     uvicorn.run(app, **options)
+
+
+def configuration_errors(error: ValidationError) -> str:
+    """One line per refused setting, named as it is set (``GATEWAY_PORT``), without a traceback."""
+    lines = []
+    for item in error.errors(include_url=False):
+        cause = item.get("ctx", {}).get("error")
+        message = str(cause) if item["type"] == "value_error" and cause is not None else item["msg"]
+        name = f"GATEWAY_{str(item['loc'][0]).upper()}: " if item["loc"] else ""
+        lines.append(f"jobs-gateway: {name}{message}")
+    return "\n".join(lines)
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:

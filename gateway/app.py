@@ -13,18 +13,18 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from gateway.auth import build_authenticator, insecure_mode_warning
+from gateway.demo import DEMO_DOMAINS, open_demo_database
 from gateway.http.body_limit import BodySizeLimit
-from gateway.http.graphiql import VENDOR_DIR, VENDOR_ROUTE
 from gateway.http.endpoint import GatewayGraphQL
-from gateway.observability.metrics import GatewayMetrics
-from gateway.mongo.client import MongoHandle, open_mongo
-from gateway.observability.requests import RequestObserver
+from gateway.http.graphiql import VENDOR_ROUTE, VendorFiles
 from gateway.http.persisted import PersistedQueries, load_allow_list
-from gateway.spaceone.routes import http_error, rest_routes
+from gateway.mongo.client import MongoHandle, open_mongo
+from gateway.observability.metrics import GatewayMetrics
+from gateway.observability.requests import RequestObserver
 from gateway.settings import Settings
+from gateway.spaceone.routes import http_error, rest_routes
 from schema import build_schema
 
 log = logging.getLogger("gateway")
@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
     if warning := insecure_mode_warning(settings):
         log.warning(warning)
     metrics = GatewayMetrics()
-    handle = mongo or open_mongo(settings, listeners=[metrics.command_listener])
+    handle = mongo or open_database(settings, metrics)
     persisted = PersistedQueries(
         settings.persisted_queries_cache_size,
         load_allow_list(settings.persisted_only) if settings.persisted_only else None,
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
     ]
     if settings.graphiql:
         routes.append(
-            Mount(VENDOR_ROUTE, StaticFiles(directory=VENDOR_DIR, check_dir=False), name="vendor")
+            Mount(VENDOR_ROUTE, VendorFiles(), name="vendor")
         )
     app = Starlette(
         routes=routes,
@@ -100,6 +100,14 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
     app.state.mongo = handle
     app.state.metrics = metrics
     return app
+
+
+def open_database(settings: Settings, metrics: GatewayMetrics) -> MongoHandle:
+    """The embedded demo database when the settings ask for it (they refuse an unasked-for one),
+    else the MongoDB at ``GATEWAY_MONGODB_URI``."""
+    if settings.uses_demo_database:
+        return open_demo_database(settings)
+    return open_mongo(settings, listeners=[metrics.command_listener])
 
 
 def security_middleware(settings: Settings) -> list[Middleware]:
@@ -120,8 +128,6 @@ def security_middleware(settings: Settings) -> list[Middleware]:
 def _announce(settings: Settings, handle: MongoHandle) -> None:
     url = f"http://{settings.host}:{settings.port}/graphql"
     if handle.embedded:
-        from gateway.demo import DEMO_DOMAINS
-
         log.info("serving the embedded demo database (%d jobs)", settings.demo_jobs)
         log.info("GraphiQL: %s", url)
         log.info("try: %s", EXAMPLE_QUERY % DEMO_DOMAINS[0])

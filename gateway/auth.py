@@ -11,7 +11,6 @@ the ``domainId`` argument (development only).
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from gateway.errors import Forbidden, RequiredParameter, Unauthenticated
-from gateway.settings import Settings
+from gateway.settings import Settings, is_loopback
 
 MAX_TOKEN_LENGTH = 8192
 MIN_RSA_BITS = 2048
@@ -232,15 +231,6 @@ def build_authenticator(settings: Settings) -> Authenticator:
             audience=settings.jwt_audience,
         )
     )
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def insecure_mode_warning(settings: Settings) -> str | None:

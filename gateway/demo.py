@@ -1,6 +1,7 @@
 """The embedded default: an in-memory database seeded with realistic power-scheduler data.
 
-Used when ``GATEWAY_MONGODB_URI`` is unset, so the gateway runs with no MongoDB at all. The data
+Served when ``GATEWAY_MONGODB_URI`` is unset and it was asked for (a loopback host, or
+``GATEWAY_DEMO=true``; see ``Settings``), so the gateway runs with no MongoDB at all. The data
 are generated from a fixed seed (``GATEWAY_DEMO_SEED``): the same jobs at every start, with dates
 placed relative to the start time so that ``timediff`` filters such as ``now/d - 7d`` find some.
 """
@@ -14,6 +15,7 @@ from typing import Any
 from bson import ObjectId
 from mongomock_motor import AsyncMongoMockClient
 
+from gateway.mongo.client import MongoHandle
 from gateway.mongo.fields import FINISHED_STATUSES, JOB_STATUSES
 from gateway.settings import Settings
 
@@ -112,8 +114,9 @@ def _demo_job(
     }
 
 
-def open_demo_database(settings: Settings) -> tuple[Any, Any]:
-    """An in-memory Motor-compatible client seeded with the demo data."""
+def open_demo_database(settings: Settings) -> MongoHandle:
+    """An in-memory Motor-compatible client seeded with the demo data (``embedded``: there is
+    nothing to connect to)."""
     client: Any = AsyncMongoMockClient(tz_aware=False)
     database = client[settings.mongodb_database]
     jobs, controllers = generate_demo_data(
@@ -125,4 +128,4 @@ def open_demo_database(settings: Settings) -> tuple[Any, Any]:
         sync_db["job"].insert_many(jobs)
     if controllers:
         sync_db["controller"].insert_many(controllers)
-    return client, database
+    return MongoHandle(client, database, embedded=True)

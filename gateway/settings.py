@@ -6,6 +6,7 @@ environment later. Values that cannot work are refused at start, not at the firs
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -23,7 +24,13 @@ class Settings(BaseSettings):
 
     mongodb_uri: str | None = Field(
         default=None,
-        description="MongoDB connection URI of the power-scheduler database; unset: the embedded demo database",
+        description="MongoDB connection URI of the power-scheduler database; unset: the embedded demo database "
+        "(on loopback, or with GATEWAY_DEMO=true)",
+    )
+    demo: bool | None = Field(
+        default=None,
+        description="serve the embedded demo database: unset, only without GATEWAY_MONGODB_URI on a "
+        "loopback host; true, on any host (never with a URI); false, never",
     )
     mongodb_database: str = Field(
         default="power-scheduler", description="database that holds the `job` and `controller` collections"
@@ -183,7 +190,28 @@ class Settings(BaseSettings):
             raise ValueError("GATEWAY_CORS_ORIGINS takes explicit origins, not '*'")
         if self.persisted_only is not None and not self.persisted_only.is_file():
             raise ValueError(f"GATEWAY_PERSISTED_ONLY: no such file {self.persisted_only}")
+        self._check_database()
         return self
+
+    def _check_database(self) -> None:
+        """The demo database serves only when asked for: by default on loopback, elsewhere with
+        GATEWAY_DEMO=true; a forgotten URI must not look like a working gateway."""
+        if self.mongodb_uri:
+            if self.demo:
+                raise ValueError(
+                    "GATEWAY_DEMO=true contradicts GATEWAY_MONGODB_URI; unset one of them "
+                    "(the demo database, or the MongoDB the URI names)"
+                )
+        elif self.demo is False:
+            raise ValueError(
+                "GATEWAY_MONGODB_URI is not set and GATEWAY_DEMO=false; "
+                "set GATEWAY_MONGODB_URI to the power-scheduler MongoDB"
+            )
+        elif self.demo is None and not is_loopback(self.host):
+            raise ValueError(
+                "GATEWAY_MONGODB_URI is not set; set it to the power-scheduler MongoDB "
+                f"(or GATEWAY_DEMO=true to serve the embedded demo database on {self.host})"
+            )
 
     def _check_jwt_keys(self, keys: str) -> None:
         if keys.startswith("hs256:"):
@@ -212,3 +240,13 @@ class Settings(BaseSettings):
     @property
     def uses_demo_database(self) -> bool:
         return not self.mongodb_uri
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or ``localhost``) reaches this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,9 +1,14 @@
-"""The GraphiQL page at ``/graphql``: pinned assets served by the gateway, or the CDN without them.
+"""The GraphiQL page at ``/graphql``, with its pinned assets served by the gateway itself.
 
 The four files GraphiQL needs (React, ReactDOM, GraphiQL's script and styles) are pinned here by
-npm version and Subresource Integrity hash. ``python -m gateway fetch-graphiql`` puts them in
-``VENDOR_DIR``, which the app serves at ``/static/vendor``; the page then loads nothing from another
-host. Without them the page loads the same files from the CDN, and the gateway logs that once.
+npm version and Subresource Integrity hash, and ship in the package (``VENDOR_DIR``, next to this
+module, with their MIT licences), served at ``/static/vendor``: the page loads nothing from
+another host. ``python -m gateway fetch-graphiql`` replaces them after the pins here change.
+
+There is no CDN fallback: the files are always in the package, and a page that reaches out to
+another host would hang on a closed network. Should a file be missing or not match its pin
+(a broken install, an edited file), the page says which one and how to fix it, instead of
+"Loading GraphiQL…" forever, and the gateway logs it at start.
 """
 
 from __future__ import annotations
@@ -15,13 +20,17 @@ from pathlib import Path, PurePosixPath
 from string import Template
 from typing import Any
 
+import anyio
+from starlette.staticfiles import StaticFiles
+
 from gateway.settings import Settings
 
 log = logging.getLogger("gateway.http.graphiql")
 
 VENDOR_DIR = Path(__file__).parent / "static" / "vendor"
 VENDOR_ROUTE = "/static/vendor"
-CDN = "https://unpkg.com"
+START_TIMEOUT_SECONDS = 20
+"""How long the page waits for its assets before it says which ones have not arrived."""
 _TEMPLATE = Path(__file__).parent / "templates" / "graphiql.html"
 
 
@@ -39,8 +48,9 @@ class Asset:
         return PurePosixPath(self.path).name
 
     @property
-    def cdn_url(self) -> str:
-        return f"{CDN}/{self.package}@{self.version}/{self.path}"
+    def url(self) -> str:
+        """Relative, so the page also works under a path prefix."""
+        return f"{VENDOR_ROUTE.lstrip('/')}/{self.filename}"
 
 
 REACT = Asset(
@@ -113,9 +123,14 @@ query UnfinishedJobCount($domainId: String) {
 """
 
 
+def missing_vendor_files(directory: Path = VENDOR_DIR) -> list[str]:
+    """The pinned assets absent from ``directory`` (their contents are checked by the browser)."""
+    return [asset.filename for asset in ASSETS if not (directory / asset.filename).is_file()]
+
+
 def vendor_files_present(directory: Path = VENDOR_DIR) -> bool:
-    """Whether every pinned asset is in ``directory`` (contents are checked when fetched)."""
-    return all((directory / asset.filename).is_file() for asset in ASSETS)
+    """Whether every pinned asset is in ``directory``."""
+    return not missing_vendor_files(directory)
 
 
 def example_domain(settings: Settings) -> str | None:
@@ -144,36 +159,47 @@ def page_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def render_page(settings: Settings, *, local: bool) -> str:
-    """The HTML page; asset URLs are relative so the page also works under a path prefix."""
-
-    def url(asset: Asset) -> str:
-        return f"{VENDOR_ROUTE.lstrip('/')}/{asset.filename}" if local else asset.cdn_url
-
-    cross_origin = "" if local else ' crossorigin="anonymous"'
+def render_page(settings: Settings) -> str:
+    """The HTML page: every asset from the gateway, hash-checked by the browser."""
     scripts = "\n".join(
-        f'    <script src="{url(a)}" integrity="{a.integrity}"{cross_origin}></script>'
+        f'    <script src="{a.url}" integrity="{a.integrity}" data-asset="{a.url}"></script>'
         for a in SCRIPTS
     )
     stylesheet = (
-        f'    <link rel="stylesheet" href="{url(GRAPHIQL_CSS)}" '
-        f'integrity="{GRAPHIQL_CSS.integrity}"{cross_origin} />'
+        f'    <link rel="stylesheet" href="{GRAPHIQL_CSS.url}" '
+        f'integrity="{GRAPHIQL_CSS.integrity}" data-asset="{GRAPHIQL_CSS.url}" />'
     )
     config = json.dumps(page_config(settings)).replace("</", "<\\/")
     return Template(_TEMPLATE.read_text()).substitute(
-        stylesheet=stylesheet, scripts=scripts, config=config
+        stylesheet=stylesheet,
+        scripts=scripts,
+        config=config,
+        assets=json.dumps([asset.url for asset in ASSETS]),
+        timeout_ms=START_TIMEOUT_SECONDS * 1000,
     )
 
 
+class VendorFiles(StaticFiles):
+    """The packaged assets at ``VENDOR_ROUTE``: Starlette's ``StaticFiles``, except that an absent
+    folder (a broken install) answers 404 for each file, like any missing file, instead of 500."""
+
+    def __init__(self, directory: Path = VENDOR_DIR) -> None:
+        super().__init__(directory=directory, check_dir=False)
+
+    async def check_config(self) -> None:
+        if self.directory is not None and not await anyio.to_thread.run_sync(Path(self.directory).is_dir):
+            return
+        await super().check_config()
+
+
 class GraphiQLPage:
-    """The page, rendered once; logs once when it has to fall back to the CDN."""
+    """The page, rendered once; logs at start when an asset is missing from the package."""
 
     def __init__(self, settings: Settings, vendor_dir: Path = VENDOR_DIR) -> None:
-        self.local = vendor_files_present(vendor_dir)
-        if not self.local:
+        if missing := missing_vendor_files(vendor_dir):
             log.warning(
-                "GraphiQL assets are missing in %s: the page loads them from %s instead "
-                "(run `python -m gateway fetch-graphiql` to serve them from the gateway)",
-                vendor_dir, CDN,
+                "GraphiQL cannot start: %s missing from %s; reinstall jobs-gateway, or run "
+                "`python -m gateway fetch-graphiql` to write them there",
+                ", ".join(missing), vendor_dir,
             )
-        self.html = render_page(settings, local=self.local)
+        self.html = render_page(settings)

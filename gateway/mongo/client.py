@@ -51,13 +51,11 @@ class MongoHandle:
 def open_mongo(
     settings: Settings, listeners: Sequence[monitoring.CommandListener] = ()
 ) -> MongoHandle:
-    """Connect lazily (no I/O here): the gateway starts even while MongoDB is down."""
-    if settings.uses_demo_database:
-        from gateway.demo import open_demo_database
-
-        client, database = open_demo_database(settings)
-        return MongoHandle(client, database, embedded=True)
-    client = AsyncIOMotorClient(
+    """Connect lazily (no I/O here) to ``GATEWAY_MONGODB_URI``: the gateway starts even while
+    MongoDB is down."""
+    if not settings.mongodb_uri:
+        raise ValueError("open_mongo needs GATEWAY_MONGODB_URI (gateway.demo opens the demo database)")
+    client: Any = AsyncIOMotorClient(
         settings.mongodb_uri,
         tz_aware=False,
         serverSelectionTimeoutMS=settings.mongodb_server_selection_timeout_ms,

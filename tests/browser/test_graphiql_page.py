@@ -1,5 +1,6 @@
 """GraphiQL in a real browser, as a person uses it: open /graphql, paste a header, run the
-default tab's first example, read the result, and never reach another host."""
+default tab's first example, read the result, and never reach another host; and when an asset
+cannot load (missing, altered, stalled), the page names it and the fix instead of loading forever."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, Route
 
 from gateway.demo import DEMO_DOMAINS
-from gateway.http.graphiql import VENDOR_DIR, vendor_files_present
+from gateway.http.graphiql import (
+    GRAPHIQL_JS,
+    REACT,
+    START_TIMEOUT_SECONDS,
+    VENDOR_DIR,
+    missing_vendor_files,
+)
 from tests.live import LiveGateway
 
 REQUEST_ID = "graphiql-browser-test"
@@ -61,9 +68,7 @@ def _run_operation(page: Page, name: str) -> dict[str, Any]:
 def test_graphiql_runs_the_default_example_offline_with_a_pasted_header(
     offline_page: Any, demo_gateway: LiveGateway
 ) -> None:
-    assert vendor_files_present(), (
-        f"the GraphiQL assets are missing in {VENDOR_DIR}: run `python -m gateway fetch-graphiql`"
-    )
+    assert missing_vendor_files() == [], f"the package lacks GraphiQL assets in {VENDOR_DIR}"
     page, requests, foreign = offline_page
     page.goto(f"{demo_gateway.url}/graphql")
     page.wait_for_selector(".graphiql-query-editor .CodeMirror")
@@ -88,3 +93,53 @@ def test_graphiql_runs_the_default_example_offline_with_a_pasted_header(
         "/static/vendor/graphiql.min.js", "/static/vendor/react.production.min.js"
     }
     assert foreign == [], f"the page reached other hosts: {foreign}"
+
+
+PROBLEM = "#graphiql-problem"
+
+
+def _problem(page: Page) -> str:
+    page.wait_for_selector(PROBLEM)
+    assert page.locator(".graphiql-query-editor").count() == 0
+    assert "Loading GraphiQL" not in page.inner_text("body")
+    text: str = page.inner_text(PROBLEM)
+    assert "python -m gateway fetch-graphiql" in text and "reinstall jobs-gateway" in text
+    return text
+
+
+def test_a_missing_asset_is_named_on_the_page(offline_page: Any, demo_gateway: LiveGateway) -> None:
+    page, _, foreign = offline_page
+    page.route(f"**/{GRAPHIQL_JS.url}", lambda route: route.fulfill(status=404, body="Not Found"))
+    page.goto(f"{demo_gateway.url}/graphql")
+    text = _problem(page)
+    assert f"GraphiQL cannot start: {GRAPHIQL_JS.url} did not load" in text
+    assert foreign == []
+
+
+def test_an_asset_that_is_not_the_pinned_file_is_refused_and_named(
+    offline_page: Any, demo_gateway: LiveGateway
+) -> None:
+    page, _, foreign = offline_page
+    page.route(f"**/{REACT.url}", lambda route: route.fulfill(
+        status=200, body="window.React = {};", content_type="text/javascript"))
+    page.goto(f"{demo_gateway.url}/graphql")
+    text = _problem(page)
+    assert f"GraphiQL cannot start: {REACT.url} did not load" in text and "pinned" in text
+    assert foreign == []
+
+
+def test_an_asset_that_never_arrives_is_named_after_the_start_timeout(
+    offline_page: Any, demo_gateway: LiveGateway
+) -> None:
+    page, _, foreign = offline_page
+    held: list[Route] = []
+    page.clock.install()
+    page.route(f"**/{GRAPHIQL_JS.url}", lambda route: held.append(route))
+    page.goto(f"{demo_gateway.url}/graphql", wait_until="commit")
+    page.wait_for_function("document.getElementById('graphiql') !== null")
+    page.wait_for_function("() => window.React !== undefined && window.ReactDOM !== undefined")
+    page.clock.run_for((START_TIMEOUT_SECONDS + 1) * 1000)
+    text = _problem(page)
+    assert f"still waiting for {GRAPHIQL_JS.url} from this gateway" in text
+    assert held and foreign == []
+    held[0].abort()

@@ -1,4 +1,4 @@
-"""The GraphiQL page: local assets or the CDN fallback, its default tab, and the off switch."""
+"""The GraphiQL page: its packaged assets (a missing one is 404 and named), its default tab, the off switch."""
 
 from __future__ import annotations
 
@@ -15,20 +15,24 @@ from typing import Any
 import httpx
 import pytest
 from graphql import OperationDefinitionNode, parse
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
 from gateway.app import create_app
 from gateway.demo import DEMO_DOMAINS
+from gateway.http.assets import AssetFetchError, _extract, integrity_of
 from gateway.http.graphiql import (
     ASSETS,
     EXAMPLE_QUERIES,
     GRAPHIQL_JS,
+    VENDOR_ROUTE,
     Asset,
     GraphiQLPage,
+    VendorFiles,
     page_config,
 )
 from gateway.mongo.client import MongoHandle
 from gateway.settings import Settings
-from gateway.http.assets import AssetFetchError, _extract, integrity_of
 
 BROWSER = {"accept": "text/html"}
 
@@ -43,7 +47,7 @@ def _asset_urls(html: str) -> list[str]:
     return re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html)
 
 
-def test_the_page_loads_its_assets_from_the_gateway_when_they_are_present(
+def test_the_page_loads_every_asset_from_the_gateway_with_its_pinned_hash(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     page = GraphiQLPage(Settings(), vendor_dir=_vendor_dir(tmp_path))
@@ -52,24 +56,22 @@ def test_the_page_loads_its_assets_from_the_gateway_when_they_are_present(
         ("graphiql.min.css", "react.production.min.js", "react-dom.production.min.js",
          "graphiql.min.js")
     ]
-    assert "https://" not in page.html
+    assert "https://" not in page.html and "http://" not in page.html
     assert all(f'integrity="{asset.integrity}"' in page.html for asset in ASSETS)
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
-def test_without_assets_the_page_falls_back_to_the_pinned_cdn_files_and_says_so_once(
+def test_missing_assets_are_named_in_the_log_at_start_and_still_requested_from_the_gateway(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    (tmp_path / GRAPHIQL_JS.filename).write_text("/* pinned asset */")
     with caplog.at_level(logging.INFO, logger="gateway"):
         page = GraphiQLPage(Settings(), vendor_dir=tmp_path)
-    assert _asset_urls(page.html) == [
-        f"https://unpkg.com/{a.package}@{a.version}/{a.path}"
-        for a in (ASSETS[3], ASSETS[0], ASSETS[1], ASSETS[2])
-    ]
-    assert page.html.count('crossorigin="anonymous"') == len(ASSETS)
-    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-    assert len(warnings) == 1
-    assert "fetch-graphiql" in warnings[0] and str(tmp_path) in warnings[0]
+    assert all(url.startswith("static/vendor/") for url in _asset_urls(page.html))
+    [warning] = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    missing = [a.filename for a in ASSETS if a is not GRAPHIQL_JS]
+    assert all(name in warning for name in missing) and GRAPHIQL_JS.filename not in warning
+    assert "fetch-graphiql" in warning and str(tmp_path) in warning
 
 
 def test_the_default_tab_reads_a_demo_domain_and_offers_the_headers_editor() -> None:
@@ -114,6 +116,24 @@ async def test_graphiql_false_turns_the_page_and_its_assets_off(mock_db: Any) ->
     ) as http:
         assert (await http.get("/graphql", headers=BROWSER)).status_code == 404
         assert (await http.get(f"/static/vendor/{GRAPHIQL_JS.filename}")).status_code == 404
+
+
+async def test_the_packaged_assets_are_served_and_a_missing_file_is_404(
+    demo_http: tuple[httpx.AsyncClient, Any],
+) -> None:
+    http, _ = demo_http
+    for asset in ASSETS:
+        response = await http.get(f"/{asset.url}")
+        assert response.status_code == 200 and integrity_of(response.content) == asset.integrity
+    assert (await http.get("/static/vendor/nope.js")).status_code == 404
+
+
+async def test_without_the_vendor_folder_every_asset_is_404_not_500(tmp_path: Path) -> None:
+    app = Starlette(routes=[Mount(VENDOR_ROUTE, VendorFiles(tmp_path / "absent"))])
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+        for path in [asset.url for asset in ASSETS] + ["static/vendor/nope.js"]:
+            assert (await http.get(f"/{path}")).status_code == 404, path
 
 
 def _operation_names() -> list[str]:

@@ -196,10 +196,10 @@ def test_principal_domain_rules() -> None:
 
 
 def test_open_mode_beyond_loopback_is_warned_about() -> None:
-    assert insecure_mode_warning(Settings(host="0.0.0.0")) is not None
-    assert insecure_mode_warning(Settings(host="10.1.2.3")) is not None
+    assert insecure_mode_warning(Settings(host="0.0.0.0", demo=True)) is not None
+    assert insecure_mode_warning(Settings(host="10.1.2.3", demo=True)) is not None
     for host in ("127.0.0.1", "localhost", "::1"):
         assert insecure_mode_warning(Settings(host=host)) is None
     assert insecure_mode_warning(
-        Settings(host="0.0.0.0", auth="jwt", jwt_keys=f"hs256:{SECRET}", jwt_allow_hs256=True)
+        Settings(host="0.0.0.0", demo=True, auth="jwt", jwt_keys=f"hs256:{SECRET}", jwt_allow_hs256=True)
     ) is None
