@@ -37,8 +37,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _fetch_graphiql(args: argparse.Namespace) -> None:
-    from gateway.http.graphiql import VENDOR_DIR  # noqa: PLC0415
     from gateway.http.assets import AssetFetchError, fetch_assets  # noqa: PLC0415
+    from gateway.http.graphiql import VENDOR_DIR  # noqa: PLC0415
 
     try:
         written = fetch_assets(args.dest or VENDOR_DIR)

@@ -16,15 +16,16 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from gateway.auth import build_authenticator, insecure_mode_warning
+from gateway.context import ContextFactory
 from gateway.http.body_limit import BodySizeLimit
-from gateway.http.graphiql import VENDOR_DIR, VENDOR_ROUTE
 from gateway.http.endpoint import GatewayGraphQL
-from gateway.observability.metrics import GatewayMetrics
-from gateway.mongo.client import MongoHandle, open_mongo
-from gateway.observability.requests import RequestObserver
+from gateway.http.graphiql import VENDOR_DIR, VENDOR_ROUTE
 from gateway.http.persisted import PersistedQueries, load_allow_list
-from gateway.spaceone.routes import http_error, rest_routes
+from gateway.mongo.client import MongoHandle, open_mongo
+from gateway.observability.metrics import GatewayMetrics
+from gateway.observability.requests import RequestObserver
 from gateway.settings import Settings
+from gateway.spaceone.routes import http_error, rest_routes
 from schema import build_schema
 
 log = logging.getLogger("gateway")
@@ -46,13 +47,9 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
         settings.persisted_queries_cache_size,
         load_allow_list(settings.persisted_only) if settings.persisted_only else None,
     )
+    contexts = ContextFactory(settings, handle.database, authenticator, on_batch=metrics.observe_batch)
     graphql = GatewayGraphQL(
-        build_schema(settings),
-        settings=settings,
-        database=handle.database,
-        persisted=persisted,
-        metrics=metrics,
-        authenticator=authenticator,
+        build_schema(settings), settings=settings, contexts=contexts, persisted=persisted, metrics=metrics
     )
 
     async def healthz(_: Request) -> JSONResponse:
@@ -80,7 +77,7 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
-        *rest_routes(graphql),
+        *rest_routes(contexts),
     ]
     if settings.graphiql:
         routes.append(
@@ -96,7 +93,8 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.authenticator = authenticator  # for routes outside GraphQL (REST): 401 on refusal
+    app.state.authenticator = authenticator
+    app.state.contexts = contexts  # builds the request context of both front doors
     app.state.mongo = handle
     app.state.metrics = metrics
     return app

@@ -1,16 +1,21 @@
-"""The per-request GraphQL context: the caller, and one repository + loaders per domain read."""
+"""The per-request context of both front doors (GraphQL and the SpaceONE REST routes): the caller,
+and one repository + loaders per domain read. :class:`ContextFactory` builds it, once per request."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.auth import Principal
+from gateway.auth import ANONYMOUS, Authenticator, Principal
 from gateway.dataloaders import BatchObserver, Loaders, build_loaders
-from gateway.errors import GatewayError, QueryTooComplex
+from gateway.errors import GatewayError, QueryTooComplex, Unauthenticated
 from gateway.mongo.query import QueryLimits
 from gateway.mongo.repository import AggregationLimits, JobRepository
+from gateway.observability.requests import current_request, request_id_from
 from gateway.settings import Settings
+
+log = logging.getLogger("gateway")
 
 
 @dataclass(slots=True)
@@ -86,3 +91,43 @@ def aggregation_limits(settings: Settings) -> AggregationLimits:
         allow_disk_use=settings.aggregate_allow_disk_use,
         max_timeline_buckets=settings.timeline_max_buckets,
     )
+
+
+class ContextFactory:
+    """Builds the :class:`GatewayContext` of one request, for the GraphQL endpoint and the REST
+    routes alike: the caller (a refused token is kept on the context, and the operation or REST
+    call is then answered with UNAUTHENTICATED before anything runs), the request id, and the
+    loaders' batch observer."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        database: Any,
+        authenticator: Authenticator,
+        on_batch: BatchObserver | None = None,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.authenticator = authenticator
+        self.on_batch = on_batch
+
+    async def for_request(self, request: Any, response: Any = None) -> GatewayContext:
+        principal, refusal = ANONYMOUS, None
+        try:
+            principal = self.authenticator.principal_for(request.headers.get("authorization"))
+        except GatewayError as error:
+            refusal = error
+        except Exception:  # a bug in token handling must not become a bare 500
+            log.exception("unexpected error while reading the token")
+            refusal = Unauthenticated("the token could not be verified")
+        stats = current_request.get()
+        return GatewayContext(
+            settings=self.settings,
+            database=self.database,
+            principal=principal,
+            auth_error=refusal,
+            request=request,
+            response=response,
+            request_id=stats.request_id if stats else request_id_from(request.headers.get("x-request-id")),
+            on_batch=self.on_batch,
+        )

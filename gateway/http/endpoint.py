@@ -20,11 +20,11 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from gateway.auth import ANONYMOUS, Authenticator
-from gateway.context import GatewayContext
+from gateway.context import ContextFactory, GatewayContext
 from gateway.encoding import json_bytes
-from gateway.errors import GatewayError, Unauthenticated
+from gateway.errors import GatewayError
 from gateway.http.graphiql import GraphiQLPage
+from gateway.http.persisted import PersistedQueries
 from gateway.http.protocol import (
     ALLOWED_METHODS,
     APPLICATION_JSON,
@@ -39,8 +39,7 @@ from gateway.http.protocol import (
     wants_html,
 )
 from gateway.observability.metrics import GatewayMetrics
-from gateway.observability.requests import current_request, request_id_from
-from gateway.http.persisted import PersistedQueries
+from gateway.observability.requests import current_request
 from gateway.settings import Settings
 from schema.extensions.errors import finalize_errors
 
@@ -57,17 +56,15 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         schema: Any,
         *,
         settings: Settings,
-        database: Any,
+        contexts: ContextFactory,
         persisted: PersistedQueries | None = None,
         metrics: GatewayMetrics | None = None,
-        authenticator: Authenticator | None = None,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
-        self.database = database
+        self.contexts = contexts
         self.persisted = persisted or PersistedQueries(settings.persisted_queries_cache_size)
         self.metrics = metrics
-        self.authenticator = authenticator or Authenticator()
         self.graphiql = GraphiQLPage(settings) if settings.graphiql else None
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
@@ -77,29 +74,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
     ) -> GatewayContext:
-        stats = current_request.get()
-        # Authentication: a refused token is kept on the context; the operation (or REST call)
-        # is then answered with UNAUTHENTICATED before anything runs (check_authenticated).
-        principal, refusal = ANONYMOUS, None
-        try:
-            principal = self.authenticator.principal_for(request.headers.get("authorization"))
-        except GatewayError as error:
-            refusal = error
-        except Exception:  # a bug in token handling must not become a bare 500
-            log.exception("unexpected error while reading the token")
-            refusal = Unauthenticated("the token could not be verified")
-        return GatewayContext(
-            settings=self.settings,
-            database=self.database,
-            principal=principal,
-            auth_error=refusal,
-            request=request,
-            response=response,
-            request_id=stats.request_id if stats else request_id_from(
-                request.headers.get("x-request-id")
-            ),
-            on_batch=self.metrics.observe_batch if self.metrics else None,
-        )
+        return await self.contexts.for_request(request, response)
 
     def encode_json(self, data: object) -> bytes:
         return json_bytes(data)

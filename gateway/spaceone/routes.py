@@ -5,7 +5,8 @@
     POST /power-scheduler/v1/jobs/stat     JobStatQuery                  → {results, total_count}
 
 They run through the same compiler, limits and domain scoping as GraphQL: the caller comes from
-the GraphQL view's context, and every read from that context's repository. Errors are
+the request context (:class:`gateway.context.ContextFactory`, shared with the GraphQL endpoint),
+and every read from that context's repository. Errors are
 ``{"error": {"code": "ERROR_…", "message": …}}`` with the error's HTTP status.
 """
 
@@ -15,7 +16,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from bson import ObjectId
 from starlette.exceptions import HTTPException
@@ -23,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from gateway.context import GatewayContext, Scope
+from gateway.context import ContextFactory, GatewayContext, Scope
 from gateway.encoding import json_bytes
 from gateway.errors import GatewayError, InvalidParameter
 from gateway.mongo.repository import ERROR_PARTS
@@ -37,11 +38,7 @@ log = logging.getLogger("gateway.spaceone.routes")
 PREFIX = "/power-scheduler/v1"
 
 
-class ContextSource(Protocol):
-    async def get_context(self, request: Any, response: Any = None) -> GatewayContext: ...
-
-
-def rest_routes(source: ContextSource) -> list[Route]:
+def rest_routes(source: ContextFactory) -> list[Route]:
     async def list_jobs(request: Request) -> Response:
         return await answer(request, source, _jobs, query_params_body(request))
 
@@ -68,13 +65,13 @@ class JSONAnswer(JSONResponse):
 Handler = Callable[[GatewayContext, Any], Awaitable[dict[str, Any]]]
 
 
-async def answer(request: Request, source: ContextSource, handler: Handler, body: Any) -> Response:
+async def answer(request: Request, source: ContextFactory, handler: Handler, body: Any) -> Response:
     context: GatewayContext | None = None
     stats = current_request.get()
     if stats is not None:
         stats.operation = f"rest {request.url.path.rsplit('/', 1)[-1]}"
     try:
-        context = await source.get_context(request)
+        context = await source.for_request(request)
         context.check_authenticated()
         return JSONAnswer(await handler(context, body))
     except GatewayError as error:
