@@ -18,7 +18,6 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from bson import ObjectId
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -27,11 +26,18 @@ from starlette.routing import Route
 from gateway.context import ContextFactory, GatewayContext, Scope
 from gateway.encoding import json_bytes
 from gateway.errors import GatewayError, InvalidParameter
+from gateway.mongo.documents import (
+    controller_ref,
+    controller_values,
+    error_values,
+    job_values,
+    serialize_datetime,
+    to_json,
+)
 from gateway.mongo.repository import ERROR_PARTS
 from gateway.observability.requests import current_request
 from gateway.spaceone.jobs_query import JobsRequest, parse_jobs_query
 from gateway.spaceone.stat_query import StatRequest, parse_stat_query
-from schema.types.scalars import serialize_datetime, to_json
 
 log = logging.getLogger("gateway.spaceone.routes")
 
@@ -227,8 +233,14 @@ async def job_infos(
 
 
 async def _controller(document: Mapping[str, Any], scope: Scope) -> dict[str, Any] | None:
-    ref = document.get("controller")
-    return await scope.loaders.controller_by_id.load(ref) if isinstance(ref, ObjectId) else None
+    ref = controller_ref(document)
+    return await scope.loaders.controller_by_id.load(ref) if ref is not None else None
+
+
+JOB_INFO_STRUCTS = ("filter",)
+ERROR_INFO_STRUCTS = ("additional",)
+CONTROLLER_INFO_STRUCTS = ("capability", "tags")
+DATES = ("created_at", "updated_at", "finished_at")
 
 
 def _job_info(
@@ -237,50 +249,22 @@ def _job_info(
     errors: list[dict[str, Any]] | None,
     controller: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "job_id": doc.get("job_id"),
-        "status": doc.get("status") or "NONE",
-        "filter": lambda: to_json(doc.get("filters", doc.get("filter"))) or {},
-        "total_tasks": lambda: int(doc.get("total_tasks") or 0),
-        "remained_tasks": lambda: int(doc.get("remained_tasks") or 0),
-        "errors": lambda: [_error_info(e) for e in errors or ()],
-        "controller_info": lambda: _controller_info(controller),
-        "project_id": doc.get("project_id"),
-        "domain_id": doc.get("domain_id"),
-        "created_at": lambda: _date(doc.get("created_at")),
-        "updated_at": lambda: _date(doc.get("updated_at")),
-        "finished_at": lambda: _date(doc.get("finished_at")),
-    }
-    return {name: _value(values[name]) for name in fields}
+    values = _spaceone(job_values(doc), JOB_INFO_STRUCTS)
+    if "errors" in fields:
+        values["errors"] = [_spaceone(error_values(e), ERROR_INFO_STRUCTS) for e in errors or ()]
+    if "controller_info" in fields:
+        values["controller_info"] = (
+            _spaceone(controller_values(controller), CONTROLLER_INFO_STRUCTS) if controller else None
+        )
+    return {name: values[name] for name in fields}
 
 
-def _value(value: Any) -> Any:
-    return value() if callable(value) else value
-
-
-def _date(value: Any) -> str | None:
-    return serialize_datetime(value) if value is not None else None
-
-
-def _error_info(error: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "error_code": error.get("error_code") or "",
-        "message": error.get("message") or "",
-        "additional": to_json(error.get("additional")) or {},
-    }
-
-
-def _controller_info(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    if doc is None:
-        return None
-    plugin = doc.get("plugin_info")
-    return {
-        "controller_id": doc.get("controller_id"),
-        "name": doc.get("name"),
-        "provider": doc.get("provider"),
-        "capability": to_json(doc.get("capability")) or {},
-        "plugin_info": to_json(plugin) if isinstance(plugin, Mapping) else None,
-        "tags": to_json(doc.get("tags")) or {},
-        "created_at": _date(doc.get("created_at")),
-        "domain_id": doc.get("domain_id"),
-    }
+def _spaceone(values: dict[str, Any], structs: Sequence[str]) -> dict[str, Any]:
+    """API values as SpaceONE's JSON writes them: an unset Struct is ``{}``, dates are text."""
+    for name in structs:
+        if values[name] is None:
+            values[name] = {}
+    for name in DATES:
+        if values.get(name) is not None:
+            values[name] = serialize_datetime(values[name])
+    return values

@@ -18,6 +18,7 @@ from graphql import OperationDefinitionNode, parse
 
 from gateway.app import create_app
 from gateway.demo import DEMO_DOMAINS
+from gateway.http.assets import AssetFetchError, _extract, integrity_of
 from gateway.http.graphiql import (
     ASSETS,
     EXAMPLE_QUERIES,
@@ -28,7 +29,6 @@ from gateway.http.graphiql import (
 )
 from gateway.mongo.client import MongoHandle
 from gateway.settings import Settings
-from gateway.http.assets import AssetFetchError, _extract, integrity_of
 
 BROWSER = {"accept": "text/html"}
 
