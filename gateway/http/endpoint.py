@@ -22,7 +22,7 @@ from strawberry.types.graphql import OperationType
 
 from gateway.context import ContextFactory, GatewayContext
 from gateway.encoding import json_bytes
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, graphql_error_body
 from gateway.http.graphiql import GraphiQLPage
 from gateway.http.persisted import PersistedQueries
 from gateway.http.protocol import (
@@ -33,7 +33,6 @@ from gateway.http.protocol import (
     check_content_type,
     decode_body,
     decode_query_string,
-    error_body,
     negotiate,
     response_status,
     wants_html,
@@ -101,21 +100,25 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
     async def handle_http(self, request: Request) -> Response:
         if request.method not in ("GET", "POST"):
             return self.json_response(
-                error_body(f"{request.method} is not supported; use GET or POST",
-                           "METHOD_NOT_ALLOWED"),
+                graphql_error_body(
+                    f"{request.method} is not supported; use GET or POST", {"code": "METHOD_NOT_ALLOWED"}
+                ),
                 405, APPLICATION_JSON, {"Allow": ALLOWED_METHODS},
             )
         if self.is_graphql_ide_request(request):
             if self.graphql_ide:
                 return await self.render_graphql_ide(request)
             return self.json_response(
-                error_body("GraphiQL is disabled", "BAD_REQUEST"), 404, APPLICATION_JSON
+                graphql_error_body("GraphiQL is disabled", {"code": "BAD_REQUEST"}), 404, APPLICATION_JSON
             )
         media_type = negotiate(request.headers.get("accept"))
         if media_type is None:
             return self.json_response(
-                error_body("the Accept header admits neither application/graphql-response+json "
-                           "nor application/json", "NOT_ACCEPTABLE"),
+                graphql_error_body(
+                    "the Accept header admits neither application/graphql-response+json "
+                    "nor application/json",
+                    {"code": "NOT_ACCEPTABLE"},
+                ),
                 406, APPLICATION_JSON,
             )
         started = time.perf_counter()
@@ -125,7 +128,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             body, headers = await self.execute_params(request, params)
             status = response_status(body, media_type)
         except RequestRejected as rejected:
-            body, headers = error_body(rejected.message, rejected.code), rejected.headers
+            body, headers = graphql_error_body(rejected.message, {"code": rejected.code}), rejected.headers
             status = rejected.status
         self.observe(params, body, status, time.perf_counter() - started)
         if request.method == "GET" and status == 200 and not body.get("errors"):
@@ -149,11 +152,12 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         try:
             document = self.persisted.resolve(params.query, params.extensions)
         except GatewayError as error:
-            return _gateway_error_body(error), {}
+            return graphql_error_body(error.message, error.extensions), {}
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, sub_response)
         if context.auth_error is not None:
-            return _gateway_error_body(context.auth_error), {
+            refusal = context.auth_error
+            return graphql_error_body(refusal.message, refusal.extensions), {
                 "WWW-Authenticate": 'Bearer realm="jobs-gateway"'
             }
         try:
@@ -173,7 +177,8 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                 code="METHOD_NOT_ALLOWED", headers={"Allow": "POST"},
             ) from None
         except CannotGetOperationTypeError as error:
-            return error_body(error.as_http_error_reason(), "OPERATION_RESOLUTION_FAILURE"), {}
+            reason = error.as_http_error_reason()
+            return graphql_error_body(reason, {"code": "OPERATION_RESOLUTION_FAILURE"}), {}
         except MissingQueryError:
             raise RequestRejected(400, "the request has no 'query'") from None
         if result.errors:  # error masking: a last pass over errors of every phase
@@ -213,11 +218,6 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             operation = stats.operation
         if self.metrics is not None:
             self.metrics.observe_operation(operation, outcome, seconds, codes)
-
-
-def _gateway_error_body(error: GatewayError) -> dict[str, Any]:
-    """A request refused before execution, with the error's message and extensions."""
-    return {"errors": [{"message": error.message, "extensions": error.extensions}]}
 
 
 def _request_error(errors: list[GraphQLError] | None) -> bool:

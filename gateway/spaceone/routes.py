@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from gateway.context import ContextFactory, GatewayContext, Scope
 from gateway.encoding import json_bytes
-from gateway.errors import GatewayError, InvalidParameter
+from gateway.errors import GatewayError, InvalidParameter, spaceone_error_body
 from gateway.mongo.documents import (
     controller_ref,
     controller_values,
@@ -87,9 +87,7 @@ async def answer(request: Request, source: ContextFactory, handler: Handler, bod
     except Exception:
         request_id = context.request_id if context else None
         log.exception("unexpected error on %s (request %s)", request.url.path, request_id)
-        return JSONAnswer(
-            {"error": {"code": "ERROR_UNKNOWN", "message": "Internal server error"}}, 500
-        )
+        return JSONAnswer(spaceone_error_body("ERROR_UNKNOWN", "Internal server error"), 500)
 
 
 async def http_error(request: Request, error: Exception) -> Response:
@@ -101,14 +99,12 @@ async def http_error(request: Request, error: Exception) -> Response:
     code = {404: "ERROR_NOT_FOUND", 405: "ERROR_METHOD_NOT_ALLOWED"}.get(
         error.status_code, "ERROR_INVALID_REQUEST"
     )
-    return JSONAnswer(
-        {"error": {"code": code, "message": error.detail}}, error.status_code, headers=error.headers
-    )
+    return JSONAnswer(spaceone_error_body(code, error.detail), error.status_code, headers=error.headers)
 
 
 def error_response(error: GatewayError) -> JSONResponse:
     code = error.spaceone_code or f"ERROR_{error.code}"
-    return JSONAnswer({"error": {"code": code, "message": error.message}}, error.http_status)
+    return JSONAnswer(spaceone_error_body(code, error.message), error.http_status)
 
 
 async def json_body(request: Request) -> Any:
