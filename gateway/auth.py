@@ -154,7 +154,7 @@ class TokenVerifier:
     """Verifies bearer tokens and turns them into principals."""
 
     keys: KeyRing
-    leeway_seconds: int = 30
+    leeway_seconds: int
     issuer: str | None = None
     audience: str | None = None
 

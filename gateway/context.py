@@ -68,29 +68,11 @@ class GatewayContext:
                 self.database,
                 domain,
                 max_time_ms=self.settings.max_time_ms,
-                limits=query_limits(self.settings),
-                aggregation=aggregation_limits(self.settings),
+                limits=QueryLimits.from_settings(self.settings),
+                aggregation=AggregationLimits.from_settings(self.settings),
             )
             self._scopes[domain] = Scope(repository, build_loaders(repository, self.on_batch))
         return self._scopes[domain]
-
-
-def query_limits(settings: Settings) -> QueryLimits:
-    return QueryLimits(
-        max_conditions=settings.max_filter_conditions,
-        max_depth=settings.max_filter_depth,
-        max_regex_length=settings.max_regex_length,
-        max_list_values=settings.max_list_values,
-    )
-
-
-def aggregation_limits(settings: Settings) -> AggregationLimits:
-    return AggregationLimits(
-        max_rows=settings.stats_max_rows,
-        max_stages=settings.stats_max_stages,
-        allow_disk_use=settings.aggregate_allow_disk_use,
-        max_timeline_buckets=settings.timeline_max_buckets,
-    )
 
 
 class ContextFactory:
