@@ -15,6 +15,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
 from gateway.lru import LruCache
+from schema.internals import graphql_core_schema
 
 
 class ValidationCache(SchemaExtension):
@@ -29,7 +30,7 @@ class ValidationCache(SchemaExtension):
         assert document is not None
         context.pre_execution_errors = self.cache.get_or_make(
             (context.query, rules),
-            lambda: validate_document(context.schema._schema, document, rules),
+            lambda: validate_document(graphql_core_schema(context.schema), document, rules),
         )
         yield
 

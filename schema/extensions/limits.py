@@ -28,7 +28,6 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLSchema,
     InlineFragmentNode,
     ListValueNode,
     ObjectValueNode,
@@ -54,6 +53,7 @@ from strawberry.extensions import (
 from gateway.context import GatewayContext
 from gateway.lru import LruCache
 from gateway.settings import Settings
+from schema.internals import graphql_core_schema
 
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 
@@ -296,7 +296,7 @@ def cost_plan(document: DocumentNode, name: str | None, context: Any) -> CostPla
     if operation is None:
         return None
     fragments = _fragments(document)
-    schema: GraphQLSchema = context.schema._schema
+    schema = graphql_core_schema(context.schema)
     root = schema.query_type
     assert root is not None
     return _cost_nodes(operation.selection_set, root, fragments)
