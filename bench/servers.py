@@ -64,7 +64,8 @@ class WireServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                with MongoClient(self.uri, serverSelectionTimeoutMS=300) as client:
+                client: MongoClient[dict[str, Any]] = MongoClient(self.uri, serverSelectionTimeoutMS=300)
+                with client:
                     client.admin.command("ping")
                     return
             except Exception:  # noqa: BLE001 - not up yet
