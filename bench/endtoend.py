@@ -28,10 +28,10 @@ from pymongo import MongoClient
 from bench import asgi
 from bench.data import DOMAIN, Dataset
 from bench.scenarios import JOBS, NESTED, SCALARS, Scenario
+from bench.servers import CommandRecorder, WireServer, free_port, stop_process
 from gateway.app import create_app
 from gateway.mongo.client import open_mongo
 from gateway.settings import Settings
-from tests.wire import CommandRecorder, WireServer, free_port, stop_process
 
 DATABASE = "power-scheduler"
 ROOT = Path(__file__).resolve().parent.parent

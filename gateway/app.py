@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from gateway.auth import build_authenticator, insecure_mode_warning
+from gateway.context import ContextFactory
 from gateway.demo import DEMO_DOMAINS, open_demo_database
 from gateway.http.body_limit import BodySizeLimit
 from gateway.http.endpoint import GatewayGraphQL
@@ -46,13 +47,9 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
         settings.persisted_queries_cache_size,
         load_allow_list(settings.persisted_only) if settings.persisted_only else None,
     )
+    contexts = ContextFactory(settings, handle.database, authenticator, on_batch=metrics.observe_batch)
     graphql = GatewayGraphQL(
-        build_schema(settings),
-        settings=settings,
-        database=handle.database,
-        persisted=persisted,
-        metrics=metrics,
-        authenticator=authenticator,
+        build_schema(settings), settings=settings, contexts=contexts, persisted=persisted, metrics=metrics
     )
 
     async def healthz(_: Request) -> JSONResponse:
@@ -80,7 +77,7 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
-        *rest_routes(graphql),
+        *rest_routes(contexts),
     ]
     if settings.graphiql:
         routes.append(
@@ -96,7 +93,8 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.authenticator = authenticator  # for routes outside GraphQL (REST): 401 on refusal
+    app.state.authenticator = authenticator
+    app.state.contexts = contexts  # builds the request context of both front doors
     app.state.mongo = handle
     app.state.metrics = metrics
     return app

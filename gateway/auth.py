@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from gateway.errors import Forbidden, RequiredParameter, Unauthenticated
-from gateway.settings import Settings, is_loopback
+from gateway.settings import Settings, hs256_secret, is_loopback
 
 MAX_TOKEN_LENGTH = 8192
 MIN_RSA_BITS = 2048
@@ -109,10 +109,12 @@ def _jwk_key(jwk: Mapping[str, Any], where: str) -> VerificationKey:
 
 def load_key_ring(spec: str, *, allow_hs256: bool) -> KeyRing:
     """``hs256:<secret>``, a JWKS JSON file, a single JWK file, or a PEM public key file."""
-    if spec.startswith("hs256:"):
-        if not allow_hs256:
-            raise UnusableKeys("hs256 secrets are refused unless GATEWAY_JWT_ALLOW_HS256=true")
-        return KeyRing(default=VerificationKey(spec.removeprefix("hs256:").encode(), "HS256"))
+    try:
+        secret = hs256_secret(spec, allowed=allow_hs256)  # the settings' rules, checked at start
+    except ValueError as error:
+        raise UnusableKeys(str(error)) from None
+    if secret is not None:
+        return KeyRing(default=VerificationKey(secret.encode(), "HS256"))
     try:
         raw = Path(spec).read_bytes()
     except OSError as error:
@@ -153,7 +155,7 @@ class TokenVerifier:
     """Verifies bearer tokens and turns them into principals."""
 
     keys: KeyRing
-    leeway_seconds: int = 30
+    leeway_seconds: int
     issuer: str | None = None
     audience: str | None = None
 

@@ -1,16 +1,21 @@
-"""The per-request GraphQL context: the caller, and one repository + loaders per domain read."""
+"""The per-request context of both front doors (GraphQL and the SpaceONE REST routes): the caller,
+and one repository + loaders per domain read. :class:`ContextFactory` builds it, once per request."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.auth import Principal
+from gateway.auth import ANONYMOUS, Authenticator, Principal
 from gateway.dataloaders import BatchObserver, Loaders, build_loaders
-from gateway.errors import GatewayError, QueryTooComplex
+from gateway.errors import GatewayError, QueryTooComplex, Unauthenticated
 from gateway.mongo.query import QueryLimits
 from gateway.mongo.repository import AggregationLimits, JobRepository
+from gateway.observability.requests import current_request, request_id_from
 from gateway.settings import Settings
+
+log = logging.getLogger("gateway")
 
 
 @dataclass(slots=True)
@@ -63,26 +68,48 @@ class GatewayContext:
                 self.database,
                 domain,
                 max_time_ms=self.settings.max_time_ms,
-                limits=query_limits(self.settings),
-                aggregation=aggregation_limits(self.settings),
+                limits=QueryLimits.from_settings(self.settings),
+                aggregation=AggregationLimits.from_settings(self.settings),
             )
             self._scopes[domain] = Scope(repository, build_loaders(repository, self.on_batch))
         return self._scopes[domain]
 
 
-def query_limits(settings: Settings) -> QueryLimits:
-    return QueryLimits(
-        max_conditions=settings.max_filter_conditions,
-        max_depth=settings.max_filter_depth,
-        max_regex_length=settings.max_regex_length,
-        max_list_values=settings.max_list_values,
-    )
+class ContextFactory:
+    """Builds the :class:`GatewayContext` of one request, for the GraphQL endpoint and the REST
+    routes alike: the caller (a refused token is kept on the context, and the operation or REST
+    call is then answered with UNAUTHENTICATED before anything runs), the request id, and the
+    loaders' batch observer."""
 
+    def __init__(
+        self,
+        settings: Settings,
+        database: Any,
+        authenticator: Authenticator,
+        on_batch: BatchObserver | None = None,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.authenticator = authenticator
+        self.on_batch = on_batch
 
-def aggregation_limits(settings: Settings) -> AggregationLimits:
-    return AggregationLimits(
-        max_rows=settings.stats_max_rows,
-        max_stages=settings.stats_max_stages,
-        allow_disk_use=settings.aggregate_allow_disk_use,
-        max_timeline_buckets=settings.timeline_max_buckets,
-    )
+    async def for_request(self, request: Any, response: Any = None) -> GatewayContext:
+        principal, refusal = ANONYMOUS, None
+        try:
+            principal = self.authenticator.principal_for(request.headers.get("authorization"))
+        except GatewayError as error:
+            refusal = error
+        except Exception:  # a bug in token handling must not become a bare 500
+            log.exception("unexpected error while reading the token")
+            refusal = Unauthenticated("the token could not be verified")
+        stats = current_request.get()
+        return GatewayContext(
+            settings=self.settings,
+            database=self.database,
+            principal=principal,
+            auth_error=refusal,
+            request=request,
+            response=response,
+            request_id=stats.request_id if stats else request_id_from(request.headers.get("x-request-id")),
+            on_batch=self.on_batch,
+        )

@@ -12,7 +12,8 @@
     └── ServiceUnavailable            SERVICE_UNAVAILABLE
 
 Anything else raised while serving a request is a bug: it is logged with its traceback and the
-client sees ``INTERNAL_SERVER_ERROR`` only.
+client sees ``INTERNAL_SERVER_ERROR`` only. Error bodies are built by one function per wire format:
+:func:`graphql_error_body` and :func:`spaceone_error_body`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 
@@ -82,6 +83,16 @@ class GatewayError(Exception):
         if self.spaceone_code:
             extensions["spaceoneCode"] = self.spaceone_code
         return extensions
+
+
+def graphql_error_body(message: str, extensions: Mapping[str, Any]) -> dict[str, Any]:
+    """A GraphQL response holding one error and no ``data``: ``{"errors": [{message, extensions}]}``."""
+    return {"errors": [{"message": message, "extensions": dict(extensions)}]}
+
+
+def spaceone_error_body(code: str, message: str) -> dict[str, Any]:
+    """SpaceONE's error JSON: ``{"error": {"code": "ERROR_…", "message": …}}``."""
+    return {"error": {"code": code, "message": message}}
 
 
 class BadUserInput(GatewayError):

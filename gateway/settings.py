@@ -17,6 +17,26 @@ DEVELOPMENT_CURSOR_SECRET = "jobs-gateway-development-cursor-secret"
 """The default cursor key: fine for development, public knowledge, warned about in production."""
 
 
+HS256_PREFIX = "hs256:"
+HS256_MIN_SECRET_LENGTH = 32
+
+
+def hs256_secret(keys: str, *, allowed: bool) -> str | None:
+    """The development secret of ``GATEWAY_JWT_KEYS=hs256:<secret>`` (None for other keys); the
+    one place of its rules: only with ``GATEWAY_JWT_ALLOW_HS256``, at least 32 characters."""
+    if not keys.startswith(HS256_PREFIX):
+        return None
+    if not allowed:
+        raise ValueError(
+            "GATEWAY_JWT_KEYS=hs256:<secret> is for development only; "
+            "set GATEWAY_JWT_ALLOW_HS256=true to use it"
+        )
+    secret = keys.removeprefix(HS256_PREFIX)
+    if len(secret) < HS256_MIN_SECRET_LENGTH:
+        raise ValueError(f"the hs256 secret must be at least {HS256_MIN_SECRET_LENGTH} characters long")
+    return secret
+
+
 class Settings(BaseSettings):
     """Every knob of the gateway; docs/configuration.md is generated from these descriptions."""
 
@@ -214,14 +234,7 @@ class Settings(BaseSettings):
             )
 
     def _check_jwt_keys(self, keys: str) -> None:
-        if keys.startswith("hs256:"):
-            if not self.jwt_allow_hs256:
-                raise ValueError(
-                    "GATEWAY_JWT_KEYS=hs256:<secret> is for development only; "
-                    "set GATEWAY_JWT_ALLOW_HS256=true to use it"
-                )
-            if len(keys) - len("hs256:") < 32:
-                raise ValueError("the hs256 secret must be at least 32 characters long")
+        if hs256_secret(keys, allowed=self.jwt_allow_hs256) is not None:
             return
         path = Path(keys)
         try:

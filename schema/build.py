@@ -11,18 +11,18 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult
 
 from gateway.settings import Settings
-from schema.fields.connection import ConnectionQueries
-from schema.fields.dashboards import DashboardQueries
-from schema.extensions.document_cache import validation_cache
-from schema.extensions.errors import ErrorCodes, tag_parse_errors
 from schema.execution.executor import LeafFastPathExecutor
 from schema.execution.input_conversion import install_input_plans
+from schema.extensions.document_cache import validation_cache
+from schema.extensions.errors import ErrorCodes, tag_parse_errors
 from schema.extensions.limits import limit_extensions
 from schema.extensions.operation import SingleOperation
-from schema.fields.listing import ListingQueries
-from schema.types.scalars import SCALAR_MAP
-from schema.fields.stats import StatisticsQueries
 from schema.extensions.tracing import tracing_extensions
+from schema.fields.connection import ConnectionQueries
+from schema.fields.dashboards import DashboardQueries
+from schema.fields.listing import ListingQueries
+from schema.fields.stats import StatisticsQueries
+from schema.types.scalars import SCALAR_MAP
 
 
 @strawberry.type(description="Read-only access to SpaceONE power-scheduler jobs.")

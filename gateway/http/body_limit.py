@@ -7,6 +7,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.errors import graphql_error_body
+
 
 class BodySizeLimit:
     """Reads the body (at most ``max_bytes``) before the app runs; larger bodies get 413."""
@@ -50,11 +52,10 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps({"errors": [{
-            "message": f"the request body is larger than {self.max_bytes} bytes "
-                       "(GATEWAY_MAX_BODY_BYTES)",
-            "extensions": {"code": "BAD_USER_INPUT"},
-        }]}).encode()
+        body = json.dumps(graphql_error_body(
+            f"the request body is larger than {self.max_bytes} bytes (GATEWAY_MAX_BODY_BYTES)",
+            {"code": "BAD_USER_INPUT"},
+        )).encode()
         await send({"type": "http.response.start", "status": 413, "headers": [
             (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
         ]})

@@ -20,11 +20,11 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from gateway.auth import ANONYMOUS, Authenticator
-from gateway.context import GatewayContext
+from gateway.context import ContextFactory, GatewayContext
 from gateway.encoding import json_bytes
-from gateway.errors import GatewayError, Unauthenticated
+from gateway.errors import GatewayError, graphql_error_body
 from gateway.http.graphiql import GraphiQLPage
+from gateway.http.persisted import PersistedQueries
 from gateway.http.protocol import (
     ALLOWED_METHODS,
     APPLICATION_JSON,
@@ -33,14 +33,12 @@ from gateway.http.protocol import (
     check_content_type,
     decode_body,
     decode_query_string,
-    error_body,
     negotiate,
     response_status,
     wants_html,
 )
 from gateway.observability.metrics import GatewayMetrics
-from gateway.observability.requests import current_request, request_id_from
-from gateway.http.persisted import PersistedQueries
+from gateway.observability.requests import current_request
 from gateway.settings import Settings
 from schema.extensions.errors import finalize_errors
 
@@ -57,17 +55,15 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         schema: Any,
         *,
         settings: Settings,
-        database: Any,
+        contexts: ContextFactory,
         persisted: PersistedQueries | None = None,
         metrics: GatewayMetrics | None = None,
-        authenticator: Authenticator | None = None,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
-        self.database = database
+        self.contexts = contexts
         self.persisted = persisted or PersistedQueries(settings.persisted_queries_cache_size)
         self.metrics = metrics
-        self.authenticator = authenticator or Authenticator()
         self.graphiql = GraphiQLPage(settings) if settings.graphiql else None
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
@@ -77,29 +73,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
     ) -> GatewayContext:
-        stats = current_request.get()
-        # Authentication: a refused token is kept on the context; the operation (or REST call)
-        # is then answered with UNAUTHENTICATED before anything runs (check_authenticated).
-        principal, refusal = ANONYMOUS, None
-        try:
-            principal = self.authenticator.principal_for(request.headers.get("authorization"))
-        except GatewayError as error:
-            refusal = error
-        except Exception:  # a bug in token handling must not become a bare 500
-            log.exception("unexpected error while reading the token")
-            refusal = Unauthenticated("the token could not be verified")
-        return GatewayContext(
-            settings=self.settings,
-            database=self.database,
-            principal=principal,
-            auth_error=refusal,
-            request=request,
-            response=response,
-            request_id=stats.request_id if stats else request_id_from(
-                request.headers.get("x-request-id")
-            ),
-            on_batch=self.metrics.observe_batch if self.metrics else None,
-        )
+        return await self.contexts.for_request(request, response)
 
     def encode_json(self, data: object) -> bytes:
         return json_bytes(data)
@@ -126,21 +100,25 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
     async def handle_http(self, request: Request) -> Response:
         if request.method not in ("GET", "POST"):
             return self.json_response(
-                error_body(f"{request.method} is not supported; use GET or POST",
-                           "METHOD_NOT_ALLOWED"),
+                graphql_error_body(
+                    f"{request.method} is not supported; use GET or POST", {"code": "METHOD_NOT_ALLOWED"}
+                ),
                 405, APPLICATION_JSON, {"Allow": ALLOWED_METHODS},
             )
         if self.is_graphql_ide_request(request):
             if self.graphql_ide:
                 return await self.render_graphql_ide(request)
             return self.json_response(
-                error_body("GraphiQL is disabled", "BAD_REQUEST"), 404, APPLICATION_JSON
+                graphql_error_body("GraphiQL is disabled", {"code": "BAD_REQUEST"}), 404, APPLICATION_JSON
             )
         media_type = negotiate(request.headers.get("accept"))
         if media_type is None:
             return self.json_response(
-                error_body("the Accept header admits neither application/graphql-response+json "
-                           "nor application/json", "NOT_ACCEPTABLE"),
+                graphql_error_body(
+                    "the Accept header admits neither application/graphql-response+json "
+                    "nor application/json",
+                    {"code": "NOT_ACCEPTABLE"},
+                ),
                 406, APPLICATION_JSON,
             )
         started = time.perf_counter()
@@ -150,7 +128,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             body, headers = await self.execute_params(request, params)
             status = response_status(body, media_type)
         except RequestRejected as rejected:
-            body, headers = error_body(rejected.message, rejected.code), rejected.headers
+            body, headers = graphql_error_body(rejected.message, {"code": rejected.code}), rejected.headers
             status = rejected.status
         self.observe(params, body, status, time.perf_counter() - started)
         if request.method == "GET" and status == 200 and not body.get("errors"):
@@ -174,11 +152,12 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         try:
             document = self.persisted.resolve(params.query, params.extensions)
         except GatewayError as error:
-            return _gateway_error_body(error), {}
+            return graphql_error_body(error.message, error.extensions), {}
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, sub_response)
         if context.auth_error is not None:
-            return _gateway_error_body(context.auth_error), {
+            refusal = context.auth_error
+            return graphql_error_body(refusal.message, refusal.extensions), {
                 "WWW-Authenticate": 'Bearer realm="jobs-gateway"'
             }
         try:
@@ -198,7 +177,8 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                 code="METHOD_NOT_ALLOWED", headers={"Allow": "POST"},
             ) from None
         except CannotGetOperationTypeError as error:
-            return error_body(error.as_http_error_reason(), "OPERATION_RESOLUTION_FAILURE"), {}
+            reason = error.as_http_error_reason()
+            return graphql_error_body(reason, {"code": "OPERATION_RESOLUTION_FAILURE"}), {}
         except MissingQueryError:
             raise RequestRejected(400, "the request has no 'query'") from None
         if result.errors:  # error masking: a last pass over errors of every phase
@@ -238,11 +218,6 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             operation = stats.operation
         if self.metrics is not None:
             self.metrics.observe_operation(operation, outcome, seconds, codes)
-
-
-def _gateway_error_body(error: GatewayError) -> dict[str, Any]:
-    """A request refused before execution, with the error's message and extensions."""
-    return {"errors": [{"message": error.message, "extensions": error.extensions}]}
 
 
 def _request_error(errors: list[GraphQLError] | None) -> bool:

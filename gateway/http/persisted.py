@@ -16,13 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from gateway.errors import BadUserInput, GatewayError
+from gateway.lru import LruCache
 
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
@@ -43,34 +42,6 @@ class OperationNotAllowed(GatewayError):
 
 def sha256_hex(query: str) -> str:
     return hashlib.sha256(query.encode("utf-8")).hexdigest()
-
-
-class LruCache:
-    """A bounded, thread-safe hash → query map that forgets the least recently used entry."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[str, str] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> str | None:
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key: str, value: str) -> None:
-        if self.size <= 0:
-            return
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 def load_allow_list(path: Path) -> dict[str, str]:
@@ -102,7 +73,7 @@ class PersistedQueries:
     """Turns a request's ``query`` and ``extensions`` into the document to run (or refuses)."""
 
     def __init__(self, cache_size: int, allow_list: Mapping[str, str] | None = None) -> None:
-        self.cache = LruCache(cache_size)
+        self.cache: LruCache[str, str] = LruCache(cache_size)
         self.allow_list = dict(allow_list) if allow_list is not None else None
 
     def resolve(self, query: str | None, extensions: Mapping[str, Any] | None) -> str:

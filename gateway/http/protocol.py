@@ -204,10 +204,6 @@ def _params(data: Mapping[str, Any]) -> GraphQLParams:
 # response ---------------------------------------------------------------------------------
 
 
-def error_body(message: str, code: str) -> dict[str, Any]:
-    return {"errors": [{"message": message, "extensions": {"code": code}}]}
-
-
 def response_status(body: Mapping[str, Any], media_type: str) -> int:
     """200 whenever ``data`` is present (even null) or under ``application/json``; otherwise the
     status of the first error's code (400 when it has none) under graphql-response+json."""

@@ -30,6 +30,7 @@ from gateway.mongo.fields import (
     snake_case,
 )
 from gateway.mongo.regex_safety import backtracking_risk
+from gateway.settings import Settings
 
 Filter = dict[str, Any]
 SCALAR_TYPES = (str, int, float, bool, type(None), datetime)  # datetime: from typed filters
@@ -39,12 +40,21 @@ DEFAULT_SORT = (SortKey("created_at", desc=True),)
 
 @dataclass(frozen=True, slots=True)
 class QueryLimits:
-    """Bounds on what one filter may ask for (each configurable through settings)."""
+    """Bounds on what one filter may ask for (their defaults are those of the settings)."""
 
-    max_conditions: int = 50
-    max_depth: int = 8
-    max_regex_length: int = 256
-    max_list_values: int = 1000
+    max_conditions: int
+    max_depth: int
+    max_regex_length: int
+    max_list_values: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> QueryLimits:
+        return cls(
+            max_conditions=settings.max_filter_conditions,
+            max_depth=settings.max_filter_depth,
+            max_regex_length=settings.max_regex_length,
+            max_list_values=settings.max_list_values,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +87,7 @@ def _substitute(node: Any, ids: Sequence[Sequence[ObjectId]]) -> Any:
 
 
 def compile_filter(
-    expr: Expr, limits: QueryLimits = QueryLimits(), now: datetime | None = None
+    expr: Expr, limits: QueryLimits, now: datetime | None = None
 ) -> FilterPlan:
     """Compile a neutral filter; raises :class:`QueryError` naming the first bad condition."""
     conditions = count_conditions(expr)

@@ -34,6 +34,7 @@ from gateway.mongo.fields import resolve_job_field
 from gateway.mongo.pagination import KeysetQuery, after_filter, reverse, window_filter
 from gateway.mongo.query import Filter, QueryLimits, combine_and, compile_filter, compile_sort
 from gateway.mongo.stats import StatsLimits, StatsSpec, compile_statistics
+from gateway.settings import Settings
 
 JOB_COLLECTION = "job"
 CONTROLLER_COLLECTION = "controller"
@@ -83,12 +84,21 @@ class KeysetPage:
 
 @dataclass(frozen=True, slots=True)
 class AggregationLimits:
-    """Bounds on aggregation (each configurable through settings)."""
+    """Bounds on aggregation (their defaults are those of the settings)."""
 
-    max_rows: int = 10_000
-    max_stages: int = 20
-    allow_disk_use: bool = False
-    max_timeline_buckets: int = 1000
+    max_rows: int
+    max_stages: int
+    allow_disk_use: bool
+    max_timeline_buckets: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AggregationLimits:
+        return cls(
+            max_rows=settings.stats_max_rows,
+            max_stages=settings.stats_max_stages,
+            allow_disk_use=settings.aggregate_allow_disk_use,
+            max_timeline_buckets=settings.timeline_max_buckets,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +117,7 @@ class JobRepository:
         *,
         max_time_ms: int,
         limits: QueryLimits,
-        aggregation: AggregationLimits = AggregationLimits(),
+        aggregation: AggregationLimits,
     ) -> None:
         self._jobs = database[JOB_COLLECTION]
         self._controllers = database[CONTROLLER_COLLECTION]

@@ -22,6 +22,7 @@ from gateway.errors import InvalidParameter, QueryError, QueryTooComplex, Requir
 from gateway.mongo.expr import All, Condition, Expr, SortKey
 from gateway.mongo.fields import Kind, Target, check_free_path, resolve_job_field
 from gateway.mongo.query import SCALAR_TYPES, parse_datetime
+from gateway.settings import Settings
 
 Stage = dict[str, Any]
 Row = dict[str, Any]
@@ -119,8 +120,14 @@ class StatsSpec:
 
 @dataclass(frozen=True, slots=True)
 class StatsLimits:
-    max_stages: int = 20
-    max_rows: int = 10_000
+    """Bounds on one statistics query (their defaults are those of the settings)."""
+
+    max_stages: int
+    max_rows: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StatsLimits:
+        return cls(max_stages=settings.stats_max_stages, max_rows=settings.stats_max_rows)
 
 
 # pipeline out --------------------------------------------------------------------------------
@@ -182,7 +189,7 @@ _MAX_DATE_FORMAT = 64
 _INTERNAL_PATHS = ("mark_error", "controller")
 
 
-def compile_statistics(spec: StatsSpec, limits: StatsLimits = StatsLimits()) -> StatsPlan:
+def compile_statistics(spec: StatsSpec, limits: StatsLimits) -> StatsPlan:
     """Compile a statistics request; raises a :class:`BadUserInput` naming the bad key."""
     if spec.distinct is not None and spec.aggregate:
         raise InvalidParameter("give either 'aggregate' or 'distinct', not both",

@@ -5,7 +5,8 @@
     POST /power-scheduler/v1/jobs/stat     JobStatQuery                  → {results, total_count}
 
 They run through the same compiler, limits and domain scoping as GraphQL: the caller comes from
-the GraphQL view's context, and every read from that context's repository. Errors are
+the request context (:class:`gateway.context.ContextFactory`, shared with the GraphQL endpoint),
+and every read from that context's repository. Errors are
 ``{"error": {"code": "ERROR_…", "message": …}}`` with the error's HTTP status.
 """
 
@@ -15,33 +16,35 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
-from bson import ObjectId
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from gateway.context import GatewayContext, Scope
+from gateway.context import ContextFactory, GatewayContext, Scope
 from gateway.encoding import json_bytes
-from gateway.errors import GatewayError, InvalidParameter, json_mistake
+from gateway.errors import GatewayError, InvalidParameter, json_mistake, spaceone_error_body
+from gateway.mongo.documents import (
+    controller_ref,
+    controller_values,
+    error_values,
+    job_values,
+    serialize_datetime,
+    to_json,
+)
 from gateway.mongo.repository import ERROR_PARTS
 from gateway.observability.requests import current_request
 from gateway.spaceone.jobs_query import JobsRequest, parse_jobs_query
 from gateway.spaceone.stat_query import StatRequest, parse_stat_query
-from schema.types.scalars import serialize_datetime, to_json
 
 log = logging.getLogger("gateway.spaceone.routes")
 
 PREFIX = "/power-scheduler/v1"
 
 
-class ContextSource(Protocol):
-    async def get_context(self, request: Any, response: Any = None) -> GatewayContext: ...
-
-
-def rest_routes(source: ContextSource) -> list[Route]:
+def rest_routes(source: ContextFactory) -> list[Route]:
     async def list_jobs(request: Request) -> Response:
         return await answer(request, source, _jobs, query_params_body(request))
 
@@ -68,13 +71,13 @@ class JSONAnswer(JSONResponse):
 Handler = Callable[[GatewayContext, Any], Awaitable[dict[str, Any]]]
 
 
-async def answer(request: Request, source: ContextSource, handler: Handler, body: Any) -> Response:
+async def answer(request: Request, source: ContextFactory, handler: Handler, body: Any) -> Response:
     context: GatewayContext | None = None
     stats = current_request.get()
     if stats is not None:
         stats.operation = f"rest {request.url.path.rsplit('/', 1)[-1]}"
     try:
-        context = await source.get_context(request)
+        context = await source.for_request(request)
         context.check_authenticated()
         return JSONAnswer(await handler(context, body))
     except GatewayError as error:
@@ -84,9 +87,7 @@ async def answer(request: Request, source: ContextSource, handler: Handler, body
     except Exception:
         request_id = context.request_id if context else None
         log.exception("unexpected error on %s (request %s)", request.url.path, request_id)
-        return JSONAnswer(
-            {"error": {"code": "ERROR_UNKNOWN", "message": "Internal server error"}}, 500
-        )
+        return JSONAnswer(spaceone_error_body("ERROR_UNKNOWN", "Internal server error"), 500)
 
 
 async def http_error(request: Request, error: Exception) -> Response:
@@ -98,14 +99,12 @@ async def http_error(request: Request, error: Exception) -> Response:
     code = {404: "ERROR_NOT_FOUND", 405: "ERROR_METHOD_NOT_ALLOWED"}.get(
         error.status_code, "ERROR_INVALID_REQUEST"
     )
-    return JSONAnswer(
-        {"error": {"code": code, "message": error.detail}}, error.status_code, headers=error.headers
-    )
+    return JSONAnswer(spaceone_error_body(code, error.detail), error.status_code, headers=error.headers)
 
 
 def error_response(error: GatewayError) -> JSONResponse:
     code = error.spaceone_code or f"ERROR_{error.code}"
-    return JSONAnswer({"error": {"code": code, "message": error.spaceone_message}}, error.http_status)
+    return JSONAnswer(spaceone_error_body(code, error.spaceone_message), error.http_status)
 
 
 async def json_body(request: Request) -> Any:
@@ -236,8 +235,14 @@ async def job_infos(
 
 
 async def _controller(document: Mapping[str, Any], scope: Scope) -> dict[str, Any] | None:
-    ref = document.get("controller")
-    return await scope.loaders.controller_by_id.load(ref) if isinstance(ref, ObjectId) else None
+    ref = controller_ref(document)
+    return await scope.loaders.controller_by_id.load(ref) if ref is not None else None
+
+
+JOB_INFO_STRUCTS = ("filter",)
+ERROR_INFO_STRUCTS = ("additional",)
+CONTROLLER_INFO_STRUCTS = ("capability", "tags")
+DATES = ("created_at", "updated_at", "finished_at")
 
 
 def _job_info(
@@ -246,50 +251,22 @@ def _job_info(
     errors: list[dict[str, Any]] | None,
     controller: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "job_id": doc.get("job_id"),
-        "status": doc.get("status") or "NONE",
-        "filter": lambda: to_json(doc.get("filters", doc.get("filter"))) or {},
-        "total_tasks": lambda: int(doc.get("total_tasks") or 0),
-        "remained_tasks": lambda: int(doc.get("remained_tasks") or 0),
-        "errors": lambda: [_error_info(e) for e in errors or ()],
-        "controller_info": lambda: _controller_info(controller),
-        "project_id": doc.get("project_id"),
-        "domain_id": doc.get("domain_id"),
-        "created_at": lambda: _date(doc.get("created_at")),
-        "updated_at": lambda: _date(doc.get("updated_at")),
-        "finished_at": lambda: _date(doc.get("finished_at")),
-    }
-    return {name: _value(values[name]) for name in fields}
+    values = _spaceone(job_values(doc), JOB_INFO_STRUCTS)
+    if "errors" in fields:
+        values["errors"] = [_spaceone(error_values(e), ERROR_INFO_STRUCTS) for e in errors or ()]
+    if "controller_info" in fields:
+        values["controller_info"] = (
+            _spaceone(controller_values(controller), CONTROLLER_INFO_STRUCTS) if controller else None
+        )
+    return {name: values[name] for name in fields}
 
 
-def _value(value: Any) -> Any:
-    return value() if callable(value) else value
-
-
-def _date(value: Any) -> str | None:
-    return serialize_datetime(value) if value is not None else None
-
-
-def _error_info(error: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "error_code": error.get("error_code") or "",
-        "message": error.get("message") or "",
-        "additional": to_json(error.get("additional")) or {},
-    }
-
-
-def _controller_info(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    if doc is None:
-        return None
-    plugin = doc.get("plugin_info")
-    return {
-        "controller_id": doc.get("controller_id"),
-        "name": doc.get("name"),
-        "provider": doc.get("provider"),
-        "capability": to_json(doc.get("capability")) or {},
-        "plugin_info": to_json(plugin) if isinstance(plugin, Mapping) else None,
-        "tags": to_json(doc.get("tags")) or {},
-        "created_at": _date(doc.get("created_at")),
-        "domain_id": doc.get("domain_id"),
-    }
+def _spaceone(values: dict[str, Any], structs: Sequence[str]) -> dict[str, Any]:
+    """API values as SpaceONE's JSON writes them: an unset Struct is ``{}``, dates are text."""
+    for name in structs:
+        if values[name] is None:
+            values[name] = {}
+    for name in DATES:
+        if values.get(name) is not None:
+            values[name] = serialize_datetime(values[name])
+    return values

@@ -47,6 +47,8 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+from schema.internals import is_default_resolver
+
 TRANSPARENT_DIRECTIVES = frozenset({"include", "skip"})
 """Directives fully applied while fields are collected, so they do not affect resolving."""
 
@@ -102,7 +104,7 @@ def leaf_field(field: GraphQLField) -> LeafField | None:
         return None
     if definition.base_resolver is not None or definition.extensions:
         return None
-    if definition.default_resolver is not getattr or not getattr(field.resolve, "_is_default", False):
+    if definition.default_resolver is not getattr or not is_default_resolver(field.resolve):
         return None
     nullable = not is_non_null_type(field.type)
     leaf_type = field.type if nullable else field.type.of_type  # type: ignore[union-attr]

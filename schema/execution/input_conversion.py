@@ -16,7 +16,7 @@ from typing import Any
 from graphql import GraphQLInputObjectType
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry.types.arguments import InputContext, _is_leaf_type
+from strawberry.types.arguments import InputContext
 from strawberry.types.base import (
     StrawberryList,
     StrawberryMaybe,
@@ -26,6 +26,8 @@ from strawberry.types.base import (
 )
 from strawberry.types.enum import has_enum_definition
 from strawberry.types.unset import UNSET
+
+from schema.internals import graphql_core_schema, is_leaf_type
 
 Convert = Callable[[Any, InputContext], Any]
 Registry = Mapping[Any, Any]
@@ -38,7 +40,7 @@ def _same(value: Any, context: InputContext) -> Any:
 
 def _is_leaf(type_: Any, registry: Registry) -> bool:
     """A scalar or an enum: its value is passed on as graphql-core coerced it."""
-    return _is_leaf_type(type_, registry) or has_enum_definition(type_)
+    return is_leaf_type(type_, registry) or has_enum_definition(type_)
 
 
 class _Plans:
@@ -147,7 +149,7 @@ class InputPlan:
 def install_input_plans(schema: Any) -> None:
     """Give every input object type of ``schema`` a plan, as its ``from_input`` hook."""
     plans = _Plans(schema.config, schema.schema_converter.scalar_registry)
-    for graphql_type in schema._schema.type_map.values():
+    for graphql_type in graphql_core_schema(schema).type_map.values():
         if not isinstance(graphql_type, GraphQLInputObjectType):
             continue
         definition = graphql_type.extensions.get(DEFINITION_BACKREF)

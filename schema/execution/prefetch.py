@@ -31,6 +31,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from gateway.dataloaders import Loaders
 from schema.execution.selection import field_selections, job_api_fields
+from schema.internals import raw_info
 
 K = TypeVar("K")
 T = TypeVar("T")
@@ -76,7 +77,7 @@ def errors_parts(info: Info[Any, Any]) -> frozenset[str]:
 
 def prefetched_parts(info: Info[Any, Any], prefetch: PagePrefetch) -> frozenset[str]:
     """:func:`errors_parts`, remembered per field node for the page."""
-    node = id(info._raw_info.field_nodes[0])
+    node = id(raw_info(info).field_nodes[0])
     parts = prefetch.parts_by_node.get(node)
     if parts is None:
         parts = prefetch.parts_by_node[node] = errors_parts(info)

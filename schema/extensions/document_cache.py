@@ -8,53 +8,34 @@ whose hash Python keeps, a cache hit costs a dictionary lookup.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
-from typing import Generic, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-Value = TypeVar("Value")
-
-
-class TextCache(Generic[Value]):
-    """A bounded least-recently-used mapping (one event loop: no locking needed)."""
-
-    def __init__(self, maxsize: int) -> None:
-        self._maxsize = maxsize
-        self._entries: OrderedDict[Hashable, Value] = OrderedDict()
-
-    def get(self, key: Hashable, make: Callable[[], Value]) -> Value:
-        try:
-            value = self._entries[key]
-        except KeyError:
-            value = self._entries[key] = make()
-            if len(self._entries) > self._maxsize:
-                self._entries.popitem(last=False)
-        else:
-            self._entries.move_to_end(key)
-        return value
+from gateway.lru import LruCache
+from schema.internals import graphql_core_schema
 
 
 class ValidationCache(SchemaExtension):
     """Validation errors of a document, cached by query text and validation rules."""
 
-    def __init__(self, cache: TextCache[list]) -> None:  # type: ignore[type-arg]
+    def __init__(self, cache: LruCache[Any, list[Any]]) -> None:
         self.cache = cache
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         document, rules = context.graphql_document, context.validation_rules
         assert document is not None
-        context.pre_execution_errors = self.cache.get(
+        context.pre_execution_errors = self.cache.get_or_make(
             (context.query, rules),
-            lambda: validate_document(context.schema._schema, document, rules),
+            lambda: validate_document(graphql_core_schema(context.schema), document, rules),
         )
         yield
 
 
 def validation_cache(maxsize: int) -> Callable[[], ValidationCache]:
     """The extension factory; every request shares one cache of ``maxsize`` documents."""
-    cache: TextCache[list] = TextCache(maxsize)  # type: ignore[type-arg]
+    cache: LruCache[Any, list[Any]] = LruCache(maxsize)
     return lambda: ValidationCache(cache)

@@ -28,7 +28,6 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLSchema,
     InlineFragmentNode,
     ListValueNode,
     ObjectValueNode,
@@ -52,8 +51,9 @@ from strawberry.extensions import (
 )
 
 from gateway.context import GatewayContext
+from gateway.lru import LruCache
 from gateway.settings import Settings
-from schema.extensions.document_cache import TextCache
+from schema.internals import graphql_core_schema
 
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 
@@ -238,7 +238,7 @@ class RequestCost(SchemaExtension):
     of the operation is read once per document (``plans``); only the page sizes, which may
     come from variables, are worked out per request."""
 
-    def __init__(self, settings: Settings, plans: TextCache[CostPlan | None]) -> None:
+    def __init__(self, settings: Settings, plans: LruCache[Any, CostPlan | None]) -> None:
         self.settings = settings
         self.plans = plans
 
@@ -261,7 +261,7 @@ class RequestCost(SchemaExtension):
         if document is None:
             return None
         name = context.operation_name
-        plan = self.plans.get((context.query, name), lambda: cost_plan(document, name, context))
+        plan = self.plans.get_or_make((context.query, name), lambda: cost_plan(document, name, context))
         if plan is None:
             return None
         items = _items(plan, dict(variables), 1, self.settings)
@@ -296,7 +296,7 @@ def cost_plan(document: DocumentNode, name: str | None, context: Any) -> CostPla
     if operation is None:
         return None
     fragments = _fragments(document)
-    schema: GraphQLSchema = context.schema._schema
+    schema = graphql_core_schema(context.schema)
     root = schema.query_type
     assert root is not None
     return _cost_nodes(operation.selection_set, root, fragments)
@@ -357,7 +357,7 @@ def _items(
 def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """The schema extensions enforcing the settings' limits (factories, one per request)."""
     rules = document_rules(settings)
-    plans: TextCache[CostPlan | None] = TextCache(maxsize=512)
+    plans: LruCache[Any, CostPlan | None] = LruCache(maxsize=512)
     return [
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: AddValidationRules(rules),

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
+from schema.internals import provided_operation_name
+
 
 class SingleOperation(SchemaExtension):
     """Refuses, before execution, a document of several operations sent without a name."""
@@ -15,7 +17,7 @@ class SingleOperation(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        provided = getattr(context, "_provided_operation_name", None)  # pinned Strawberry
+        provided = provided_operation_name(context)
         if document is not None and not provided:
             operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
             if len(operations) > 1:

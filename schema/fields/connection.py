@@ -28,12 +28,12 @@ from gateway.mongo.pagination import (
     page_slice,
     position_of,
 )
+from schema.execution.prefetch import PagePrefetch, nested_wanted_at, prefetch_page
+from schema.execution.selection import child_selections, field_names, field_selections, job_api_fields
+from schema.fields.listing import DOMAIN_ID
 from schema.types.enums import OrderDirection
 from schema.types.filters import JobFilter, job_filter_expr
 from schema.types.inputs import JobOrder
-from schema.execution.prefetch import PagePrefetch, nested_wanted_at, prefetch_page
-from schema.fields.listing import DOMAIN_ID
-from schema.execution.selection import child_selections, field_names, field_selections, job_api_fields
 from schema.types.job import Job
 
 GatewayInfo = Info[GatewayContext, None]

@@ -9,9 +9,9 @@ from typing import Annotated
 import strawberry
 
 from gateway.mongo.dashboards import Summary, TimelineBucket, time_zone
+from schema.fields.listing import DOMAIN_ID, GatewayInfo
 from schema.types.enums import JobStatus
 from schema.types.filters import JobFilter, job_filter_expr
-from schema.fields.listing import DOMAIN_ID, GatewayInfo
 
 
 @strawberry.enum(description="Length of a timeline bucket, aligned in the requested time zone.")

@@ -10,11 +10,11 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.context import GatewayContext
+from schema.execution.prefetch import nested_wanted_at, prefetch_page
+from schema.execution.selection import child_selections, field_names, field_selections, job_api_fields
 from schema.fields.convert import convenience_conditions, search_spec
 from schema.types.enums import JobStatus
 from schema.types.inputs import SearchQuery
-from schema.execution.prefetch import nested_wanted_at, prefetch_page
-from schema.execution.selection import child_selections, field_names, field_selections, job_api_fields
 from schema.types.job import Job, JobsInfo
 
 GatewayInfo = Info[GatewayContext, None]

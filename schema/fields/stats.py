@@ -8,11 +8,12 @@ from typing import Annotated
 import strawberry
 
 from gateway.mongo import stats
+from gateway.mongo.documents import to_json
 from gateway.mongo.expr import Expr, query_where
 from schema.fields.convert import conditions, page_window, sort_keys
-from schema.types.inputs import FilterCondition, Page, Sort
 from schema.fields.listing import DOMAIN_ID, GatewayInfo
-from schema.types.scalars import JSON, to_json
+from schema.types.inputs import FilterCondition, Page, Sort
+from schema.types.scalars import JSON
 
 
 @strawberry.enum(description="How a `group` stage combines the values of a field.")

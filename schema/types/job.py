@@ -12,9 +12,10 @@ import strawberry
 from bson import ObjectId
 
 from gateway.dataloaders import Loaders
-from schema.types.enums import JobStatus, job_status
+from gateway.mongo.documents import controller_ref, controller_values, error_values, job_values, plugin_values
 from schema.execution.prefetch import PagePrefetch, errors_parts, prefetched_parts
-from schema.types.scalars import JSON, to_json
+from schema.types.enums import JobStatus, job_status
+from schema.types.scalars import JSON
 
 
 @strawberry.type(description="One error a job ran into.")
@@ -27,11 +28,7 @@ class ErrorInfo:
 
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> ErrorInfo:
-        return cls(
-            error_code=str(document.get("error_code") or ""),
-            message=str(document.get("message") or ""),
-            additional=to_json(document.get("additional")),
-        )
+        return cls(**error_values(document))
 
 
 @strawberry.type(description="The plugin a controller runs.")
@@ -56,23 +53,10 @@ class ControllerInfo:
 
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> ControllerInfo:
-        plugin = document.get("plugin_info")
-        return cls(
-            controller_id=str(document.get("controller_id") or ""),
-            name=document.get("name"),
-            provider=document.get("provider"),
-            capability=to_json(document.get("capability")),
-            plugin_info=PluginInfo(
-                plugin_id=str(plugin.get("plugin_id") or ""),
-                version=plugin.get("version"),
-                options=to_json(plugin.get("options")),
-                provider=plugin.get("provider"),
-                metadata=to_json(plugin.get("metadata")),
-            ) if isinstance(plugin, dict) else None,
-            tags=to_json(document.get("tags")),
-            created_at=document.get("created_at"),
-            domain_id=document.get("domain_id"),
-        )
+        values = controller_values(document)
+        plugin = values["plugin_info"]
+        values["plugin_info"] = PluginInfo(**plugin_values(plugin)) if plugin is not None else None
+        return cls(**values)
 
 
 @strawberry.type(description="A power-scheduler job: one run of a schedule over its resources.")
@@ -139,22 +123,12 @@ class Job:
     def from_document(
         cls, document: dict[str, Any], loaders: Loaders, *, prefetch: PagePrefetch | None = None
     ) -> Job:
-        stored_filter = document.get("filters", document.get("filter"))
-        controller = document.get("controller")
+        values = job_values(document)
+        values["status"] = job_status(values["status"])
         return cls(
-            job_id=strawberry.ID(str(document.get("job_id") or "")),
-            status=job_status(document.get("status")),
-            filter=to_json(stored_filter),
-            total_tasks=int(document.get("total_tasks") or 0),
-            remained_tasks=int(document.get("remained_tasks") or 0),
-            schedule_id=document.get("schedule_id"),
-            project_id=document.get("project_id"),
-            domain_id=str(document.get("domain_id") or ""),
-            created_at=document.get("created_at"),
-            updated_at=document.get("updated_at"),
-            finished_at=document.get("finished_at"),
+            **values,
             object_id=document["_id"],
-            controller_ref=controller if isinstance(controller, ObjectId) else None,
+            controller_ref=controller_ref(document),
             loaders=loaders,
             prefetch=prefetch,
         )

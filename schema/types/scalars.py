@@ -1,4 +1,5 @@
-"""The ``DateTime`` and ``JSON`` scalars."""
+"""The ``DateTime`` and ``JSON`` scalars (stored values are made JSON-safe by
+:mod:`gateway.mongo.documents`)."""
 
 from __future__ import annotations
 
@@ -6,21 +7,14 @@ from datetime import UTC, datetime
 from typing import Any, NewType
 
 import strawberry
-from bson import ObjectId
 
+from gateway.mongo.documents import serialize_datetime
 from gateway.mongo.query import parse_datetime as parse_iso_datetime
 
 DATETIME_DESCRIPTION = (
     "An instant as ISO-8601 text, always UTC with an explicit zone on output "
     '("2020-09-01T12:00:00Z"). On input a zone is optional; a value without one means UTC.'
 )
-
-
-def serialize_datetime(value: datetime) -> str:
-    """A stored (naive, UTC) or aware datetime → ISO-8601 UTC text ending in ``Z``."""
-    if value.tzinfo is None:  # how dates are stored: already UTC
-        return value.isoformat() + "Z"
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
 
 
 def parse_datetime(value: object) -> datetime:
@@ -49,22 +43,3 @@ SCALAR_MAP: dict[object, Any] = {
     ),
 }
 
-
-_AS_IS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
-"""Exact types ``to_json`` returns unchanged (checked inline to save a call per value)."""
-
-
-def to_json(value: Any) -> Any:
-    """Stored BSON-ish values (dates, ObjectIds) → plain JSON values for the ``JSON`` scalar."""
-    if isinstance(value, dict):
-        return {
-            str(key): item if type(item) in _AS_IS else to_json(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, (list, tuple)):
-        return [item if type(item) in _AS_IS else to_json(item) for item in value]
-    if isinstance(value, datetime):
-        return serialize_datetime(value)
-    if isinstance(value, ObjectId):
-        return str(value)
-    return value

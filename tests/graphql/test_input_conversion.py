@@ -18,10 +18,10 @@ from strawberry.types.arguments import convert_argument
 from strawberry.types.base import StrawberryObjectDefinition
 
 from schema import build_schema
-from schema.types.filters import JobFilter
 from schema.execution.input_conversion import InputPlan
-from schema.types.inputs import JobOrder, SearchQuery
 from schema.fields.stats import StatisticsQuery
+from schema.types.filters import JobFilter
+from schema.types.inputs import JobOrder, SearchQuery
 
 SCHEMA = build_schema()
 

@@ -32,8 +32,8 @@ from gateway.settings import Settings
 from schema import build_schema
 from schema.build import Query
 from schema.execution.executor import LeafFastPathExecutor, enum_output, leaf_field
-from schema.types.scalars import SCALAR_MAP
 from schema.types.job import Job
+from schema.types.scalars import SCALAR_MAP
 from tests import factories
 from tests.conftest import DOMAIN, OTHER_DOMAIN, seed
 

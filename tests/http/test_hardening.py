@@ -19,7 +19,7 @@ from gateway.errors import QueryError, Timeout
 from gateway.http.protocol import negotiate
 from gateway.mongo.client import MongoHandle, driver_errors
 from gateway.mongo.expr import Condition
-from gateway.mongo.query import compile_filter
+from gateway.mongo.query import QueryLimits, compile_filter
 from gateway.settings import Settings
 from tests import factories
 from tests.conftest import DOMAIN, seed
@@ -27,6 +27,7 @@ from tests.tokens import KeyPair, bearer, write_jwks
 
 PAIR = KeyPair.rsa("k1")
 REST = "/power-scheduler/v1/jobs"
+LIMITS = QueryLimits.from_settings(Settings())
 
 
 def forged_header_token(header: dict[str, Any]) -> str:
@@ -92,12 +93,12 @@ async def test_statistics_rows_add_up_across_aliases(http: httpx.AsyncClient) ->
 @pytest.mark.parametrize("pattern", ["(\\w|\\w|\\w|\\w)*y", "(a+)+$", "(?:x*)*z", ".*a.*b.*c", "(foo|bar)+"])
 def test_patterns_with_catastrophic_backtracking_are_refused(pattern: str) -> None:
     with pytest.raises(QueryError, match="exponential time"):
-        compile_filter(Condition("job_id", "regex", pattern))
+        compile_filter(Condition("job_id", "regex", pattern), LIMITS)
 
 
 @pytest.mark.parametrize("pattern", ["^job-0+1", "[0-4]$", "^(job|task)-[0-9a-f]+$", "a{2,5}b", ".*busy.*"])
 def test_ordinary_patterns_pass(pattern: str) -> None:
-    assert compile_filter(Condition("job_id", "regex", pattern)).filter["job_id"].pattern == pattern
+    assert compile_filter(Condition("job_id", "regex", pattern), LIMITS).filter["job_id"].pattern == pattern
 
 
 def test_a_server_that_stops_answering_is_a_timeout() -> None:

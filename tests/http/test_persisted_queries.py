@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from gateway.app import create_app
+from gateway.http.persisted import load_allow_list
+from gateway.lru import LruCache
 from gateway.mongo.client import MongoHandle
-from gateway.http.persisted import LruCache, load_allow_list
 from gateway.settings import Settings
 from tests import factories
 from tests.conftest import DOMAIN, seed
@@ -89,7 +90,7 @@ async def test_a_document_that_does_not_validate_is_not_remembered(http: httpx.A
 
 
 def test_the_cache_forgets_the_least_recently_used() -> None:
-    cache = LruCache(2)
+    cache: LruCache[str, str] = LruCache(2)
     cache.put("a", "A")
     cache.put("b", "B")
     assert cache.get("a") == "A"  # a is now more recent than b

@@ -26,6 +26,7 @@ from tests.tokens import KeyPair, claims, hmac_token, unsigned_token, write_jwks
 
 DOMAIN = "domain-aaaaaaaaaaaa"
 SECRET = "development-secret-of-at-least-32-chars"
+LEEWAY = Settings().jwt_leeway_seconds
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,7 @@ def ec_pair() -> KeyPair:
 def jwks_verifier(tmp_path: Path, rsa_pair: KeyPair, ec_pair: KeyPair) -> TokenVerifier:
     ring = load_key_ring(str(write_jwks(tmp_path / "jwks.json", rsa_pair, ec_pair)),
                          allow_hs256=False)
-    return TokenVerifier(ring, leeway_seconds=30)
+    return TokenVerifier(ring, leeway_seconds=LEEWAY)
 
 
 def refused(verifier: TokenVerifier, token: str) -> str:
@@ -62,7 +63,8 @@ def test_jwks_keys_are_picked_by_kid(jwks_verifier: TokenVerifier, rsa_pair: Key
 
 def test_a_pem_public_key_verifies_tokens_without_kid(tmp_path: Path, ec_pair: KeyPair) -> None:
     verifier = TokenVerifier(load_key_ring(str(write_pem(tmp_path / "k.pem", ec_pair)),
-                                           allow_hs256=False))
+                                           allow_hs256=False),
+                             leeway_seconds=LEEWAY)
     assert verifier.principal(ec_pair.token(claims(DOMAIN), kid=None)).domain_id == DOMAIN
 
 
@@ -91,7 +93,7 @@ def test_alg_none_is_refused(jwks_verifier: TokenVerifier, tmp_path: Path,
                              rsa_pair: KeyPair) -> None:
     refused(jwks_verifier, unsigned_token(claims()))
     pem_verifier = TokenVerifier(load_key_ring(str(write_pem(tmp_path / "k.pem", rsa_pair)),
-                                               allow_hs256=False))
+                                               allow_hs256=False), leeway_seconds=LEEWAY)
     assert "algorithm" in refused(pem_verifier, unsigned_token(claims()))
 
 
@@ -100,7 +102,7 @@ def test_algorithm_confusion_with_the_public_key_as_hmac_secret_is_refused(
 ) -> None:
     pem = rsa_pair.public_pem()
     pem_verifier = TokenVerifier(load_key_ring(str(write_pem(tmp_path / "k.pem", rsa_pair)),
-                                               allow_hs256=False))
+                                               allow_hs256=False), leeway_seconds=LEEWAY)
     assert "algorithm" in refused(pem_verifier, hmac_token(claims(), pem))
     assert "algorithm" in refused(jwks_verifier, hmac_token(claims(), pem, kid="rsa-1"))
 
@@ -122,12 +124,12 @@ def test_a_token_without_a_domain_is_refused(jwks_verifier: TokenVerifier,
 def test_issuer_and_audience_are_checked_when_configured(tmp_path: Path,
                                                          rsa_pair: KeyPair) -> None:
     ring = load_key_ring(str(write_jwks(tmp_path / "jwks.json", rsa_pair)), allow_hs256=False)
-    verifier = TokenVerifier(ring, issuer="spaceone.identity", audience="gateway")
+    verifier = TokenVerifier(ring, leeway_seconds=LEEWAY, issuer="spaceone.identity", audience="gateway")
     assert verifier.principal(rsa_pair.token(claims(aud="gateway"))).domain_id == DOMAIN
     assert "issuer" in refused(verifier, rsa_pair.token(claims(aud="gateway", iss="evil")))
     assert "audience" in refused(verifier, rsa_pair.token(claims(aud="other")))
     # no audience configured: SpaceONE's aud (the user) is not checked
-    assert TokenVerifier(ring).principal(rsa_pair.token(claims(aud="x"))).domain_id == DOMAIN
+    assert TokenVerifier(ring, leeway_seconds=LEEWAY).principal(rsa_pair.token(claims(aud="x"))).domain_id == DOMAIN
 
 
 def test_garbage_is_refused(jwks_verifier: TokenVerifier) -> None:

@@ -23,8 +23,11 @@ from gateway.http.protocol import RequestRejected, decode_body
 from gateway.mongo import stats
 from gateway.mongo.expr import Condition, SortKey
 from gateway.mongo.fields import FIELD_NAMES, resolve_job_field, resolve_sort_field
-from gateway.mongo.query import compile_filter, compile_sort
+from gateway.mongo.query import QueryLimits, compile_filter, compile_sort
+from gateway.settings import Settings
 from gateway.spaceone.jobs_query import parse_jobs_query
+
+STATS_LIMITS = stats.StatsLimits.from_settings(Settings())
 
 LIMITS = {"default_page_size": 10, "max_page_size": 100}
 
@@ -113,7 +116,7 @@ def test_an_unsortable_field_lists_exactly_the_fields_that_sort() -> None:
 
 def test_the_compiler_suggests_an_operator_too() -> None:
     with pytest.raises(QueryError) as caught:
-        compile_filter(Condition("status", "regx", "^E"))
+        compile_filter(Condition("status", "regx", "^E"), QueryLimits.from_settings(Settings()))
     assert message_of(caught) == "unknown operator 'regx' in the condition on 'status'; did you mean 'regex'?"
 
 
@@ -152,14 +155,14 @@ def group(*fields: stats.GroupField, keys: tuple[stats.GroupKey, ...] = ()) -> s
 )
 def test_statistics_operators_name_the_closest_or_list_them(stage: stats.AggregateStage, expected: str) -> None:
     with pytest.raises(QueryError) as caught:
-        stats.compile_statistics(stats.StatsSpec(aggregate=(stage,)))
+        stats.compile_statistics(stats.StatsSpec(aggregate=(stage,)), STATS_LIMITS)
     assert message_of(caught) == expected
 
 
 def test_a_later_stage_suggests_the_closest_name_an_earlier_stage_gave() -> None:
     stages = (group(stats.GroupField("total", "count")), stats.Sort((SortKey("totl"),)))
     with pytest.raises(QueryError) as caught:
-        stats.compile_statistics(stats.StatsSpec(aggregate=stages))
+        stats.compile_statistics(stats.StatsSpec(aggregate=stages), STATS_LIMITS)
     assert message_of(caught) == "unknown field 'totl' in aggregate[1].sort; did you mean 'total'?"
 
 

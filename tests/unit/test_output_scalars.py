@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from gateway.mongo.documents import serialize_datetime
 from schema.types.enums import JobStatus, job_status
-from schema.types.scalars import serialize_datetime
 
 
 def _expected(moment: datetime) -> str:

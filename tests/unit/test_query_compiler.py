@@ -18,12 +18,14 @@ from gateway.mongo.query import (
     parse_timediff,
     public_condition,
 )
+from gateway.settings import Settings
 
 NOW = datetime(2026, 11, 26, 15, 30, 0, tzinfo=UTC)  # a Thursday
+LIMITS = QueryLimits.from_settings(Settings())
 
 
 def compiled(key: str, operator: str, value: object) -> dict[str, object]:
-    return compile_filter(Condition(key, operator, value), now=NOW).filter
+    return compile_filter(Condition(key, operator, value), LIMITS, now=NOW).filter
 
 
 def test_eq_and_not_keep_the_value_exact() -> None:
@@ -124,12 +126,13 @@ def test_camel_case_names_are_accepted() -> None:
 def test_controller_conditions_become_sub_queries() -> None:
     plan = compile_filter(
         All((Condition("status", "eq", "ERROR"), Condition("controllerInfo.pluginInfo.pluginId", "eq", "p"))),
+        LIMITS,
         now=NOW,
     )
     assert plan.controller_filters == [{"plugin_info.plugin_id": "p"}]
     ids = [ObjectId(), ObjectId()]
     assert plan.resolve([ids]) == {"$and": [{"status": "ERROR"}, {"controller": {"$in": ids}}]}
-    assert compile_filter(Condition("controller_id", "in", ["c-1"])).controller_filters == [
+    assert compile_filter(Condition("controller_id", "in", ["c-1"]), LIMITS).controller_filters == [
         {"controller_id": {"$in": ["c-1"]}}
     ]
 
@@ -140,7 +143,7 @@ def test_and_or_not_and_keyword() -> None:
         AnyOf((Condition("status", "eq", "B"), Condition("total_tasks", "gt", 1))),
         Not(Condition("project_id", "eq", "p")),
     ))
-    assert compile_filter(expr).filter == {
+    assert compile_filter(expr, LIMITS).filter == {
         "$and": [
             {"status": "A"},
             {"$or": [{"status": "B"}, {"total_tasks": {"$gt": 1}}]},
@@ -149,15 +152,15 @@ def test_and_or_not_and_keyword() -> None:
     }
     keyword = keyword_expr("  ab   cd ")
     assert keyword is not None
-    assert compile_filter(keyword).filter == {
+    assert compile_filter(keyword, LIMITS).filter == {
         "$or": [{"job_id": Regex("ab", "i")}, {"job_id": Regex("cd", "i")}]
     }
     assert keyword_expr("   ") is None
 
 
 def test_an_empty_filter_matches_everything() -> None:
-    assert compile_filter(All()).filter == {}
-    assert compile_filter(AnyOf()).filter == {}
+    assert compile_filter(All(), LIMITS).filter == {}
+    assert compile_filter(AnyOf(), LIMITS).filter == {}
 
 
 def test_sort_appends_the_id_tie_breaker_and_defaults_to_created_at_descending() -> None:
@@ -211,7 +214,7 @@ def test_bad_conditions_are_refused_with_the_spaceone_code(
     condition: Condition, code: str, fragment: str
 ) -> None:
     with pytest.raises(QueryError) as raised:
-        compile_filter(condition, now=NOW)
+        compile_filter(condition, LIMITS, now=NOW)
     assert raised.value.spaceone_code == code
     assert fragment in raised.value.message
 

@@ -26,12 +26,14 @@ from gateway.mongo.stats import (
     Unwind,
     compile_statistics,
 )
+from gateway.settings import Settings
 
 COUNT_BY_STATUS = Group((GroupKey("status", "status"),), (GroupField("n", "count"),))
+LIMITS = StatsLimits.from_settings(Settings())
 
 
 def stages(*aggregate: object) -> list[dict[str, object]]:
-    return compile_statistics(StatsSpec(aggregate=aggregate)).stages  # type: ignore[arg-type]
+    return compile_statistics(StatsSpec(aggregate=aggregate), LIMITS).stages  # type: ignore[arg-type]
 
 
 def test_the_spec_example_compiles_to_group_then_sort_on_the_output_name() -> None:
@@ -90,7 +92,7 @@ def test_raw_job_rows_drop_internal_fields() -> None:
 
 
 def test_page_and_row_cap_come_last_and_the_count_has_no_page() -> None:
-    plan = compile_statistics(StatsSpec(aggregate=(COUNT_BY_STATUS,), page=(3, 10)))
+    plan = compile_statistics(StatsSpec(aggregate=(COUNT_BY_STATUS,), page=(3, 10)), LIMITS)
     assert plan.rows_pipeline(100)[-3:] == [{"$skip": 2}, {"$limit": 10}, {"$limit": 101}]
     assert plan.count_pipeline()[-1] == {"$count": "total_count"}
     assert plan.rows([{"_id": {"status": "A"}, "n": 2}, {"_id": {}, "n": 1}]) == [
@@ -122,14 +124,14 @@ def test_bad_input_is_refused_naming_the_key(
     spec: StatsSpec, error: type[Exception], named: str
 ) -> None:
     with pytest.raises(error, match=re.escape(named)):
-        compile_statistics(spec, StatsLimits(max_stages=20))
+        compile_statistics(spec, LIMITS)
 
 
 def test_no_pipeline_ever_holds_a_forbidden_operator() -> None:
     spec = StatsSpec(aggregate=(
         Unwind("errors"), COUNT_BY_STATUS, Sort((SortKey("n"),)), Count("c"),
     ))
-    text = json.dumps(compile_statistics(spec).stages)
+    text = json.dumps(compile_statistics(spec, LIMITS).stages)
     for operator in ("$lookup", "$out", "$merge", "$where", "$function", "$accumulator"):
         assert operator not in text
 

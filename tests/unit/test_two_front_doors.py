@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from gateway.mongo.query import compile_filter
+from gateway.mongo.query import QueryLimits, compile_filter
+from gateway.settings import Settings
 from schema.fields.convert import search_where
 from schema.types.enums import FilterOperator, JobStatus
 from schema.types.filters import (
@@ -16,6 +17,8 @@ from schema.types.filters import (
     job_filter_expr,
 )
 from schema.types.inputs import FilterCondition, SearchQuery
+
+LIMITS = QueryLimits.from_settings(Settings())
 
 
 def test_field_filters_compile_like_search_conditions() -> None:
@@ -33,6 +36,6 @@ def test_field_filters_compile_like_search_conditions() -> None:
         FilterCondition(k="total_tasks", v=3, o=FilterOperator.GT),
         FilterCondition(k="created_at", v="2026-09-01T00:00:00Z", o=FilterOperator.DATETIME_GTE),
     ])
-    one, two = compile_filter(job_filter_expr(typed)), compile_filter(search_where(spaceone))
+    one, two = compile_filter(job_filter_expr(typed), LIMITS), compile_filter(search_where(spaceone), LIMITS)
     assert one.filter == two.filter
     assert one.controller_filters == two.controller_filters == [{"controller_id": "controller-1"}]
