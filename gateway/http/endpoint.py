@@ -31,6 +31,7 @@ from gateway.http.protocol import (
     GraphQLParams,
     RequestRejected,
     check_content_type,
+    check_number_literals,
     decode_body,
     decode_query_string,
     error_body,
@@ -175,6 +176,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             document = self.persisted.resolve(params.query, params.extensions)
         except GatewayError as error:
             return _gateway_error_body(error), {}
+        check_number_literals(document)
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, sub_response)
         if context.auth_error is not None:

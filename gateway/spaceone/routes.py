@@ -12,7 +12,6 @@ the GraphQL view's context, and every read from that context's repository. Error
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
@@ -24,6 +23,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from gateway.context import GatewayContext, Scope
+from gateway.decoding import JSONInputError, loads_request_json
 from gateway.encoding import json_bytes
 from gateway.errors import GatewayError, InvalidParameter
 from gateway.mongo.repository import ERROR_PARTS
@@ -113,30 +113,12 @@ async def json_body(request: Request) -> Any:
     if not raw.strip():
         return {}
     try:
-        return _shallow(json.loads(raw))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return _Invalid("the request body is not valid JSON")
-    except RecursionError:
-        return _Invalid(TOO_DEEP)
+        return loads_request_json(raw, "the request body", max_depth=MAX_JSON_DEPTH)
+    except JSONInputError as error:
+        return _Invalid(error.message)
 
 
 MAX_JSON_DEPTH = 32
-TOO_DEEP = f"the request body is nested deeper than {MAX_JSON_DEPTH} levels"
-
-
-def _shallow(value: Any) -> Any:
-    """``value`` itself, or an :class:`_Invalid` when it nests deeper than ``MAX_JSON_DEPTH``
-    (checked without recursion, before any recursive code walks it)."""
-    level: list[Any] = [value]
-    for _ in range(MAX_JSON_DEPTH + 1):
-        level = [
-            child
-            for item in level
-            for child in (item.values() if isinstance(item, dict) else item if isinstance(item, list) else ())
-        ]
-        if not level:
-            return value
-    return _Invalid(TOO_DEEP)
 
 
 def query_params_body(request: Request) -> Any:
@@ -148,11 +130,11 @@ def query_params_body(request: Request) -> Any:
         values = params.getlist(name)
         if name == "query":
             try:
-                query = _shallow(json.loads(values[-1]))
-                if isinstance(query, _Invalid):
-                    return query
+                query = loads_request_json(values[-1], "the 'query' parameter", max_depth=MAX_JSON_DEPTH)
                 body["query"] = {**body.get("query", {}), **query}
-            except (json.JSONDecodeError, TypeError, RecursionError):
+            except JSONInputError as error:
+                return _Invalid(error.message)
+            except TypeError:
                 return _Invalid("the 'query' parameter is not a JSON object")
             continue
         path = name.split(".")
