@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
     app.state.authenticator = authenticator  # for routes outside GraphQL (REST): 401 on refusal
     app.state.mongo = handle
     app.state.metrics = metrics
+    app.state.bulkhead = graphql.bulkhead  # the per-domain bound on concurrent MongoDB commands
     return app
 
 

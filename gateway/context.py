@@ -8,6 +8,7 @@ from typing import Any
 from gateway.auth import Principal
 from gateway.dataloaders import BatchObserver, Loaders, build_loaders
 from gateway.errors import GatewayError, QueryTooComplex
+from gateway.mongo.bulkhead import Bulkhead, Deadline
 from gateway.mongo.query import QueryLimits
 from gateway.mongo.repository import AggregationLimits, JobRepository
 from gateway.settings import Settings
@@ -31,6 +32,8 @@ class GatewayContext:
     request_id: str | None = None
     on_batch: BatchObserver | None = None
     auth_error: GatewayError | None = None  # a refused token: the operation is not executed
+    bulkhead: Bulkhead | None = None  # the process's per-domain bound on concurrent commands
+    deadline: Deadline | None = None  # when the request must be answered by
     spent: dict[str, int] = field(default_factory=dict)  # request cost so far (batches share it)
     _scopes: dict[str, Scope] = field(default_factory=dict)
 
@@ -65,6 +68,8 @@ class GatewayContext:
                 max_time_ms=self.settings.max_time_ms,
                 limits=query_limits(self.settings),
                 aggregation=aggregation_limits(self.settings),
+                bulkhead=self.bulkhead,
+                deadline=self.deadline,
             )
             self._scopes[domain] = Scope(repository, build_loaders(repository, self.on_batch))
         return self._scopes[domain]

@@ -28,6 +28,21 @@ class Settings(BaseSettings):
     mongodb_server_selection_timeout_ms: int = Field(default=3000, ge=100, le=60_000)
     mongodb_max_pool_size: int = Field(default=20, ge=1, le=500)
     max_time_ms: int = Field(default=10_000, ge=1, description="server-side limit per command")
+    request_timeout_seconds: float = Field(
+        default=30.0, ge=0, le=3600,
+        description="bound on a whole request, queueing and every command included; past it the "
+        "request is answered with TIMEOUT and its MongoDB work is cancelled (0: no bound)",
+    )
+    max_concurrent_commands_per_domain: int = Field(
+        default=8, ge=0, le=10_000,
+        description="MongoDB commands one domain may have running at once in this process, so "
+        "one tenant cannot take every pooled connection (0: no bound)",
+    )
+    max_concurrent_commands_wait_seconds: float = Field(
+        default=5.0, ge=0, le=600,
+        description="how long a command waits for a free slot of its domain before the request "
+        "is refused with RATE_LIMITED and Retry-After",
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)

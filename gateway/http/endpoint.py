@@ -23,7 +23,7 @@ from strawberry.types.graphql import OperationType
 from gateway.auth import ANONYMOUS, Authenticator
 from gateway.context import GatewayContext
 from gateway.encoding import json_bytes
-from gateway.errors import GatewayError, Unauthenticated
+from gateway.errors import GatewayError, RateLimited, Timeout, Unauthenticated
 from gateway.http.graphiql import GraphiQLPage
 from gateway.http.protocol import (
     ALLOWED_METHODS,
@@ -39,6 +39,7 @@ from gateway.http.protocol import (
     response_status,
     wants_html,
 )
+from gateway.mongo.bulkhead import Bulkhead, bounded_by, request_deadline
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.requests import current_request, request_id_from
 from gateway.http.persisted import PersistedQueries
@@ -62,6 +63,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         persisted: PersistedQueries | None = None,
         metrics: GatewayMetrics | None = None,
         authenticator: Authenticator | None = None,
+        bulkhead: Bulkhead | None = None,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
@@ -69,6 +71,11 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         self.persisted = persisted or PersistedQueries(settings.persisted_queries_cache_size)
         self.metrics = metrics
         self.authenticator = authenticator or Authenticator()
+        self.bulkhead = bulkhead or Bulkhead(
+            settings.max_concurrent_commands_per_domain,
+            settings.max_concurrent_commands_wait_seconds,
+            on_wait=metrics.observe_command_slot_wait if metrics else None,
+        )
         self.graphiql = GraphiQLPage(settings) if settings.graphiql else None
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
@@ -100,6 +107,8 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                 request.headers.get("x-request-id")
             ),
             on_batch=self.metrics.observe_batch if self.metrics else None,
+            bulkhead=self.bulkhead,
+            deadline=getattr(request.state, "deadline", None),
         )
 
     def encode_json(self, data: object) -> bytes:
@@ -146,13 +155,18 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             )
         started = time.perf_counter()
         params: GraphQLParams | None = None
+        deadline = request.state.deadline = request_deadline(self.settings.request_timeout_seconds)
         try:
-            params = await self.read_params(request)
-            body, headers = await self.execute_params(request, params)
+            async with bounded_by(deadline):
+                params = await self.read_params(request)
+                body, headers = await self.execute_params(request, params)
             status = response_status(body, media_type)
         except RequestRejected as rejected:
             body, headers = error_body(rejected.message, rejected.code), rejected.headers
             status = rejected.status
+        except Timeout as timeout:  # nothing of the operation is sent: it did not finish
+            body, headers = _gateway_error_body(timeout), {}
+            status = response_status(body, media_type)
         self.observe(params, body, status, time.perf_counter() - started)
         if request.method == "GET" and status == 200 and not body.get("errors"):
             if self.settings.get_cache_control:
@@ -203,6 +217,9 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             return error_body(error.as_http_error_reason(), "OPERATION_RESOLUTION_FAILURE"), {}
         except MissingQueryError:
             raise RequestRejected(400, "the request has no 'query'") from None
+        headers = dict(sub_response.headers)
+        if retry_after := _retry_after(result.errors):
+            headers["Retry-After"] = str(retry_after)
         if result.errors:  # error masking: a last pass over errors of every phase
             result.errors = finalize_errors(
                 result.errors, context.request_id, hide_schema=not self.settings.introspection
@@ -210,7 +227,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         body = self.response_body(result)
         if not any(code in _NOT_CACHEABLE_CODES for code in _codes(body)):
             self.persisted.remember(document, params.extensions)
-        return body, dict(sub_response.headers)
+        return body, headers
 
     def response_body(self, result: ExecutionResult) -> dict[str, Any]:
         """The GraphQL response; ``data`` is left out when the operation never ran (a request
@@ -245,6 +262,13 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
 def _gateway_error_body(error: GatewayError) -> dict[str, Any]:
     """A request refused before execution, with the error's message and extensions."""
     return {"errors": [{"message": error.message, "extensions": error.extensions}]}
+
+
+def _retry_after(errors: list[GraphQLError] | None) -> int | None:
+    """The longest ``Retry-After`` of the RATE_LIMITED errors, if any."""
+    waits = [error.original_error.retry_after for error in errors or ()
+             if isinstance(error.original_error, RateLimited)]
+    return max(waits) if waits else None
 
 
 def _request_error(errors: list[GraphQLError] | None) -> bool:

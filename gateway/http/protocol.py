@@ -34,6 +34,7 @@ REQUEST_ERROR_STATUS: Mapping[str, int] = {
     "OPERATION_NOT_ALLOWED": 403,
     "UNAUTHENTICATED": 401,
     "FORBIDDEN": 403,
+    "TIMEOUT": 504,  # the request's deadline passed (GATEWAY_REQUEST_TIMEOUT_SECONDS)
 }
 
 

@@ -25,9 +25,11 @@ from starlette.routing import Route
 from gateway.context import GatewayContext, Scope
 from gateway.decoding import JSONInputError, loads_request_json
 from gateway.encoding import json_bytes
-from gateway.errors import GatewayError, InvalidParameter
+from gateway.errors import GatewayError, InvalidParameter, RateLimited
+from gateway.mongo.bulkhead import bounded_by, request_deadline
 from gateway.mongo.repository import ERROR_PARTS
 from gateway.observability.requests import current_request
+from gateway.settings import Settings
 from gateway.spaceone.jobs_query import JobsRequest, parse_jobs_query
 from gateway.spaceone.stat_query import StatRequest, parse_stat_query
 from schema.types.scalars import serialize_datetime, to_json
@@ -38,6 +40,8 @@ PREFIX = "/power-scheduler/v1"
 
 
 class ContextSource(Protocol):
+    settings: Settings
+
     async def get_context(self, request: Any, response: Any = None) -> GatewayContext: ...
 
 
@@ -73,10 +77,12 @@ async def answer(request: Request, source: ContextSource, handler: Handler, body
     stats = current_request.get()
     if stats is not None:
         stats.operation = f"rest {request.url.path.rsplit('/', 1)[-1]}"
+    deadline = request.state.deadline = request_deadline(source.settings.request_timeout_seconds)
     try:
-        context = await source.get_context(request)
-        context.check_authenticated()
-        return JSONAnswer(await handler(context, body))
+        async with bounded_by(deadline):
+            context = await source.get_context(request)
+            context.check_authenticated()
+            return JSONAnswer(await handler(context, body))
     except GatewayError as error:
         if stats is not None:
             stats.outcome = error.code
@@ -105,7 +111,8 @@ async def http_error(request: Request, error: Exception) -> Response:
 
 def error_response(error: GatewayError) -> JSONResponse:
     code = error.spaceone_code or f"ERROR_{error.code}"
-    return JSONAnswer({"error": {"code": code, "message": error.message}}, error.http_status)
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else None
+    return JSONAnswer({"error": {"code": code, "message": error.message}}, error.http_status, headers)
 
 
 async def json_body(request: Request) -> Any:
