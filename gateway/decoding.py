@@ -20,6 +20,8 @@ import json
 import re
 from typing import Any
 
+import orjson
+
 MAX_NUMBER_DIGITS = 4300
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -32,79 +34,90 @@ class JSONInputError(ValueError):
         self.message = message
 
 
-class _TooManyDigits(Exception):
-    def __init__(self, digits: int) -> None:
-        self.digits = digits
-
-
-def _parse_int(text: str) -> int:
-    digits = len(text) - (text[0] == "-")
-    if digits > MAX_NUMBER_DIGITS:
-        raise _TooManyDigits(digits)
-    return int(text)
-
-
-def _parse_float(text: str) -> float:
-    if len(text) > MAX_NUMBER_DIGITS + 32:  # mantissa digits, sign, point and exponent
-        raise _TooManyDigits(len(text))
-    return float(text)
-
-
 def loads_request_json(text: bytes | str, what: str, *, max_depth: int | None = None) -> Any:
     """Decode and check one JSON text; ``what`` names it in messages ("the request body")."""
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8")  # json.loads would also guess UTF-16 and UTF-32
-        value = json.loads(text, parse_int=_parse_int, parse_float=_parse_float)
+        value = json.loads(text)
     except UnicodeDecodeError:
         raise JSONInputError(f"{what} is not valid UTF-8") from None
     except json.JSONDecodeError as error:
         raise JSONInputError(f"{what} is not valid JSON: {error.msg}") from None
-    except _TooManyDigits as error:
-        raise JSONInputError(
-            f"{what} holds a number of {error.digits} digits; numbers may have at most "
-            f"{MAX_NUMBER_DIGITS} digits"
-        ) from None
     except RecursionError:
         bound = f"deeper than {max_depth} levels" if max_depth is not None else "too deeply"
         raise JSONInputError(f"{what} is nested {bound}") from None
-    except ValueError as error:  # anything else the parser or Python refuses
-        raise JSONInputError(f"{what} is not valid JSON: {error}") from None
+    except ValueError:  # int(): Python's integer-string limit (sys.get_int_max_str_digits)
+        raise JSONInputError(
+            f"{what} holds a number of more than {MAX_NUMBER_DIGITS} digits, which cannot be read"
+        ) from None
     check_json_value(value, what, max_depth=max_depth)
     return value
 
 
 def check_json_value(value: Any, what: str, *, max_depth: int | None = None) -> None:
-    """Refuse lone surrogates in keys and strings, and nesting deeper than ``max_depth``;
-    one pass without recursion, so any decoded value can be checked."""
-    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
+    """Refuse nesting deeper than ``max_depth`` and lone surrogates in keys and strings.
+
+    Both checks run without recursion, mostly in C: the depth level by level, and a value that
+    orjson can encode holds no lone surrogate; only when it cannot (a lone surrogate, a number
+    beyond 64 bits, nesting beyond orjson's 255 levels) is every key and string looked at."""
+    if max_depth is not None and _deeper_than(value, max_depth):
+        raise JSONInputError(f"{what} is nested deeper than {max_depth} levels")
+    try:
+        orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        _find_lone_surrogate(value, what)
+
+
+def _deeper_than(value: Any, max_depth: int) -> bool:
+    level: list[Any] = [value]
+    for _ in range(max_depth):
+        level = [
+            child
+            for item in level
+            for child in (item.values() if type(item) is dict else item if type(item) is list else ())
+            if type(child) is dict or type(child) is list
+        ]
+        if not level:
+            return False
+    return True
+
+
+def _find_lone_surrogate(value: Any, what: str) -> None:
+    parents: dict[int, tuple[Any, str | int]] = {}  # container id -> (its container, its key)
+    stack: list[Any] = [value] if type(value) in (dict, list) else []
+    if type(value) is str:
+        _check_text(value, what, parents, None, None)
     while stack:
-        item, path = stack.pop()
-        if isinstance(item, str):
-            _check_text(item, what, path)
-            continue
-        if not isinstance(item, (dict, list)):
-            continue
-        if max_depth is not None and item and len(path) >= max_depth:
-            raise JSONInputError(f"{what} is nested deeper than {max_depth} levels")
-        if isinstance(item, dict):
-            for key, child in item.items():
-                _check_text(key, what, (*path, key))
-                stack.append((child, (*path, key)))
-        else:
-            stack.extend((child, (*path, index)) for index, child in enumerate(item))
+        item = stack.pop()
+        pairs = item.items() if type(item) is dict else enumerate(item)
+        for key, child in pairs:
+            if type(key) is str and not key.isascii():
+                _check_text(key, what, parents, item, key)
+            kind = type(child)
+            if kind is str:
+                if not child.isascii():
+                    _check_text(child, what, parents, item, key)
+            elif kind is dict or kind is list:
+                parents[id(child)] = (item, key)
+                stack.append(child)
 
 
-def _check_text(text: str, what: str, path: tuple[str | int, ...]) -> None:
-    if text.isascii():
-        return
+def _check_text(
+    text: str, what: str, parents: dict[int, tuple[Any, str | int]], container: Any, key: str | int | None
+) -> None:
     found = _LONE_SURROGATE.search(text)
-    if found is not None:
-        where = f" at {json_path(path)}" if path else ""
-        raise JSONInputError(
-            f"{what} contains a lone surrogate (U+{ord(found.group()):04X}){where}: text must be "
-            "valid Unicode (a surrogate escape needs its pair)"
-        )
+    if found is None:
+        return
+    path: list[str | int] = [] if key is None else [key]
+    while container is not None and id(container) in parents:
+        container, step = parents[id(container)]
+        path.append(step)
+    where = f" at {json_path(tuple(reversed(path)))}" if path else ""
+    raise JSONInputError(
+        f"{what} contains a lone surrogate (U+{ord(found.group()):04X}){where}: text must be "
+        "valid Unicode (a surrogate escape needs its pair)"
+    )
 
 
 def json_path(path: tuple[str | int, ...]) -> str:
