@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.errors import InvalidParameter, QueryError
+from gateway.errors import InvalidParameter, QueryError, shorten
 from gateway.mongo import expr
 from gateway.mongo.expr import Condition, SearchSpec, SortKey, query_where
 from gateway.mongo.fields import JOB_STATUSES, resolve_job_field, snake_case
@@ -65,9 +65,12 @@ def integer(value: Any, name: str) -> int | None:
     if isinstance(value, bool):
         raise InvalidParameter(f"{name} must be an integer")
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise InvalidParameter(f"{name} must be an integer, got {value!r}") from None
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite float
+        raise InvalidParameter(f"{name} must be an integer, got {shorten(repr(value))}") from None
+    if not -(2**63) <= number < 2**63:
+        raise InvalidParameter(f"{name} must be an integer of at most 64 bits, got {shorten(repr(value))}")
+    return number
 
 
 def flag(value: Any, name: str) -> bool:

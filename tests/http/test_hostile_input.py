@@ -284,3 +284,20 @@ async def test_a_long_run_of_digits_inside_a_string_is_data(http: httpx.AsyncCli
         DOMAIN, BIG)
     response = await http.post("/graphql", json={"query": query})
     assert response.json() == {"data": {"jobs": {"totalCount": 0}}}
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "99999999999999999999999", "1" + "0" * 4000])
+async def test_a_rest_count_that_is_not_a_64_bit_integer_is_a_spaceone_400(
+    http: httpx.AsyncClient, number: str
+) -> None:
+    bodies = {
+        "/search": '{"domain_id": "%s", "query": {"page": {"limit": %s}}}' % (DOMAIN, number),
+        "/stat": '{"domain_id": "%s", "query": {"aggregate": [{"limit": %s}]}}' % (DOMAIN, number),
+    }
+    for path, body in bodies.items():
+        response = await http.post(REST + path, content=body, headers={"Content-Type": "application/json"})
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert error["code"] == "ERROR_INVALID_PARAMETER" and len(error["message"]) < 200
+    response = await http.get(REST, params={"domain_id": DOMAIN, "query.page.limit": number})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "ERROR_INVALID_PARAMETER"
