@@ -21,6 +21,7 @@ from gateway.http.body_limit import BodySizeLimit
 from gateway.http.endpoint import GatewayGraphQL
 from gateway.http.graphiql import VENDOR_ROUTE, VendorFiles
 from gateway.http.persisted import PersistedQueries, load_allow_list
+from gateway.mongo.bulkhead import Bulkhead
 from gateway.mongo.client import MongoHandle, open_mongo
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.requests import RequestObserver
@@ -47,7 +48,14 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
         settings.persisted_queries_cache_size,
         load_allow_list(settings.persisted_only) if settings.persisted_only else None,
     )
-    contexts = ContextFactory(settings, handle.database, authenticator, on_batch=metrics.observe_batch)
+    bulkhead = Bulkhead(
+        settings.max_concurrent_commands_per_domain,
+        settings.max_concurrent_commands_wait_seconds,
+        on_wait=metrics.observe_command_slot_wait,
+    )
+    contexts = ContextFactory(
+        settings, handle.database, authenticator, on_batch=metrics.observe_batch, bulkhead=bulkhead
+    )
     graphql = GatewayGraphQL(
         build_schema(settings), settings=settings, contexts=contexts, persisted=persisted, metrics=metrics
     )
@@ -97,6 +105,7 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
     app.state.contexts = contexts  # builds the request context of both front doors
     app.state.mongo = handle
     app.state.metrics = metrics
+    app.state.bulkhead = bulkhead  # the per-domain bound on concurrent MongoDB commands
     return app
 
 

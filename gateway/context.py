@@ -10,6 +10,7 @@ from typing import Any
 from gateway.auth import ANONYMOUS, Authenticator, Principal
 from gateway.dataloaders import BatchObserver, Loaders, build_loaders
 from gateway.errors import GatewayError, QueryTooComplex, Unauthenticated
+from gateway.mongo.bulkhead import Bulkhead, Deadline
 from gateway.mongo.query import QueryLimits
 from gateway.mongo.repository import AggregationLimits, JobRepository
 from gateway.observability.requests import current_request, request_id_from
@@ -36,6 +37,8 @@ class GatewayContext:
     request_id: str | None = None
     on_batch: BatchObserver | None = None
     auth_error: GatewayError | None = None  # a refused token: the operation is not executed
+    bulkhead: Bulkhead | None = None  # the process's per-domain bound on concurrent commands
+    deadline: Deadline | None = None  # when the request must be answered by
     spent: dict[str, int] = field(default_factory=dict)  # request cost so far (batches share it)
     _scopes: dict[str, Scope] = field(default_factory=dict)
 
@@ -70,6 +73,8 @@ class GatewayContext:
                 max_time_ms=self.settings.max_time_ms,
                 limits=QueryLimits.from_settings(self.settings),
                 aggregation=AggregationLimits.from_settings(self.settings),
+                bulkhead=self.bulkhead,
+                deadline=self.deadline,
             )
             self._scopes[domain] = Scope(repository, build_loaders(repository, self.on_batch))
         return self._scopes[domain]
@@ -78,8 +83,8 @@ class GatewayContext:
 class ContextFactory:
     """Builds the :class:`GatewayContext` of one request, for the GraphQL endpoint and the REST
     routes alike: the caller (a refused token is kept on the context, and the operation or REST
-    call is then answered with UNAUTHENTICATED before anything runs), the request id, and the
-    loaders' batch observer."""
+    call is then answered with UNAUTHENTICATED before anything runs), the request id, the
+    loaders' batch observer, the process's per-domain bulkhead and the request's deadline."""
 
     def __init__(
         self,
@@ -87,11 +92,13 @@ class ContextFactory:
         database: Any,
         authenticator: Authenticator,
         on_batch: BatchObserver | None = None,
+        bulkhead: Bulkhead | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
         self.authenticator = authenticator
         self.on_batch = on_batch
+        self.bulkhead = bulkhead
 
     async def for_request(self, request: Any, response: Any = None) -> GatewayContext:
         principal, refusal = ANONYMOUS, None
@@ -112,4 +119,6 @@ class ContextFactory:
             response=response,
             request_id=stats.request_id if stats else request_id_from(request.headers.get("x-request-id")),
             on_batch=self.on_batch,
+            bulkhead=self.bulkhead,
+            deadline=getattr(request.state, "deadline", None),
         )

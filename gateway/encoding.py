@@ -3,7 +3,8 @@
 The output parses to the same value as ``json.dumps`` of the same data; it differs in form only:
 non-ASCII text is sent as UTF-8 rather than ``\\uXXXX`` escapes, and a non-finite float (NaN,
 ±Infinity, which JSON cannot express) becomes ``null`` instead of an invalid token. Values orjson
-cannot encode (an integer beyond 64 bits) fall back to the standard library.
+cannot encode (an integer beyond 64 bits) fall back to the standard library; text that is not
+Unicode (a lone surrogate, which request decoding refuses, so only a backstop) is sent escaped.
 """
 
 from __future__ import annotations
@@ -17,4 +18,8 @@ def json_bytes(data: object) -> bytes:
     try:
         return orjson.dumps(data)
     except orjson.JSONEncodeError:
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        try:
+            return text.encode()
+        except UnicodeEncodeError:
+            return json.dumps(data, separators=(",", ":")).encode()

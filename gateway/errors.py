@@ -9,6 +9,7 @@
     ├── Unauthenticated               UNAUTHENTICATED      ERROR_AUTHENTICATE_FAILURE
     ├── Forbidden                     FORBIDDEN            ERROR_PERMISSION_DENIED
     ├── Timeout                       TIMEOUT
+    ├── RateLimited                   RATE_LIMITED
     └── ServiceUnavailable            SERVICE_UNAVAILABLE
 
 Anything else raised while serving a request is a bug: it is logged with its traceback and the
@@ -134,6 +135,22 @@ class Forbidden(GatewayError):
 class Timeout(GatewayError):
     code = "TIMEOUT"
     http_status = 504
+
+
+class RateLimited(GatewayError):
+    """Refused for now; ``retry_after`` seconds is when trying again makes sense
+    (HTTP ``Retry-After``, GraphQL ``extensions.retryAfter``)."""
+
+    code = "RATE_LIMITED"
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {**super().extensions, "retryAfter": self.retry_after}
 
 
 class ServiceUnavailable(GatewayError):

@@ -67,6 +67,21 @@ class Settings(BaseSettings):
     max_time_ms: int = Field(
         default=10_000, ge=1, description="server-side `maxTimeMS` of every MongoDB command; past it: TIMEOUT"
     )
+    request_timeout_seconds: float = Field(
+        default=30.0, ge=0, le=3600,
+        description="bound on a whole request, queueing and every command included; past it the "
+        "request is answered with TIMEOUT and its MongoDB work is cancelled (0: no bound)",
+    )
+    max_concurrent_commands_per_domain: int = Field(
+        default=8, ge=0, le=10_000,
+        description="MongoDB commands one domain may have running at once in this process, so "
+        "one tenant cannot take every pooled connection (0: no bound)",
+    )
+    max_concurrent_commands_wait_seconds: float = Field(
+        default=5.0, ge=0, le=600,
+        description="how long a command waits for a free slot of its domain before the request "
+        "is refused with RATE_LIMITED and Retry-After",
+    )
 
     host: str = Field(default="127.0.0.1", description="address to listen on (`--host` overrides it)")
     port: int = Field(default=8000, ge=0, le=65535, description="port to listen on (`--port` overrides it)")

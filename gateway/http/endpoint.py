@@ -22,7 +22,7 @@ from strawberry.types.graphql import OperationType
 
 from gateway.context import ContextFactory, GatewayContext
 from gateway.encoding import json_bytes
-from gateway.errors import GatewayError, graphql_error_body
+from gateway.errors import GatewayError, RateLimited, Timeout, graphql_error_body
 from gateway.http.graphiql import GraphiQLPage
 from gateway.http.persisted import PersistedQueries
 from gateway.http.protocol import (
@@ -31,12 +31,14 @@ from gateway.http.protocol import (
     GraphQLParams,
     RequestRejected,
     check_content_type,
+    check_number_literals,
     decode_body,
     decode_query_string,
     negotiate,
     response_status,
     wants_html,
 )
+from gateway.mongo.bulkhead import bounded_by, request_deadline
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.requests import current_request
 from gateway.settings import Settings
@@ -123,13 +125,18 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             )
         started = time.perf_counter()
         params: GraphQLParams | None = None
+        deadline = request.state.deadline = request_deadline(self.settings.request_timeout_seconds)
         try:
-            params = await self.read_params(request)
-            body, headers = await self.execute_params(request, params)
+            async with bounded_by(deadline):
+                params = await self.read_params(request)
+                body, headers = await self.execute_params(request, params)
             status = response_status(body, media_type)
         except RequestRejected as rejected:
             body, headers = graphql_error_body(rejected.message, {"code": rejected.code}), rejected.headers
             status = rejected.status
+        except Timeout as timeout:  # nothing of the operation is sent: it did not finish
+            body, headers = graphql_error_body(timeout.message, timeout.extensions), {}
+            status = response_status(body, media_type)
         self.observe(params, body, status, time.perf_counter() - started)
         if request.method == "GET" and status == 200 and not body.get("errors"):
             if self.settings.get_cache_control:
@@ -153,6 +160,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             document = self.persisted.resolve(params.query, params.extensions)
         except GatewayError as error:
             return graphql_error_body(error.message, error.extensions), {}
+        check_number_literals(document)
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, sub_response)
         if context.auth_error is not None:
@@ -181,6 +189,9 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             return graphql_error_body(reason, {"code": "OPERATION_RESOLUTION_FAILURE"}), {}
         except MissingQueryError:
             raise RequestRejected(400, "the request has no 'query'") from None
+        headers = dict(sub_response.headers)
+        if retry_after := _retry_after(result.errors):
+            headers["Retry-After"] = str(retry_after)
         if result.errors:  # error masking: a last pass over errors of every phase
             result.errors = finalize_errors(
                 result.errors, context.request_id, hide_schema=not self.settings.introspection
@@ -188,7 +199,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         body = self.response_body(result)
         if not any(code in _NOT_CACHEABLE_CODES for code in _codes(body)):
             self.persisted.remember(document, params.extensions)
-        return body, dict(sub_response.headers)
+        return body, headers
 
     def response_body(self, result: ExecutionResult) -> dict[str, Any]:
         """The GraphQL response; ``data`` is left out when the operation never ran (a request
@@ -218,6 +229,13 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             operation = stats.operation
         if self.metrics is not None:
             self.metrics.observe_operation(operation, outcome, seconds, codes)
+
+
+def _retry_after(errors: list[GraphQLError] | None) -> int | None:
+    """The longest ``Retry-After`` of the RATE_LIMITED errors, if any."""
+    waits = [error.original_error.retry_after for error in errors or ()
+             if isinstance(error.original_error, RateLimited)]
+    return max(waits) if waits else None
 
 
 def _request_error(errors: list[GraphQLError] | None) -> bool:

@@ -7,12 +7,15 @@ with the status to answer; everything else becomes :class:`GraphQLParams`.
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.errors import json_mistake
+from graphql import GraphQLError
+from graphql.language import Lexer, Source, TokenKind
+
+from gateway.decoding import MAX_NUMBER_DIGITS, JSONInputError, loads_request_json
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
@@ -31,6 +34,7 @@ REQUEST_ERROR_STATUS: Mapping[str, int] = {
     "OPERATION_NOT_ALLOWED": 403,
     "UNAUTHENTICATED": 401,
     "FORBIDDEN": 403,
+    "TIMEOUT": 504,  # the request's deadline passed (GATEWAY_REQUEST_TIMEOUT_SECONDS)
 }
 
 
@@ -146,13 +150,9 @@ def decode_body(body: bytes) -> GraphQLParams:
     if not body:
         raise RequestRejected(400, "the request body is empty; send a JSON object with a query")
     try:
-        data = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise RequestRejected(400, "the request body is not valid UTF-8") from None
-    except json.JSONDecodeError as error:
-        raise RequestRejected(400, f"the request body is not valid JSON: {json_mistake(error)}") from None
-    except RecursionError:
-        raise RequestRejected(400, "the request body is nested too deeply") from None
+        data = loads_request_json(body, "the request body")
+    except JSONInputError as error:
+        raise RequestRejected(400, error.message) from None
     if isinstance(data, list):
         raise RequestRejected(400, "batched requests are not supported; send one JSON object")
     if not isinstance(data, dict):
@@ -175,13 +175,9 @@ def decode_query_string(params: Mapping[str, Sequence[str]]) -> GraphQLParams:
         text = first.get(name)
         if text:
             try:
-                data[name] = json.loads(text)
-            except json.JSONDecodeError as error:
-                raise RequestRejected(
-                    400, f"the {name!r} parameter is not valid JSON: {json_mistake(error)}"
-                ) from None
-            except RecursionError:
-                raise RequestRejected(400, f"the {name!r} parameter is nested too deeply") from None
+                data[name] = loads_request_json(text, f"the {name!r} parameter")
+            except JSONInputError as error:
+                raise RequestRejected(400, error.message) from None
     return _params(data)
 
 
@@ -199,6 +195,30 @@ def _params(data: Mapping[str, Any]) -> GraphQLParams:
     if query is None and not (extensions and "persistedQuery" in extensions):
         raise RequestRejected(400, "the request has no 'query'")
     return GraphQLParams(query, name or None, variables, extensions)
+
+
+_LONG_DIGIT_RUN = re.compile(r"\d{%d}" % (MAX_NUMBER_DIGITS + 1))
+
+
+def check_number_literals(document: str | None) -> None:
+    """Refuse a document with a number literal longer than JSON input may hold (Python cannot
+    read it, and graphql-core would echo Python's advice); the lexer runs only when a long run
+    of digits is there at all, which may also be inside a string."""
+    if document is None or _LONG_DIGIT_RUN.search(document) is None:
+        return
+    lexer = Lexer(Source(document))
+    try:
+        token = lexer.advance()
+        while token.kind is not TokenKind.EOF:
+            if token.kind in (TokenKind.INT, TokenKind.FLOAT) and len(token.value or "") > MAX_NUMBER_DIGITS:
+                raise RequestRejected(
+                    400, f"Syntax Error: a number literal of {len(token.value or '')} characters at "
+                    f"line {token.line}, column {token.column}; numbers may have at most "
+                    f"{MAX_NUMBER_DIGITS} digits", code="GRAPHQL_PARSE_FAILED",
+                )
+            token = lexer.advance()
+    except GraphQLError:
+        return  # a syntax error: the parser reports it
 
 
 # response ---------------------------------------------------------------------------------

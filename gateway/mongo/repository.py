@@ -8,7 +8,8 @@ module builds a MongoDB filter.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 from bson import ObjectId
 
 from gateway.errors import QueryTooComplex
+from gateway.mongo.bulkhead import Bulkhead, Deadline
 from gateway.mongo.client import driver_errors, pipeline_errors
 from gateway.mongo.dashboards import (
     Summary,
@@ -118,6 +120,8 @@ class JobRepository:
         max_time_ms: int,
         limits: QueryLimits,
         aggregation: AggregationLimits,
+        bulkhead: Bulkhead | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         self._jobs = database[JOB_COLLECTION]
         self._controllers = database[CONTROLLER_COLLECTION]
@@ -125,6 +129,20 @@ class JobRepository:
         self._max_time_ms = max_time_ms
         self._limits = limits
         self._aggregation = aggregation
+        self._bulkhead = bulkhead or Bulkhead(0, 0)
+        self._deadline = deadline
+
+    @asynccontextmanager
+    async def _command(self, *, pipeline: bool = False) -> AsyncIterator[int]:
+        """Around every command sent: a slot of this domain's bulkhead, the ``maxTimeMS`` to send
+        (what is left of the request's deadline, at most the configured one), and the driver's
+        errors as gateway errors (a pipeline's refusals as client errors)."""
+        async with self._bulkhead.slot(self.domain_id, self._deadline):
+            max_time_ms = self._max_time_ms
+            if self._deadline is not None:
+                max_time_ms = self._deadline.max_time_ms(max_time_ms)
+            with pipeline_errors() if pipeline else driver_errors():
+                yield max_time_ms
 
     def scoped(self, mongo_filter: Filter) -> Filter:
         """``mongo_filter`` AND this repository's domain; the domain condition always comes first."""
@@ -141,9 +159,9 @@ class JobRepository:
         return plan.resolve(ids)
 
     async def _controller_ids(self, controller_filter: Filter) -> list[ObjectId]:
-        with driver_errors():
+        async with self._command() as max_time_ms:
             cursor = self._controllers.find(
-                self.scoped(controller_filter), {"_id": 1}, max_time_ms=self._max_time_ms
+                self.scoped(controller_filter), {"_id": 1}, max_time_ms=max_time_ms
             )
             return [doc["_id"] async for doc in cursor]
 
@@ -168,7 +186,7 @@ class JobRepository:
         fields: Collection[str] | None,
     ) -> list[dict[str, Any]]:
         limit = spec.limit or 0
-        with driver_errors():
+        async with self._command() as max_time_ms:
             cursor = self._jobs.find(
                 mongo_filter,
                 job_projection(fields),
@@ -176,15 +194,15 @@ class JobRepository:
                 skip=max(spec.start, 1) - 1,
                 limit=limit,
                 batch_size=limit,
-                max_time_ms=self._max_time_ms,
+                max_time_ms=max_time_ms,
             )
             documents: list[dict[str, Any]] = await cursor.to_list(length=None)
             return documents
 
     async def _count(self, mongo_filter: Filter) -> int:
-        with driver_errors():
+        async with self._command() as max_time_ms:
             return int(
-                await self._jobs.count_documents(mongo_filter, maxTimeMS=self._max_time_ms)
+                await self._jobs.count_documents(mongo_filter, maxTimeMS=max_time_ms)
             )
 
     async def keyset_page(
@@ -215,14 +233,14 @@ class JobRepository:
         self, page_filter: Filter, keyset: KeysetQuery, fields: Collection[str] | None
     ) -> list[dict[str, Any]]:
         fetch = keyset.size + 1
-        with driver_errors():
+        async with self._command() as max_time_ms:
             cursor = self._jobs.find(
                 page_filter,
                 job_projection(fields, also=(path for path, _ in keyset.order)),
                 sort=list(keyset.order),
                 limit=fetch,
                 batch_size=fetch,
-                max_time_ms=self._max_time_ms,
+                max_time_ms=max_time_ms,
             )
             documents: list[dict[str, Any]] = await cursor.to_list(length=None)
         return documents
@@ -232,19 +250,19 @@ class JobRepository:
         assert keyset.start is not None
         backwards = reverse(keyset.order)
         behind = self.scoped(combine_and([matches, after_filter(backwards, keyset.start)]))
-        with driver_errors():
+        async with self._command() as max_time_ms:
             cursor = self._jobs.find(
                 behind, {"_id": 1}, sort=backwards, limit=1, batch_size=1,
-                max_time_ms=self._max_time_ms,
+                max_time_ms=max_time_ms,
             )
             return bool(await cursor.to_list(length=None))
 
     async def find_job(self, job_id: str, fields: Collection[str] | None) -> dict[str, Any] | None:
-        with driver_errors():
+        async with self._command() as max_time_ms:
             document: dict[str, Any] | None = await self._jobs.find_one(
                 self.scoped({"job_id": job_id}),
                 job_projection(fields),
-                max_time_ms=self._max_time_ms,
+                max_time_ms=max_time_ms,
             )
             return document
 
@@ -254,25 +272,25 @@ class JobRepository:
         """The ``errors`` of each job ``_id`` in key order (``[]`` for a miss), reading only
         the ``parts`` of each error that are wanted (messages can be 2,000 characters)."""
         wanted = [part for part in ERROR_PARTS if part in parts] or ["error_code"]
-        with driver_errors():
+        async with self._command() as max_time_ms:
             cursor = self._jobs.find(
                 self.scoped({"_id": {"$in": list(ids)}}),
                 {f"errors.{part}": 1 for part in wanted},
                 limit=len(ids),  # _ids are unique: the server closes the cursor, no getMore
                 batch_size=len(ids),
-                max_time_ms=self._max_time_ms,
+                max_time_ms=max_time_ms,
             )
             found = {doc["_id"]: doc.get("errors") or [] async for doc in cursor}
         return [found.get(key, []) for key in ids]
 
     async def controllers_by_id(self, ids: Sequence[ObjectId]) -> list[dict[str, Any] | None]:
         """Controller documents by ``_id``, in key order (``None`` when gone or not this domain)."""
-        with driver_errors():
+        async with self._command() as max_time_ms:
             cursor = self._controllers.find(
                 self.scoped({"_id": {"$in": list(ids)}}),
                 limit=len(ids),
                 batch_size=len(ids),
-                max_time_ms=self._max_time_ms,
+                max_time_ms=max_time_ms,
             )
             found = {doc["_id"]: doc async for doc in cursor}
         return [found.get(key) for key in ids]
@@ -289,13 +307,11 @@ class JobRepository:
     async def _pipeline(
         self, pipeline: list[dict[str, Any]], batch_size: int | None = None
     ) -> list[dict[str, Any]]:
-        options: dict[str, Any] = {
-            "maxTimeMS": self._max_time_ms,
-            "allowDiskUse": self._aggregation.allow_disk_use,
-        }
+        options: dict[str, Any] = {"allowDiskUse": self._aggregation.allow_disk_use}
         if batch_size:
             options["batchSize"] = batch_size
-        with pipeline_errors():
+        async with self._command(pipeline=True) as max_time_ms:
+            options["maxTimeMS"] = max_time_ms
             cursor = self._jobs.aggregate(pipeline, **options)
             documents: list[dict[str, Any]] = await cursor.to_list(length=None)
             return documents

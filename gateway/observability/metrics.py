@@ -99,6 +99,16 @@ class GatewayMetrics:
             "gateway_dataloader_batch_size", "Keys per DataLoader batch (one query each).",
             ["loader"], buckets=BATCH_BUCKETS, registry=r,
         )
+        self.command_slot_wait = Histogram(
+            "gateway_command_slot_wait_seconds", "Time a MongoDB command waited for a slot of its "
+            "domain's bulkhead (only commands that had to wait), by whether it then got one.",
+            ["outcome"], buckets=LATENCY_BUCKETS, registry=r,
+        )
+        self.command_slot_refusals = Counter(
+            "gateway_command_slot_refusals", "MongoDB commands that gave up waiting for a slot "
+            "of their domain (the request refused with RATE_LIMITED, or past its deadline).",
+            registry=r,
+        )
         self.command_listener = MongoCommandMetrics(self)
 
     def observe_operation(
@@ -118,6 +128,11 @@ class GatewayMetrics:
             route = "other"
         self.http_requests.labels(route, method, str(status)).inc()
         self.http_duration.labels(route).observe(seconds)
+
+    def observe_command_slot_wait(self, seconds: float, got_slot: bool) -> None:
+        self.command_slot_wait.labels("granted" if got_slot else "refused").observe(seconds)
+        if not got_slot:
+            self.command_slot_refusals.inc()
 
     def observe_batch(self, loader: str, size: int) -> None:
         self.loader_batch.labels(loader).observe(size)

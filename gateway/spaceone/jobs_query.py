@@ -66,9 +66,12 @@ def integer(value: Any, name: str) -> int | None:
     if isinstance(value, bool):
         raise InvalidParameter(f"{name} must be an integer")
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite float
         raise InvalidParameter(f"{name} must be an integer, got {shorten(repr(value))}") from None
+    if not -(2**63) <= number < 2**63:
+        raise InvalidParameter(f"{name} must be an integer of at most 64 bits, got {shorten(repr(value))}")
+    return number
 
 
 def flag(value: Any, name: str) -> bool:

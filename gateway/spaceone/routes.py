@@ -13,7 +13,6 @@ and every read from that context's repository. Errors are
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -24,8 +23,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from gateway.context import ContextFactory, GatewayContext, Scope
+from gateway.decoding import JSONInputError, loads_request_json
 from gateway.encoding import json_bytes
-from gateway.errors import GatewayError, InvalidParameter, json_mistake, spaceone_error_body
+from gateway.errors import GatewayError, InvalidParameter, RateLimited, spaceone_error_body
+from gateway.mongo.bulkhead import bounded_by, request_deadline
 from gateway.mongo.documents import (
     controller_ref,
     controller_values,
@@ -76,10 +77,12 @@ async def answer(request: Request, source: ContextFactory, handler: Handler, bod
     stats = current_request.get()
     if stats is not None:
         stats.operation = f"rest {request.url.path.rsplit('/', 1)[-1]}"
+    deadline = request.state.deadline = request_deadline(source.settings.request_timeout_seconds)
     try:
-        context = await source.for_request(request)
-        context.check_authenticated()
-        return JSONAnswer(await handler(context, body))
+        async with bounded_by(deadline):
+            context = await source.for_request(request)
+            context.check_authenticated()
+            return JSONAnswer(await handler(context, body))
     except GatewayError as error:
         if stats is not None:
             stats.outcome = error.code
@@ -104,7 +107,8 @@ async def http_error(request: Request, error: Exception) -> Response:
 
 def error_response(error: GatewayError) -> JSONResponse:
     code = error.spaceone_code or f"ERROR_{error.code}"
-    return JSONAnswer(spaceone_error_body(code, error.spaceone_message), error.http_status)
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else None
+    return JSONAnswer(spaceone_error_body(code, error.spaceone_message), error.http_status, headers)
 
 
 async def json_body(request: Request) -> Any:
@@ -112,32 +116,12 @@ async def json_body(request: Request) -> Any:
     if not raw.strip():
         return {}
     try:
-        return _shallow(json.loads(raw))
-    except UnicodeDecodeError:
-        return _Invalid("the request body is not valid UTF-8")
-    except json.JSONDecodeError as error:
-        return _Invalid(f"the request body is not valid JSON: {json_mistake(error)}")
-    except RecursionError:
-        return _Invalid(TOO_DEEP)
+        return loads_request_json(raw, "the request body", max_depth=MAX_JSON_DEPTH)
+    except JSONInputError as error:
+        return _Invalid(error.message)
 
 
 MAX_JSON_DEPTH = 32
-TOO_DEEP = f"the request body is nested deeper than {MAX_JSON_DEPTH} levels"
-
-
-def _shallow(value: Any) -> Any:
-    """``value`` itself, or an :class:`_Invalid` when it nests deeper than ``MAX_JSON_DEPTH``
-    (checked without recursion, before any recursive code walks it)."""
-    level: list[Any] = [value]
-    for _ in range(MAX_JSON_DEPTH + 1):
-        level = [
-            child
-            for item in level
-            for child in (item.values() if isinstance(item, dict) else item if isinstance(item, list) else ())
-        ]
-        if not level:
-            return value
-    return _Invalid(TOO_DEEP)
 
 
 def query_params_body(request: Request) -> Any:
@@ -149,13 +133,9 @@ def query_params_body(request: Request) -> Any:
         values = params.getlist(name)
         if name == "query":
             try:
-                query = _shallow(json.loads(values[-1]))
-            except json.JSONDecodeError as error:
-                return _Invalid(f"the 'query' parameter is not valid JSON: {json_mistake(error)}")
-            except RecursionError:
-                return _Invalid(f"the 'query' parameter is nested deeper than {MAX_JSON_DEPTH} levels")
-            if isinstance(query, _Invalid):
-                return query
+                query = loads_request_json(values[-1], "the 'query' parameter", max_depth=MAX_JSON_DEPTH)
+            except JSONInputError as error:
+                return _Invalid(error.message)
             if not isinstance(query, dict):
                 return _Invalid("the 'query' parameter must be a JSON object")
             body["query"] = {**body.get("query", {}), **query}

@@ -183,9 +183,10 @@ class StatisticsQuery:
 
 @strawberry.type(description="The rows of a statistics query.")
 class StatisticsResult:
-    results: list[JSON] = strawberry.field(
+    results: list[JSON | None] = strawberry.field(
         description="Rows with the group keys at the top level (dates as ISO-8601 UTC text); "
-        "for `distinct`, the values."
+        "for `distinct`, the values, null included when a job holds null (jobs without the "
+        "field give no value, as MongoDB's `distinct`)."
     )
     total_count: int | None = strawberry.field(
         description="Every row before paging; only when `page` was given."

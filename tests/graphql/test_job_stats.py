@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import DOMAIN, OTHER_DOMAIN, Backend
+from tests import factories
+from tests.conftest import DOMAIN, OTHER_DOMAIN, Backend, seed
 from tests.factories import iso
 from tests.stats_support import Seeded, error_of, seeded
 
@@ -398,3 +399,21 @@ async def test_missing_domain_is_a_required_parameter(data: Seeded) -> None:
         "{ jobStats(query: {distinct: \"status\"}) { results } }"
     ))
     assert error["extensions"]["spaceoneCode"] == "ERROR_REQUIRED_PARAMETER"
+
+
+async def test_distinct_returns_null_as_a_value_and_skips_jobs_without_the_field(backend: Backend) -> None:
+    jobs = [factories.job(DOMAIN, project_id=project) for project in ("p-2", None, "p-1", None, "p-2")]
+    jobs += [factories.job(DOMAIN, project_id="p-3"), factories.job(OTHER_DOMAIN, project_id=None)]
+    del jobs[-2]["project_id"]  # a job without the field at all
+    await seed(backend.db, jobs)
+    present = [job["project_id"] for job in jobs if job["domain_id"] == DOMAIN and "project_id" in job]
+    # MongoDB orders null before text; jobs without the field give no value (as `distinct` does)
+    expected = [None] * (None in present) + sorted({p for p in present if p is not None})
+    query = 'query($q: StatisticsQuery!) { jobStats(domainId: "%s", query: $q) { results totalCount } }' % DOMAIN
+    body = await backend.client(query, {"q": {"distinct": "project_id"}})
+    assert body == {"data": {"jobStats": {"results": expected, "totalCount": None}}}
+    body = await backend.client(query, {"q": {"distinct": "projectId", "page": {"limit": 2}}})
+    assert body["data"]["jobStats"] == {"results": expected[:2], "totalCount": len(expected)}
+    response = await backend.client.http.post("/power-scheduler/v1/jobs/stat", json={
+        "domain_id": DOMAIN, "query": {"distinct": "project_id"}})
+    assert response.json() == {"results": expected}

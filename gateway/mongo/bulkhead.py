@@ -1,0 +1,147 @@
+"""A bulkhead per tenant: at most ``limit`` MongoDB commands of one domain run at once in this
+process, so one domain's load cannot take every pooled connection; and the request deadline
+each command runs under.
+
+A command waits for a slot of its domain at most ``wait_seconds`` (and never past its request's
+deadline), then the request is refused with :class:`RateLimited` (``Retry-After``). Slots are
+handed out first come, first served. A domain's entry exists only while some command of it holds
+or waits for a slot, so memory follows the commands in flight, not the domains ever seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from gateway.errors import RateLimited, Timeout
+
+WaitObserver = Callable[[float, bool], None]
+"""Told the seconds a command waited for its slot, and whether it then got one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """The instant (event-loop clock) a request must be answered by, and its length."""
+
+    at: float
+    seconds: float
+
+    @classmethod
+    def after(cls, seconds: float) -> Deadline:
+        return cls(asyncio.get_running_loop().time() + seconds, seconds)
+
+    def remaining(self) -> float:
+        return self.at - asyncio.get_running_loop().time()
+
+    def expired(self) -> Timeout:
+        return Timeout(
+            f"the request took longer than its limit of {self.seconds:g} s "
+            "(GATEWAY_REQUEST_TIMEOUT_SECONDS)"
+        )
+
+    def max_time_ms(self, configured: int) -> int:
+        """``configured`` or less: what is left of the request, for the server to stop in time."""
+        remaining = self.remaining()
+        if remaining <= 0:
+            raise self.expired()
+        return max(1, min(configured, math.ceil(remaining * 1000)))
+
+
+@dataclass(slots=True)
+class _Lane:
+    slots: asyncio.Semaphore
+    users: int = 0  # holding or waiting
+    held: int = 0
+
+
+@dataclass(slots=True)
+class Bulkhead:
+    """Per-domain bound on concurrent commands; ``limit`` 0 turns it off."""
+
+    limit: int
+    wait_seconds: float
+    on_wait: WaitObserver | None = None
+    _lanes: dict[str, _Lane] = field(default_factory=dict)
+
+    @asynccontextmanager
+    async def slot(self, domain: str, deadline: Deadline | None = None) -> AsyncIterator[None]:
+        """Hold one of ``domain``'s slots for the duration of the block."""
+        if self.limit <= 0:
+            yield
+            return
+        lane = self._lanes.get(domain)
+        if lane is None:
+            lane = self._lanes[domain] = _Lane(asyncio.Semaphore(self.limit))
+        lane.users += 1
+        try:
+            await self._acquire(lane, deadline)
+            lane.held += 1
+            try:
+                yield
+            finally:
+                lane.held -= 1
+                lane.slots.release()
+        finally:
+            lane.users -= 1
+            if lane.users == 0:
+                del self._lanes[domain]
+
+    async def _acquire(self, lane: _Lane, deadline: Deadline | None) -> None:
+        if not lane.slots.locked():  # the common case: a free slot, no wait to time
+            await lane.slots.acquire()
+            return
+        wait = self.wait_seconds
+        if deadline is not None:
+            wait = min(wait, deadline.remaining())
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            async with asyncio.timeout(max(wait, 0)):
+                await lane.slots.acquire()
+        except TimeoutError:
+            self._observe(loop.time() - started, got_slot=False)
+            if deadline is not None and deadline.remaining() <= 0:
+                raise deadline.expired() from None
+            raise RateLimited(
+                f"this domain has {self.limit} MongoDB commands running and more waiting; the "
+                f"request waited {self.wait_seconds:g} s for a turn "
+                "(GATEWAY_MAX_CONCURRENT_COMMANDS_PER_DOMAIN); try again shortly",
+                retry_after=max(1, math.ceil(self.wait_seconds)),
+            ) from None
+        self._observe(loop.time() - started, got_slot=True)
+
+    def _observe(self, seconds: float, *, got_slot: bool) -> None:
+        if self.on_wait is not None:
+            self.on_wait(seconds, got_slot)
+
+    def in_use(self, domain: str) -> int:
+        """Commands of ``domain`` holding a slot now."""
+        lane = self._lanes.get(domain)
+        return lane.held if lane is not None else 0
+
+    def waiting(self, domain: str) -> int:
+        """Commands of ``domain`` waiting for a slot now."""
+        lane = self._lanes.get(domain)
+        return lane.users - lane.held if lane is not None else 0
+
+
+def request_deadline(seconds: float) -> Deadline | None:
+    """The deadline of a request starting now; None when requests are not bounded (0)."""
+    return Deadline.after(seconds) if seconds > 0 else None
+
+
+@asynccontextmanager
+async def bounded_by(deadline: Deadline | None) -> AsyncIterator[None]:
+    """Run the block until ``deadline``: past it the block is cancelled (and with it every
+    command it awaits) and :class:`Timeout` is raised."""
+    timer = asyncio.timeout_at(deadline.at if deadline is not None else None)
+    try:
+        async with timer:
+            yield
+    except TimeoutError:
+        if deadline is None or not timer.expired():
+            raise
+        raise deadline.expired() from None
