@@ -20,13 +20,14 @@ from schema.execution.input_conversion import install_input_plans
 from schema.extensions.limits import limit_extensions
 from schema.extensions.operation import SingleOperation
 from schema.fields.listing import ListingQueries
+from schema.fields.nodes import NodeQueries
 from schema.types.scalars import SCALAR_MAP
 from schema.fields.stats import StatisticsQueries
 from schema.extensions.tracing import tracing_extensions
 
 
 @strawberry.type(description="Read-only access to SpaceONE power-scheduler jobs.")
-class Query(ListingQueries, ConnectionQueries, StatisticsQueries, DashboardQueries):
+class Query(ListingQueries, ConnectionQueries, StatisticsQueries, DashboardQueries, NodeQueries):
     """Each feature contributes its root fields as a base class."""
 
 

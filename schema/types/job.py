@@ -14,6 +14,8 @@ from bson import ObjectId
 from gateway.dataloaders import Loaders
 from schema.types.enums import JobStatus, job_status
 from schema.execution.prefetch import PagePrefetch, errors_parts, prefetched_parts
+from schema.types.global_id import encode_global_id
+from schema.types.node import Node
 from schema.types.scalars import JSON, to_json
 
 
@@ -44,7 +46,7 @@ class PluginInfo:
 
 
 @strawberry.type(description="The power controller that ran a job (from the `controller` collection).")
-class ControllerInfo:
+class ControllerInfo(Node):
     controller_id: str = strawberry.field(description="Controller identifier, `controller-<hex>`.")
     name: str | None = strawberry.field(description="Controller name.")
     provider: str | None = strawberry.field(description="Cloud provider.")
@@ -57,8 +59,12 @@ class ControllerInfo:
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> ControllerInfo:
         plugin = document.get("plugin_info")
+        controller_id = str(document.get("controller_id") or "")
         return cls(
-            controller_id=str(document.get("controller_id") or ""),
+            id=strawberry.ID(
+                encode_global_id("ControllerInfo", str(document.get("domain_id") or ""), controller_id)
+            ),
+            controller_id=controller_id,
             name=document.get("name"),
             provider=document.get("provider"),
             capability=to_json(document.get("capability")),
@@ -76,7 +82,7 @@ class ControllerInfo:
 
 
 @strawberry.type(description="A power-scheduler job: one run of a schedule over its resources.")
-class Job:
+class Job(Node):
     job_id: strawberry.ID = strawberry.field(description="Job identifier, `job-<12 hex>`.")
     status: JobStatus = strawberry.field(description="Current state.")
     filter: JSON | None = strawberry.field(
@@ -141,15 +147,18 @@ class Job:
     ) -> Job:
         stored_filter = document.get("filters", document.get("filter"))
         controller = document.get("controller")
+        job_id = str(document.get("job_id") or "")
+        domain_id = str(document.get("domain_id") or "")
         return cls(
-            job_id=strawberry.ID(str(document.get("job_id") or "")),
+            id=strawberry.ID(encode_global_id("Job", domain_id, job_id)),
+            job_id=strawberry.ID(job_id),
             status=job_status(document.get("status")),
             filter=to_json(stored_filter),
             total_tasks=int(document.get("total_tasks") or 0),
             remained_tasks=int(document.get("remained_tasks") or 0),
             schedule_id=document.get("schedule_id"),
             project_id=document.get("project_id"),
-            domain_id=str(document.get("domain_id") or ""),
+            domain_id=domain_id,
             created_at=document.get("created_at"),
             updated_at=document.get("updated_at"),
             finished_at=document.get("finished_at"),
