@@ -54,8 +54,13 @@ def newest_own(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(own, key=lambda job: (job["created_at"], job["_id"]), reverse=True)
 
 
+DEVELOPMENT = "--conditions=development"
+"""Node.js resolves Apollo Client to its development build, the one that prints warnings (a
+bundler's dev server does the same)."""
+
+
 def node_json(examples: Path, script: str, *args: str) -> dict[str, Any]:
-    result = run(["node", str(examples / "checks" / script), *args])
+    result = run(["node", DEVELOPMENT, str(examples / "checks" / script), *args])
     assert result.returncode == 0, result.stderr
     report: dict[str, Any] = json.loads(result.stdout)
     return report
