@@ -225,3 +225,15 @@ async def test_without_authentication_the_ids_own_domain_is_read(seeded: Backend
     theirs = next(j for j in JOBS if j["domain_id"] == OTHER_DOMAIN)
     body = await seeded.client(NODES, {"ids": [job_gid(theirs), job_gid(OWN[0])]})
     assert [n["jobId"] for n in body["data"]["nodes"]] == [theirs["job_id"], OWN[0]["job_id"]]
+
+
+async def test_the_ids_of_nodes_count_as_requested_items(mock_db: Any) -> None:
+    await seed(mock_db, JOBS, CONTROLLERS)
+    settings = Settings(mongodb_uri="mongodb://unused.invalid", demo_jobs=0,
+                        max_requested_items=4)
+    async with client_for(settings, mock_db) as client:
+        fits = await client(NODES, {"ids": [job_gid(job) for job in OWN[:4]]})
+        assert [node["jobId"] for node in fits["data"]["nodes"]] == [j["job_id"] for j in OWN[:4]]
+        body = await client(NODES, {"ids": [job_gid(job) for job in OWN[:5]]})
+    assert codes(body) == ["QUERY_TOO_COMPLEX"]
+    assert "GATEWAY_MAX_REQUESTED_ITEMS" in body["errors"][0]["message"]
