@@ -1,4 +1,6 @@
 // A paginated list of jobs over `jobsConnection` (Relay's @connection), newest first.
+// These sources are compiled by relay-compiler (`npm run relay`, see relay.config.json); a Relay
+// app would render them with react-relay, which provides `graphql` too.
 import { graphql } from "relay-runtime";
 
 export const jobsListFragment = graphql`
