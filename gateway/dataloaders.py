@@ -21,6 +21,10 @@ class Loaders:
 
     errors_by_job_id: DataLoader[ErrorsKey, list[dict[str, Any]]]
     controller_by_id: DataLoader[ObjectId, dict[str, Any] | None]
+    job_by_job_id: DataLoader[str, dict[str, Any] | None]
+    """Jobs by ``job_id`` (``node``/``nodes``)."""
+    controller_by_controller_id: DataLoader[str, dict[str, Any] | None]
+    """Controllers by ``controller_id`` (``node``/``nodes``)."""
 
 
 BatchObserver = Callable[[str, int], None]
@@ -57,5 +61,13 @@ def build_loaders(repository: JobRepository, on_batch: BatchObserver | None = No
         errors_by_job_id=DataLoader(load_fn=_observed("errors_by_job_id", load_errors, on_batch)),
         controller_by_id=DataLoader(
             load_fn=_observed("controller_by_id", repository.controllers_by_id, on_batch)
+        ),
+        job_by_job_id=DataLoader(
+            load_fn=_observed("job_by_job_id", repository.jobs_by_job_id, on_batch)
+        ),
+        controller_by_controller_id=DataLoader(
+            load_fn=_observed(
+                "controller_by_controller_id", repository.controllers_by_controller_id, on_batch
+            )
         ),
     )

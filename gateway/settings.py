@@ -196,6 +196,10 @@ class Settings(BaseSettings):
     persisted_only: Path | None = Field(
         default=None, description="allow-list file (JSON): only the operations it lists run"
     )
+    max_batch_size: int = Field(
+        default=0, ge=0, le=1000,
+        description="operations a POST may send as one JSON array (a batch); 0: batches are refused",
+    )
     get_cache_control: str | None = Field(
         default=None, description="`Cache-Control` of successful GET answers, e.g. `public, max-age=30`"
     )

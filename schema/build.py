@@ -21,12 +21,13 @@ from schema.extensions.tracing import tracing_extensions
 from schema.fields.connection import ConnectionQueries
 from schema.fields.dashboards import DashboardQueries
 from schema.fields.listing import ListingQueries
+from schema.fields.nodes import NodeQueries
 from schema.fields.stats import StatisticsQueries
 from schema.types.scalars import SCALAR_MAP
 
 
 @strawberry.type(description="Read-only access to SpaceONE power-scheduler jobs.")
-class Query(ListingQueries, ConnectionQueries, StatisticsQueries, DashboardQueries):
+class Query(ListingQueries, ConnectionQueries, StatisticsQueries, DashboardQueries, NodeQueries):
     """Each feature contributes its root fields as a base class."""
 
 

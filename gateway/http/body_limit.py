@@ -58,5 +58,6 @@ class BodySizeLimit:
         )).encode()
         await send({"type": "http.response.start", "status": 413, "headers": [
             (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"no-store"),
         ]})
         await send({"type": "http.response.body", "body": body})

@@ -28,6 +28,7 @@ from gateway.http.persisted import PersistedQueries
 from gateway.http.protocol import (
     ALLOWED_METHODS,
     APPLICATION_JSON,
+    Batch,
     GraphQLParams,
     RequestRejected,
     check_content_type,
@@ -49,6 +50,8 @@ log = logging.getLogger("gateway")
 GET_OPERATIONS = frozenset({OperationType.QUERY})
 POST_OPERATIONS = frozenset(OperationType)
 _NOT_CACHEABLE_CODES = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"})
+NO_STORE = "no-store"
+"""Cache-Control of every error answer: a CDN or browser must never keep a miss or a refusal."""
 
 
 class GatewayGraphQL(GraphQL[GatewayContext, None]):
@@ -124,11 +127,14 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                 406, APPLICATION_JSON,
             )
         started = time.perf_counter()
-        params: GraphQLParams | None = None
+        params: GraphQLParams | Batch | None = None
         deadline = request.state.deadline = request_deadline(self.settings.request_timeout_seconds)
         try:
             async with bounded_by(deadline):
                 params = await self.read_params(request)
+                if isinstance(params, Batch):
+                    answers, headers = await self.execute_batch(request, params, media_type)
+                    return self.json_response(answers, 200, media_type, headers)
                 body, headers = await self.execute_params(request, params)
             status = response_status(body, media_type)
         except RequestRejected as rejected:
@@ -137,25 +143,57 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         except Timeout as timeout:  # nothing of the operation is sent: it did not finish
             body, headers = graphql_error_body(timeout.message, timeout.extensions), {}
             status = response_status(body, media_type)
-        self.observe(params, body, status, time.perf_counter() - started)
+        self.observe(params if isinstance(params, GraphQLParams) else None, body, status,
+                     time.perf_counter() - started)
         if request.method == "GET" and status == 200 and not body.get("errors"):
             if self.settings.get_cache_control:
                 headers = {**headers, "Cache-Control": self.settings.get_cache_control}
         return self.json_response(body, status, media_type, headers)
 
-    async def read_params(self, request: Request) -> GraphQLParams:
+    async def read_params(self, request: Request) -> GraphQLParams | Batch:
         if request.method == "GET":
             query_params = request.query_params
             return decode_query_string(
                 {name: query_params.getlist(name) for name in query_params.keys()}
             )
         check_content_type(request.headers.get("content-type"))
-        return decode_body(await request.body())
+        return decode_body(await request.body(), max_batch_size=self.settings.max_batch_size)
+
+    async def execute_batch(
+        self, request: Request, batch: Batch, media_type: str
+    ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        """Run a batch's operations one after the other, each through the normal path with its
+        own errors and metrics; they share the request's running totals (``spend``), so the
+        cost limits hold for each operation and for the batch as a whole."""
+        answers: list[dict[str, Any]] = []
+        headers: dict[str, str] = {}
+        spent: dict[str, int] = {}
+        stats = current_request.get()
+        for operation in batch.operations:
+            started = time.perf_counter()
+            if stats is not None:
+                stats.operation = None  # set again by the operation that runs
+            try:
+                if isinstance(operation, RequestRejected):
+                    raise operation
+                body, set_headers = await self.execute_params(request, operation, spent=spent)
+                headers.update(set_headers)
+                status = response_status(body, media_type)
+            except RequestRejected as rejected:
+                body, status = graphql_error_body(rejected.message, {"code": rejected.code}), rejected.status
+            self.observe(operation if isinstance(operation, GraphQLParams) else None, body, status,
+                         time.perf_counter() - started)
+            answers.append(body)
+        if stats is not None:
+            outcomes = {"ok" if not _codes(body) else "error" for body in answers}
+            stats.outcome = "error" if "error" in outcomes else "ok"
+        return answers, headers
 
     async def execute_params(
-        self, request: Request, params: GraphQLParams
+        self, request: Request, params: GraphQLParams, *, spent: dict[str, int] | None = None
     ) -> tuple[dict[str, Any], dict[str, str]]:
-        """Run one operation; the body to send and headers set by resolvers."""
+        """Run one operation; the body to send and headers set by resolvers. ``spent``: the
+        running totals to add to (shared by the operations of a batch)."""
         try:
             document = self.persisted.resolve(params.query, params.extensions)
         except GatewayError as error:
@@ -163,6 +201,8 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         check_number_literals(document)
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, sub_response)
+        if spent is not None:
+            context.spent = spent
         if context.auth_error is not None:
             refusal = context.auth_error
             return graphql_error_body(refusal.message, refusal.extensions), {
@@ -215,6 +255,8 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         response = Response(self.encode_json(body), status_code=status, headers=headers)
         response.headers["content-type"] = f"{media_type}; charset=utf-8"
         response.headers["vary"] = "Accept"
+        if status >= 400 or _has_errors(body):
+            response.headers["cache-control"] = NO_STORE
         return response
 
     def observe(
@@ -236,6 +278,12 @@ def _retry_after(errors: list[GraphQLError] | None) -> int | None:
     waits = [error.original_error.retry_after for error in errors or ()
              if isinstance(error.original_error, RateLimited)]
     return max(waits) if waits else None
+
+
+def _has_errors(body: Any) -> bool:
+    """Whether an answer (one body, or the bodies of a batch) holds an error."""
+    bodies = body if isinstance(body, list) else [body]
+    return any(isinstance(item, dict) and item.get("errors") for item in bodies)
 
 
 def _request_error(errors: list[GraphQLError] | None) -> bool:

@@ -2,7 +2,8 @@
 content negotiation, request decoding and checking, and the status code of a response.
 
 A request that is not a well-formed GraphQL-over-HTTP request raises :class:`RequestRejected`
-with the status to answer; everything else becomes :class:`GraphQLParams`.
+with the status to answer; everything else becomes :class:`GraphQLParams`, or a :class:`Batch`
+when batches are allowed (``GATEWAY_MAX_BATCH_SIZE``) and the body is a JSON array.
 """
 
 from __future__ import annotations
@@ -59,6 +60,14 @@ class GraphQLParams:
     operation_name: str | None = None
     variables: dict[str, Any] | None = None
     extensions: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """A JSON array of operations, in order; a malformed entry is kept as its refusal (it is
+    answered in its place, the others run)."""
+
+    operations: tuple[GraphQLParams | RequestRejected, ...]
 
 
 # negotiation ----------------------------------------------------------------------------
@@ -145,8 +154,9 @@ def check_content_type(content_type: str | None) -> None:
             raise RequestRejected(415, f"unsupported charset {value.strip()!r}; send utf-8")
 
 
-def decode_body(body: bytes) -> GraphQLParams:
-    """A POST body → parameters; refuses what is not a JSON object of the right shape."""
+def decode_body(body: bytes, *, max_batch_size: int = 0) -> GraphQLParams | Batch:
+    """A POST body → parameters; refuses what is not a JSON object of the right shape (or,
+    when ``max_batch_size`` allows it, an array of at most that many operations)."""
     if not body:
         raise RequestRejected(400, "the request body is empty; send a JSON object with a query")
     try:
@@ -154,10 +164,33 @@ def decode_body(body: bytes) -> GraphQLParams:
     except JSONInputError as error:
         raise RequestRejected(400, error.message) from None
     if isinstance(data, list):
-        raise RequestRejected(400, "batched requests are not supported; send one JSON object")
+        return decode_batch(data, max_batch_size)
     if not isinstance(data, dict):
         raise RequestRejected(400, "the request body must be a JSON object")
     return _params(data)
+
+
+def decode_batch(data: list[Any], max_size: int) -> Batch:
+    """A JSON array of operations; refused whole when batches are off, empty or too long."""
+    if max_size == 0:
+        raise RequestRejected(400, "batched requests are not supported; send one JSON object")
+    if not data:
+        raise RequestRejected(400, "the batch is empty; send at least one operation")
+    if len(data) > max_size:
+        raise RequestRejected(
+            400, f"the batch has {len(data)} operations, more than the limit of {max_size} "
+            "(GATEWAY_MAX_BATCH_SIZE)", code="QUERY_TOO_COMPLEX",
+        )
+    return Batch(tuple(_batch_entry(item) for item in data))
+
+
+def _batch_entry(item: Any) -> GraphQLParams | RequestRejected:
+    if not isinstance(item, dict):
+        return RequestRejected(400, "each operation of a batch must be a JSON object")
+    try:
+        return _params(item)
+    except RequestRejected as rejected:
+        return rejected
 
 
 def decode_query_string(params: Mapping[str, Sequence[str]]) -> GraphQLParams:

@@ -43,6 +43,7 @@ CONTROLLER_COLLECTION = "controller"
 
 # API field name → stored fields the page query must read to produce it.
 _STORED_FIELDS: dict[str, tuple[str, ...]] = {
+    "id": ("job_id",),  # with the domain, always read
     "job_id": ("job_id",),
     "status": ("status",),
     "filter": ("filters", "filter"),
@@ -265,6 +266,32 @@ class JobRepository:
                 max_time_ms=max_time_ms,
             )
             return document
+
+    async def jobs_by_job_id(self, job_ids: Sequence[str]) -> list[dict[str, Any] | None]:
+        """Job documents (without ``errors``) by ``job_id``, in key order (``None`` for a miss)."""
+        return await self._by_key(self._jobs, "job_id", job_ids, job_projection(None))
+
+    async def controllers_by_controller_id(
+        self, controller_ids: Sequence[str]
+    ) -> list[dict[str, Any] | None]:
+        """Controller documents by ``controller_id``, in key order (``None`` for a miss)."""
+        return await self._by_key(self._controllers, "controller_id", controller_ids, None)
+
+    async def _by_key(
+        self, collection: Any, key: str, values: Sequence[str], projection: dict[str, int] | None
+    ) -> list[dict[str, Any] | None]:
+        """One scoped ``$in`` query; the first document of each value, in key order."""
+        with driver_errors():
+            cursor = collection.find(
+                self.scoped({key: {"$in": list(values)}}),
+                projection,
+                batch_size=len(values) + 1,  # one batch: the server closes the cursor
+                max_time_ms=self._max_time_ms,
+            )
+            found: dict[str, dict[str, Any]] = {}
+            async for document in cursor:
+                found.setdefault(str(document.get(key)), document)
+        return [found.get(value) for value in values]
 
     async def errors_by_job(
         self, ids: Sequence[ObjectId], parts: Collection[str] = ERROR_PARTS

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from bson import ObjectId
@@ -191,7 +191,8 @@ def _replaying(
 def replay_loaders(loaders: Loaders, prefetch: PagePrefetch) -> Loaders:
     """Loaders for the jobs of a page whose prefetch failed (see the module docstring)."""
     controllers = prefetch.controllers or {}
-    return Loaders(
+    return replace(
+        loaders,
         errors_by_job_id=_replaying(
             loaders.errors_by_job_id,
             lambda key: prefetch.errors.get(key[1], {}).get(key[0], MISSING),

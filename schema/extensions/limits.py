@@ -86,8 +86,14 @@ def _first_or_last(args: Mapping[str, Any], settings: Settings) -> int:
     return _positive(args.get("first")) or _positive(args.get("last")) or settings.default_page_size
 
 
+def _ids(args: Mapping[str, Any], settings: Settings) -> int:
+    ids = args.get("ids")
+    return len(ids) if isinstance(ids, list) else 1
+
+
 PAGE_SIZES: dict[str, PageSize] = {
     "Query.jobs": _search_page,
+    "Query.nodes": _ids,
     "Query.jobsConnection": _first_or_last,
     "Query.jobStats": _page_limit,
 }

@@ -15,6 +15,8 @@ from gateway.dataloaders import Loaders
 from gateway.mongo.documents import controller_ref, controller_values, error_values, job_values, plugin_values
 from schema.execution.prefetch import PagePrefetch, errors_parts, prefetched_parts
 from schema.types.enums import JobStatus, job_status
+from schema.types.global_id import encode_global_id
+from schema.types.node import Node
 from schema.types.scalars import JSON
 
 
@@ -41,7 +43,7 @@ class PluginInfo:
 
 
 @strawberry.type(description="The power controller that ran a job (from the `controller` collection).")
-class ControllerInfo:
+class ControllerInfo(Node):
     controller_id: str = strawberry.field(description="Controller identifier, `controller-<hex>`.")
     name: str | None = strawberry.field(description="Controller name.")
     provider: str | None = strawberry.field(description="Cloud provider.")
@@ -56,11 +58,12 @@ class ControllerInfo:
         values = controller_values(document)
         plugin = values["plugin_info"]
         values["plugin_info"] = PluginInfo(**plugin_values(plugin)) if plugin is not None else None
-        return cls(**values)
+        global_id = encode_global_id("ControllerInfo", str(values["domain_id"] or ""), values["controller_id"])
+        return cls(id=strawberry.ID(global_id), **values)
 
 
 @strawberry.type(description="A power-scheduler job: one run of a schedule over its resources.")
-class Job:
+class Job(Node):
     job_id: strawberry.ID = strawberry.field(description="Job identifier, `job-<12 hex>`.")
     status: JobStatus = strawberry.field(description="Current state.")
     filter: JSON | None = strawberry.field(
@@ -126,6 +129,7 @@ class Job:
         values = job_values(document)
         values["status"] = job_status(values["status"])
         return cls(
+            id=strawberry.ID(encode_global_id("Job", values["domain_id"], values["job_id"])),
             **values,
             object_id=document["_id"],
             controller_ref=controller_ref(document),

@@ -3,9 +3,9 @@ data, and what they print matches the demo jobs counted here in plain Python."""
 
 from __future__ import annotations
 
+import base64
 import json
 import math
-import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from gateway.demo import DEMO_DOMAINS
+from tests.examples.node_packages import ensure_node_packages
 from tests.live import LiveGateway
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 PYTHON_EXAMPLE = EXAMPLES / "python" / "jobs_bff.py"
-JS_EXAMPLE = EXAMPLES / "javascript"
 DOMAIN = DEMO_DOMAINS[1]
 PAGE_SIZE = 40
 
@@ -42,6 +42,11 @@ def expected_card(gateway: LiveGateway, domain: str, page_size: int) -> dict[str
 def _run(command: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120,
                           check=False)
+
+
+def newest_first(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """jobsConnection's default order: newest first, `_id` (descending too) breaking ties."""
+    return sorted(jobs, key=lambda job: (job["created_at"], job["_id"]), reverse=True)
 
 
 def _check_card(result: subprocess.CompletedProcess[str], gateway: LiveGateway) -> None:
@@ -69,14 +74,12 @@ def test_the_python_bff_example_reports_a_refused_request(demo_gateway: LiveGate
 
 @pytest.fixture(scope="module")
 def node_example() -> Path:
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.skip("Node.js (node and npm) is not installed: the JavaScript example runs where "
-                    "it is (.ci/run has it)")
-    if not (JS_EXAMPLE / "node_modules" / "graphql-request").is_dir():
-        installed = _run([npm, "ci", "--no-audit", "--no-fund"], cwd=JS_EXAMPLE)
-        assert installed.returncode == 0, installed.stderr
-    return JS_EXAMPLE / "failed-jobs.mjs"
+    return ensure_node_packages() / "failed-jobs.mjs"
+
+
+@pytest.fixture(scope="module")
+def apollo_example() -> Path:
+    return ensure_node_packages() / "apollo-jobs.mjs"
 
 
 def test_the_javascript_example_pages_through_failed_jobs(
@@ -93,3 +96,41 @@ def test_the_javascript_example_reports_a_refused_request(
     result = _run(["node", str(node_example), f"{demo_gateway.url}/graphql"])
     assert result.returncode == 1
     assert "BAD_USER_INPUT: domainId is required" in result.stderr
+
+
+def test_the_apollo_example_lists_pages_refetches_and_reads_an_error_code(
+    apollo_example: Path, demo_gateway: LiveGateway
+) -> None:
+    # Apollo's development build (the one that warns): its warnings go to stderr
+    result = _run(["node", "--conditions=development", str(apollo_example),
+                   f"{demo_gateway.url}/graphql", DOMAIN, str(PAGE_SIZE)])
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    card = json.loads(result.stdout)
+    rejected = card.pop("rejectedExample")
+
+    own = newest_first([job for job in demo_gateway.demo_jobs() if job["domain_id"] == DOMAIN])
+    failed = [job for job in own if job["status"] == "ERROR"]
+    codes = Counter(error["error_code"] for job in failed for error in job["errors"])
+    newest = own[:5]
+    cached = {job["job_id"] for job in [*newest, *failed]}
+    global_id = base64.urlsafe_b64encode(
+        f"Job:{DOMAIN}:{newest[0]['job_id']}".encode()).decode().rstrip("=")
+    assert card == {
+        "domainId": DOMAIN,
+        "totalJobs": len(own),
+        "newest": [job["job_id"] for job in newest],
+        "failedJobs": len(failed),
+        "failedJobsRead": len(failed),  # every page merged into one list by relayStylePagination
+        "pagesRead": math.ceil(len(failed) / PAGE_SIZE),
+        "newestFailed": [job["job_id"] for job in failed[:3]],
+        "errorsByCode": dict(sorted(codes.items())),
+        "refetched": {"jobId": newest[0]["job_id"], "status": newest[0]["status"],
+                      "cacheId": f"Job:{global_id}", "sameEntry": True},
+        # one entry per job, whichever query read it; the refetch updates the same entry
+        "jobEntries": {"beforeRefetch": len(cached), "afterRefetch": len(cached)},
+    }
+    assert card["pagesRead"] > 1
+    assert rejected["code"] == "BAD_USER_INPUT"
+    assert rejected["spaceoneCode"] == "ERROR_OPERATOR_LIST_VALUE_TYPE"
+    assert "list" in rejected["message"]

@@ -82,7 +82,8 @@ def test_the_guard_notices_a_removed_field() -> None:
 def test_the_guard_lets_additions_through() -> None:
     grown = build_schema(
         SNAPSHOT.read_text().replace(
-            "type Job {", 'type Job {\n  """A field added later."""\n  addedLater: String\n', 1
+            "type Job implements Node {",
+            'type Job implements Node {\n  """A field added later."""\n  addedLater: String\n', 1,
         )
     )
     assert "addedLater" in grown.type_map["Job"].fields  # type: ignore[union-attr]
