@@ -70,10 +70,23 @@ class Settings(BaseSettings):
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=600, description="clock skew for exp/nbf")
     jwt_issuer: str | None = Field(default=None, description="required `iss` claim, if set")
     jwt_audience: str | None = Field(default=None, description="required `aud` claim, if set")
-    max_query_depth: int = Field(default=10, ge=2, le=100)
+    max_query_depth: int = Field(
+        default=15, ge=2, le=100,
+        description="selection depth, introspection fields counted (GraphiQL's introspection: 14)",
+    )
     max_query_tokens: int = Field(default=1000, ge=50, le=100_000)
-    max_aliases: int = Field(default=15, ge=0, le=1000)
+    max_aliases: int = Field(default=15, ge=0, le=1000, description="aliases, fragments expanded")
     max_root_fields: int = Field(default=8, ge=1, le=1000)
+    max_expanded_fields: int = Field(
+        default=1000, ge=10, le=1_000_000,
+        description="fields of an operation with every fragment spread expanded, measured before "
+        "validation (GraphiQL's introspection: 230)",
+    )
+    max_field_pairs: int = Field(
+        default=300, ge=0, le=1_000_000,
+        description="pairs of fields sharing a response name in one merged selection set (a field "
+        "repeated k times: k(k-1)/2), each compared by validation",
+    )
     max_requested_items: int = Field(default=5000, ge=1)
     max_input_depth: int = Field(default=16, ge=2, le=100)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)

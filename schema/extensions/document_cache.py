@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from typing import Generic, TypeVar
 
+from graphql import DocumentNode, GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
@@ -37,11 +38,18 @@ class TextCache(Generic[Value]):
         return value
 
 
-class ValidationCache(SchemaExtension):
-    """Validation errors of a document, cached by query text and validation rules."""
+Precheck = Callable[[DocumentNode], list[GraphQLError]]
+"""A linear measure of a document that runs before validation; its errors refuse the document
+and validation (whose rules are not all linear) does not run."""
 
-    def __init__(self, cache: TextCache[list]) -> None:  # type: ignore[type-arg]
+
+class ValidationCache(SchemaExtension):
+    """The precheck's or else validation's errors of a document, cached by query text and
+    validation rules."""
+
+    def __init__(self, cache: TextCache[list], precheck: Precheck) -> None:  # type: ignore[type-arg]
         self.cache = cache
+        self.precheck = precheck
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
@@ -49,12 +57,15 @@ class ValidationCache(SchemaExtension):
         assert document is not None
         context.pre_execution_errors = self.cache.get(
             (context.query, rules),
-            lambda: validate_document(context.schema._schema, document, rules),
+            lambda: self.precheck(document)
+            or validate_document(context.schema._schema, document, rules),
         )
         yield
 
 
-def validation_cache(maxsize: int) -> Callable[[], ValidationCache]:
+def validation_cache(
+    maxsize: int, precheck: Precheck = lambda _: []
+) -> Callable[[], ValidationCache]:
     """The extension factory; every request shares one cache of ``maxsize`` documents."""
     cache: TextCache[list] = TextCache(maxsize)  # type: ignore[type-arg]
-    return lambda: ValidationCache(cache)
+    return lambda: ValidationCache(cache, precheck)

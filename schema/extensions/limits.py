@@ -2,9 +2,9 @@
 the name of the setting that bounds it.
 
 - document size and shape, checked once per document (cached with validation): tokens
-  (Strawberry's ``MaxTokensLimiter``; its parse error is coded in ``schema.extensions.errors``),
-  selection depth (``QueryDepthLimiter``), aliases
-  (``MaxAliasesLimiter``), root fields, nesting of literal input values;
+  (Strawberry's ``MaxTokensLimiter``; its parse error is coded in ``schema.extensions.errors``);
+  expanded size, depth, aliases, root fields and introspection depth, measured before validation
+  (``schema.extensions.document_bounds``); nesting of literal input values;
 - per request, with the variables: nesting of variable values, and the total number of items
   the operation may return (page sizes multiplied through nested lists; the fields that count
   are found once per document, the page sizes per request). The items are accumulated on the
@@ -34,7 +34,6 @@ from graphql import (
     ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    ValidationContext,
     ValidationRule,
     ValueNode,
     value_from_ast_untyped,
@@ -45,14 +44,13 @@ from graphql import (
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
     SchemaExtension,
 )
 
 from gateway.context import GatewayContext
 from gateway.settings import Settings
+from schema.extensions.document_bounds import fragments_of
 from schema.extensions.document_cache import TextCache
 
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
@@ -102,68 +100,8 @@ def too_complex(message: str) -> GraphQLError:
 # document rules (validation; cached per document) -------------------------------------------
 
 
-def _coded(rule: type[ASTValidationRule], setting: str) -> type[ASTValidationRule]:
-    """A Strawberry limiter rule whose errors carry QUERY_TOO_COMPLEX and name the setting."""
-
-    class Coded(rule):  # type: ignore[valid-type,misc]
-        def __init__(self, context: ValidationContext) -> None:
-            on_error = context.on_error
-
-            def report(error: GraphQLError) -> None:
-                assert on_error is not None
-                on_error(GraphQLError(f"{error.message} ({setting})", error.nodes,
-                                      extensions={"code": TOO_COMPLEX}))
-
-            context.on_error = report  # type: ignore[method-assign]
-            try:
-                super().__init__(context)
-            finally:
-                context.on_error = on_error  # type: ignore[method-assign]
-
-    return Coded
-
-
 def _operations(document: DocumentNode) -> list[OperationDefinitionNode]:
     return [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-
-
-def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
-    return {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-
-
-def _root_fields(
-    selection_set: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode],
-    seen: frozenset[str] = frozenset(),
-) -> int:
-    count = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            count += not selection.name.value.startswith("__")
-        elif isinstance(selection, InlineFragmentNode):
-            count += _root_fields(selection.selection_set, fragments, seen)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            if name in fragments and name not in seen:
-                count += _root_fields(fragments[name].selection_set, fragments, seen | {name})
-    return count
-
-
-def root_fields_rule(max_fields: int) -> type[ASTValidationRule]:
-    class RootFields(ValidationRule):
-        def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context)
-            fragments = _fragments(context.document)
-            for operation in _operations(context.document):
-                count = _root_fields(operation.selection_set, fragments)
-                if count > max_fields:
-                    context.report_error(too_complex(
-                        f"the operation asks for {count} root fields, more than the limit of "
-                        f"{max_fields} (GATEWAY_MAX_ROOT_FIELDS)"
-                    ))
-
-    return RootFields
 
 
 def nesting(value: Any) -> int:
@@ -202,15 +140,9 @@ def input_depth_rule(max_depth: int) -> type[ASTValidationRule]:
 
 
 def document_rules(settings: Settings) -> list[type[ASTValidationRule]]:
-    """Every document rule the settings ask for."""
-    depth = QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules
-    aliases = MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules
-    rules: list[type[ASTValidationRule]] = [
-        *(_coded(rule, "GATEWAY_MAX_QUERY_DEPTH") for rule in depth),
-        *(_coded(rule, "GATEWAY_MAX_ALIASES") for rule in aliases),
-        root_fields_rule(settings.max_root_fields),
-        input_depth_rule(settings.max_input_depth),
-    ]
+    """The validation rules the settings ask for (depth, aliases, root fields and size are
+    measured before validation: ``schema.extensions.document_bounds``)."""
+    rules: list[type[ASTValidationRule]] = [input_depth_rule(settings.max_input_depth)]
     if not settings.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     return rules
@@ -295,7 +227,7 @@ def cost_plan(document: DocumentNode, name: str | None, context: Any) -> CostPla
     operation = _selected_operation(document, name)
     if operation is None:
         return None
-    fragments = _fragments(document)
+    fragments = fragments_of(document)
     schema: GraphQLSchema = context.schema._schema
     root = schema.query_type
     assert root is not None
