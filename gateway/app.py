@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,7 +21,7 @@ from gateway.auth import build_authenticator, insecure_mode_warning
 from gateway.http.body_limit import BodySizeLimit
 from gateway.http.graphiql import VENDOR_DIR, VENDOR_ROUTE
 from gateway.http.endpoint import GatewayGraphQL
-from gateway.observability.metrics import GatewayMetrics
+from gateway.observability.metrics import GatewayMetrics, watch_event_loop
 from gateway.mongo.client import MongoHandle, open_mongo
 from gateway.observability.requests import RequestObserver
 from gateway.http.persisted import PersistedQueries, load_allow_list
@@ -70,9 +72,13 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         _announce(settings, handle)
+        lag_watch = asyncio.create_task(watch_event_loop(metrics), name="event-loop-lag")
         try:
             yield
         finally:
+            lag_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await lag_watch
             handle.close()
 
     routes: list[BaseRoute] = [
