@@ -87,7 +87,12 @@ class Settings(BaseSettings):
         description="pairs of fields sharing a response name in one merged selection set (a field "
         "repeated k times: k(k-1)/2), each compared by validation",
     )
-    max_requested_items: int = Field(default=5000, ge=1)
+    max_cost: int = Field(
+        default=10_000, ge=1,
+        description="estimated cost an operation may have by the schema's @cost/@listSize "
+        "directives (a batch's operations add up); statistics rows and timeline buckets, known "
+        "once computed, are held to it too",
+    )
     max_input_depth: int = Field(default=16, ge=2, le=100)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     cors_origins: str = Field(default="", description="comma-separated allowed origins")

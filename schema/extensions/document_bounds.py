@@ -148,7 +148,7 @@ def field_pairs(selection_set: SelectionSetNode, fragments: Mapping[str, Fragmen
     levels: list[list[SelectionSetNode]] = [[selection_set]]
     while levels:
         groups: dict[str, list[SelectionSetNode | None]] = {}
-        for field in _collect(levels.pop(), fragments):
+        for field in collect_fields(levels.pop(), fragments):
             key = field.alias.value if field.alias else field.name.value
             groups.setdefault(key, []).append(field.selection_set)
         for below in groups.values():
@@ -161,7 +161,7 @@ def field_pairs(selection_set: SelectionSetNode, fragments: Mapping[str, Fragmen
     return pairs
 
 
-def _collect(sets: Iterable[SelectionSetNode],
+def collect_fields(sets: Iterable[SelectionSetNode],
              fragments: Mapping[str, FragmentDefinitionNode]) -> list[FieldNode]:
     """The fields of one merged selection set; a fragment is collected once, as in execution."""
     fields: list[FieldNode] = []

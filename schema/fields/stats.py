@@ -13,6 +13,7 @@ from schema.fields.convert import conditions, page_window, sort_keys
 from schema.types.inputs import FilterCondition, Page, Sort
 from schema.fields.listing import DOMAIN_ID, GatewayInfo
 from schema.types.scalars import JSON, to_json
+from schema.types.cost import Cost, page
 
 
 @strawberry.enum(description="How a `group` stage combines the values of a field.")
@@ -183,6 +184,7 @@ class StatisticsQuery:
 @strawberry.type(description="The rows of a statistics query.")
 class StatisticsResult:
     results: list[JSON] = strawberry.field(
+        directives=[Cost(weight=1)],
         description="Rows with the group keys at the top level (dates as ISO-8601 UTC text); "
         "for `distinct`, the values."
     )
@@ -270,6 +272,7 @@ async def resolve_job_stats(
 class StatisticsQueries:
     job_stats: StatisticsResult = strawberry.field(
         resolver=resolve_job_stats,
+        directives=[page(["query.page.limit"], ["results"])],
         description="SpaceONE statistics over the domain's jobs (the `stat` method): one "
         "aggregation pipeline, plus one count when `page` is given.",
     )

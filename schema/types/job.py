@@ -15,6 +15,7 @@ from gateway.dataloaders import Loaders
 from schema.types.enums import JobStatus, job_status
 from schema.execution.prefetch import PagePrefetch, errors_parts, prefetched_parts
 from schema.types.scalars import JSON, to_json
+from schema.types.cost import ListSize
 
 
 @strawberry.type(description="One error a job ran into.")
@@ -99,7 +100,8 @@ class Job:
     prefetch: strawberry.Private[PagePrefetch | None]
 
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="Errors the job ran into (batched per request).", graphql_type=list[ErrorInfo]
+        description="Errors the job ran into (batched per request).", graphql_type=list[ErrorInfo],
+        directives=[ListSize(assumed_size=1)],
     )
     def errors(self, info: strawberry.Info) -> list[ErrorInfo] | Awaitable[list[ErrorInfo]]:
         prefetch = self.prefetch
