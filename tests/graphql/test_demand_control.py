@@ -103,3 +103,14 @@ def test_actual_cost_walks_lists_and_skips_nulls() -> None:
     data = {"results": [{"errors": [{"errorCode": "A"}, {"errorCode": "B"}], "ci": None},
                         {"errors": [], "ci": {"name": "c"}}]}
     assert actual(plan, data) == (1 + 2) + (1 + 1)
+
+
+async def test_a_get_request_asks_for_the_cost_in_its_query_string(client: httpx.AsyncClient,
+                                                                   jobs: list[dict[str, Any]]) -> None:
+    query = '{ jobs(domainId: "%s") { totalCount results { jobId } } }' % DOMAIN
+    response = await client.get("/graphql", params={"query": query, "extensions": '{"cost": true}'},
+                                headers={"Accept": "application/json"})
+    body = response.json()
+    assert body["data"]["jobs"]["totalCount"] == len(jobs)
+    assert body["extensions"]["cost"]["actual"] == 1 + len(jobs)
+    assert body["extensions"]["cost"]["estimated"] == 1 + Settings().default_page_size
