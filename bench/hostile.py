@@ -88,6 +88,8 @@ def hostile_documents(depth: int = 24) -> Iterator[tuple[str, str]]:
     yield "introspection ofType chain, 28 levels", type_ref_introspection(28)
     yield "1,000 aliases", alias_fan_out(1000)
     yield "450 repeated fields in one selection", field_fan_out(450)
+    yield "240 repeated fields with a selection", '{ jobs(domainId: "%s") { results { %s } } }' % (
+        DOMAIN, " ".join(["errors { errorCode }"] * 240))
     yield "nesting 200 levels deep", deep_nesting(200)
     yield "cyclic fragments", cyclic_fragments()
 

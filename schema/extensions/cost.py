@@ -234,7 +234,7 @@ class DemandControl(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         plan = None
-        if document is not None:
+        if document is not None and context.result is None:  # not refused by an earlier check
             name = context.operation_name
             model = self.shared.model(context.schema._schema)
             plan = self.shared.plans.get((context.query, name), lambda: model.plan(document, name))

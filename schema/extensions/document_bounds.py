@@ -35,6 +35,7 @@ from graphql import (
     GraphQLError,
     InlineFragmentNode,
     OperationDefinitionNode,
+    SelectionNode,
     SelectionSetNode,
 )
 
@@ -96,13 +97,15 @@ class Measure:
         self._measuring: set[str] = set()
 
     def shape(self, selection_set: SelectionSetNode) -> Shape:
-        # Post-order walk. A frame is (selection set, its field or None, shapes so far, pending
-        # selections); a spread of a fragment not measured yet suspends the frame until it is.
-        frames: list[tuple[SelectionSetNode, FieldNode | str | None, list[Shape], list]] = []  # type: ignore[type-arg]
-        frames.append((selection_set, None, [], list(reversed(selection_set.selections))))
+        # Post-order walk. A frame is (its owner: a field, a fragment's name or None; the shapes
+        # of its selections so far; the selections still to measure). A spread of a fragment
+        # not measured yet suspends the frame until the fragment is.
+        frames: list[tuple[FieldNode | str | None, list[Shape], list[SelectionNode]]] = [
+            (None, [], list(reversed(selection_set.selections)))
+        ]
         result = EMPTY
         while frames:
-            current, owner, parts, pending = frames[-1]
+            owner, parts, pending = frames[-1]
             if pending:
                 selection = pending.pop()
                 if isinstance(selection, FieldNode):
@@ -110,10 +113,10 @@ class Measure:
                         parts.append(field_shape(selection, None))
                     else:
                         child = selection.selection_set
-                        frames.append((child, selection, [], list(reversed(child.selections))))
+                        frames.append((selection, [], list(reversed(child.selections))))
                 elif isinstance(selection, InlineFragmentNode):
                     child = selection.selection_set
-                    frames.append((child, None, [], list(reversed(child.selections))))
+                    frames.append((None, [], list(reversed(child.selections))))
                 elif isinstance(selection, FragmentSpreadNode):
                     name = selection.name.value
                     known = self._shapes.get(name)
@@ -122,7 +125,7 @@ class Measure:
                     elif name in self._fragments and name not in self._measuring:
                         self._measuring.add(name)
                         child = self._fragments[name].selection_set
-                        frames.append((child, name, [], list(reversed(child.selections))))
+                        frames.append((name, [], list(reversed(child.selections))))
                     # else: unknown, or a cycle (validation reports both): nothing
                 continue
             frames.pop()
@@ -133,7 +136,7 @@ class Measure:
                 self._shapes[owner] = total
                 self._measuring.discard(owner)
             if frames:
-                frames[-1][2].append(total)
+                frames[-1][1].append(total)
             else:
                 result = total
         return result

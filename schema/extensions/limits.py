@@ -18,11 +18,9 @@ from typing import Any
 
 from graphql import (
     ASTValidationRule,
-    DocumentNode,
     GraphQLError,
     ListValueNode,
     ObjectValueNode,
-    OperationDefinitionNode,
     ValidationRule,
     ValueNode,
 )
@@ -43,10 +41,6 @@ def too_complex(message: str) -> GraphQLError:
 
 
 # document rules (validation; cached per document) -------------------------------------------
-
-
-def _operations(document: DocumentNode) -> list[OperationDefinitionNode]:
-    return [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
 
 
 def nesting(value: Any) -> int:

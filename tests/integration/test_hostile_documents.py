@@ -21,7 +21,7 @@ from gateway.demo import DEMO_DOMAINS
 from tests.live import LiveGateway
 
 HOSTILE_CLIENTS = 4
-ROUNDS = 3  # each hostile client sends every document this many times, each text new (uncached)
+ROUNDS = 8  # each hostile client sends every document this many times, each text new (uncached)
 
 
 @pytest.fixture(scope="module")
