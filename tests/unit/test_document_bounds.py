@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from graphql import FieldNode, NameNode, OperationDefinitionNode, SelectionSetNode, parse
 
-from schema.extensions.document_bounds import Measure, field_pairs, fragments_of
+from schema.extensions.document_bounds import LEAF_PAIR, Measure, field_pairs, fragments_of
 
 
-def operation_shape(text: str) -> tuple[int, int, int]:
+def operation_shape(text: str) -> tuple[int, int, float]:
     document = parse(text)
     [operation] = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     fragments = fragments_of(document)
@@ -40,8 +40,8 @@ def test_a_doubling_chain_multiplies_while_execution_would_merge_it() -> None:
 
 def test_repeated_fields_are_paired_through_their_merged_selections() -> None:
     _, _, pairs = operation_shape("{ a { x x } a { x } ...F } fragment F on Query { a { x } }")
-    # a: 3 copies (3 pairs); their merged selection holds 4 x (6 pairs)
-    assert pairs == 3 + 6
+    # a: 3 copies (3 pairs); their merged selection holds 4 x (6 pairs of leaves)
+    assert pairs == 3 + 6 * LEAF_PAIR
 
 
 def test_cycles_end_the_walk() -> None:
