@@ -88,6 +88,9 @@ def hostile_documents(depth: int = 24) -> Iterator[tuple[str, str]]:
     yield "introspection ofType chain, 28 levels", type_ref_introspection(28)
     yield "1,000 aliases", alias_fan_out(1000)
     yield "450 repeated fields in one selection", field_fan_out(450)
+    yield "110 fragments spread in one selection", "{ %s } %s" % (
+        " ".join(f"...F{i}" for i in range(110)),
+        " ".join(f"fragment F{i} on Query {{ __typename }}" for i in range(110)))
     yield "240 repeated fields with a selection", '{ jobs(domainId: "%s") { results { %s } } }' % (
         DOMAIN, " ".join(["errors { errorCode }"] * 240))
     yield "nesting 200 levels deep", deep_nesting(200)
@@ -108,8 +111,11 @@ def accepted_documents() -> Iterator[tuple[str, str]]:
         descriptions=True, input_value_deprecation=True, schema_description=True)
     yield "doubling fragments on Job, depth 7", 'query { jobs(domainId: "%s") { results { ...F7 } } } %s' % (
         DOMAIN, doubling_chain(7, "Job", "jobId status"))
-    yield "a field with a selection repeated 42 times", '{ jobs(domainId: "%s") { results { %s } } }' % (
-        DOMAIN, " ".join(["errors { errorCode }"] * 42))
+    yield "a field with a selection repeated 33 times", '{ jobs(domainId: "%s") { results { %s } } }' % (
+        DOMAIN, " ".join(["errors { errorCode }"] * 33))
+    yield "22 fragments spread in one selection", 'query { jobs(domainId: "%s") { results { %s } } } %s' % (
+        DOMAIN, " ".join(f"...F{i}" for i in range(22)),
+        " ".join(f"fragment F{i} on Job {{ errors {{ errorCode }} }}" for i in range(22)))
     yield "8 aliased connections, every Job field", "{ %s } fragment J on Job { %s }" % (" ".join(
         f'c{i}: jobsConnection(domainId: "{DOMAIN}", first: 5) {{ edges {{ cursor node {{ ...J }} }} '
         "nodes { ...J } }" for i in range(8)), JOB_FIELDS)

@@ -83,9 +83,10 @@ class Settings(BaseSettings):
         "validation (GraphiQL's introspection: 230)",
     )
     max_field_pairs: int = Field(
-        default=1000, ge=0, le=1_000_000,
-        description="pairs of fields sharing a response name in one merged selection set (a field "
-        "repeated k times: k(k-1)/2; a pair of leaf fields counts 1/8), each compared by validation",
+        default=600, ge=0, le=1_000_000,
+        description="pairs of fields sharing a response name (a field repeated k times: k(k-1)/2; a "
+        "pair of leaf fields counts 1/8) and of fragments spread in one merged selection set, each "
+        "compared by validation",
     )
     max_cost: int = Field(
         default=10_000, ge=1,

@@ -19,9 +19,9 @@ time linear in its text, and refused with ``QUERY_TOO_COMPLEX`` past a bound:
 - field pairs: once the expanded size is known to be bounded, the fields the operation selects
   are merged as execution merges them (same response name, fragments collected once per
   selection set) and the pairs sharing a response name are counted: the comparisons the
-  overlapping-fields rule makes. A pair of leaf fields counts ``LEAF_PAIR`` (comparing two
-  fields with selections costs it 2–7 µs a pair here, two leaves about 0.4 µs), so the
-  ``__typename`` a client adds to each of its fragments costs little.
+  overlapping-fields rule makes, with the pairs of distinct fragments spread side by side in
+  one selection set, which it compares too (about 5–7 µs a pair here). A pair of leaf fields counts
+  ``LEAF_PAIR`` (two fields with selections cost the rule 2–7 µs a pair, two leaves about 0.4 µs).
 """
 
 from __future__ import annotations
@@ -149,14 +149,16 @@ class Measure:
 def field_pairs(selection_set: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode],
                 limit: float) -> float:
     """Pairs of fields sharing a response name once the operation's fields are merged as
-    execution merges them (a pair of leaves counts ``LEAF_PAIR``); counting stops past
-    ``limit``. Call it only on an operation whose expanded size is bounded: the walk visits
-    every merged field."""
+    execution merges them (a pair of leaves counts ``LEAF_PAIR``), and pairs of fragments spread
+    side by side; counting stops past ``limit``. Call it only on an operation whose expanded
+    size is bounded: the walk visits every merged field."""
     pairs = 0.0
     levels: list[list[SelectionSetNode]] = [[selection_set]]
     while levels:
         groups: dict[str, list[SelectionSetNode | None]] = {}
-        for field in collect_fields(levels.pop(), fragments):
+        fields, fragment_pairs = collect(levels.pop(), fragments)
+        pairs += fragment_pairs  # validation compares every two fragments spread side by side
+        for field in fields:
             key = field.alias.value if field.alias else field.name.value
             groups.setdefault(key, []).append(field.selection_set)
         for below in groups.values():
@@ -169,13 +171,16 @@ def field_pairs(selection_set: SelectionSetNode, fragments: Mapping[str, Fragmen
     return pairs
 
 
-def collect_fields(sets: Iterable[SelectionSetNode],
-             fragments: Mapping[str, FragmentDefinitionNode]) -> list[FieldNode]:
-    """The fields of one merged selection set; a fragment is collected once, as in execution."""
+def collect(sets: Iterable[SelectionSetNode],
+            fragments: Mapping[str, FragmentDefinitionNode]) -> tuple[list[FieldNode], int]:
+    """The fields of one merged selection set (a fragment collected once, as in execution), and
+    the pairs of distinct fragments spread side by side in one of its selection sets."""
     fields: list[FieldNode] = []
     seen: set[str] = set()
+    fragment_pairs = 0
     pending = list(sets)
     while pending:
+        side_by_side: set[str] = set()
         for selection in pending.pop().selections:
             if isinstance(selection, FieldNode):
                 fields.append(selection)
@@ -183,10 +188,17 @@ def collect_fields(sets: Iterable[SelectionSetNode],
                 pending.append(selection.selection_set)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
+                side_by_side.add(name)
                 if name not in seen and name in fragments:
                     seen.add(name)
                     pending.append(fragments[name].selection_set)
-    return fields
+        fragment_pairs += len(side_by_side) * (len(side_by_side) - 1) // 2
+    return fields, fragment_pairs
+
+
+def collect_fields(sets: Iterable[SelectionSetNode],
+                   fragments: Mapping[str, FragmentDefinitionNode]) -> list[FieldNode]:
+    return collect(sets, fragments)[0]
 
 
 def too_complex(message: str) -> GraphQLError:
@@ -234,7 +246,7 @@ def document_refusals(document: DocumentNode, settings: Settings) -> list[GraphQ
         if pairs > settings.max_field_pairs:
             return [too_complex(
                 f"{label} repeats fields: more than {settings.max_field_pairs} pairs of fields "
-                "share a response name in one selection set, each pair to be compared (a pair "
-                f"of leaf fields counts {LEAF_PAIR}) (GATEWAY_MAX_FIELD_PAIRS)"
+                "sharing a response name, or of fragments spread side by side, each pair "
+                f"to be compared (a pair of leaf fields counts {LEAF_PAIR}) (GATEWAY_MAX_FIELD_PAIRS)"
             )]
     return []
