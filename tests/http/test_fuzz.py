@@ -226,3 +226,22 @@ def test_hostile_rest_bodies(loop: asyncio.AbstractEventLoop, http: httpx.AsyncC
     response = send(loop, http, "POST", path, content=body, headers=JSON_BODY)
     check(response)
     assert 400 <= response.status_code < 500
+
+
+HOSTILE_HEADERS = [
+    {"Authorization": "Bearer " + "a" * 8000},
+    {"Authorization": "Bearer a.b.c"},
+    {"Authorization": "Basic dXNlcjpwYXNz"},
+    {"X-Request-Id": "../../" + "x" * 500},
+    {"Accept": "application/graphql-response+json;q=abc, */*;q=-1"},
+    {"Accept": "text/event-stream"},
+    {"Content-Type": "application/json; charset=latin-1"},
+    {"Content-Type": "application/json; charset=utf-8; boundary=" + "b" * 300},
+    {"Origin": "http://evil.invalid"},
+]
+
+
+@pytest.mark.parametrize("headers", HOSTILE_HEADERS, ids=range(len(HOSTILE_HEADERS)))
+def test_hostile_headers(loop: asyncio.AbstractEventLoop, http: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    body = json.dumps({"query": '{ jobs(domainId: "%s") { totalCount } }' % DOMAIN}).encode()
+    check(send(loop, http, "POST", "/graphql", content=body, headers={**JSON_BODY, **headers}))
