@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,7 +25,7 @@ from gateway.http.graphiql import VENDOR_ROUTE, VendorFiles
 from gateway.http.persisted import PersistedQueries, load_allow_list
 from gateway.mongo.bulkhead import Bulkhead
 from gateway.mongo.client import MongoHandle, open_mongo
-from gateway.observability.metrics import GatewayMetrics
+from gateway.observability.metrics import GatewayMetrics, watch_event_loop
 from gateway.observability.requests import RequestObserver
 from gateway.settings import Settings
 from gateway.spaceone.routes import http_error, rest_routes
@@ -75,9 +77,13 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         _announce(settings, handle)
+        lag_watch = asyncio.create_task(watch_event_loop(metrics), name="event-loop-lag")
         try:
             yield
         finally:
+            lag_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await lag_watch
             handle.close()
 
     routes: list[BaseRoute] = [

@@ -54,13 +54,13 @@ class GatewayContext:
 
     def count_returned_rows(self, rows: int) -> None:
         """Statistics rows and timeline buckets are known only once computed: their running
-        total per request is held to ``GATEWAY_MAX_REQUESTED_ITEMS`` (aliases add up)."""
+        total per request (a row or bucket costs 1) is held to ``GATEWAY_MAX_COST`` (aliases
+        add up)."""
         total = self.spend("returned_rows", rows)
-        if total > self.settings.max_requested_items:
+        if total > self.settings.max_cost:
             raise QueryTooComplex(
                 f"the request's statistics rows and timeline buckets add up to {total}, more "
-                f"than the limit of {self.settings.max_requested_items} items "
-                "(GATEWAY_MAX_REQUESTED_ITEMS)"
+                f"than the cost limit of {self.settings.max_cost} (GATEWAY_MAX_COST)"
             )
 
     def scope(self, requested_domain: str | None) -> Scope:

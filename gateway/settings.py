@@ -153,20 +153,32 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = Field(default=None, description="when set, tokens must carry this `iss`")
     jwt_audience: str | None = Field(default=None, description="when set, tokens must carry this `aud`")
     max_query_depth: int = Field(
-        default=10, ge=2, le=100, description="selection depth of a document (introspection not counted)"
+        default=15, ge=2, le=100,
+        description="selection depth, introspection fields counted (GraphiQL's introspection: 14)",
     )
     max_query_tokens: int = Field(
         default=1000, ge=50, le=100_000, description="tokens in a document (the parser stops there)"
     )
-    max_aliases: int = Field(default=15, ge=0, le=1000, description="aliases in a document")
+    max_aliases: int = Field(default=15, ge=0, le=1000, description="aliases in a document, fragments expanded")
     max_root_fields: int = Field(
         default=8, ge=1, le=1000, description="root fields of an operation, fragments expanded"
     )
-    max_requested_items: int = Field(
-        default=5000,
-        ge=1,
-        description="items one request may return: page sizes multiplied through nested lists, "
-        "plus statistics rows and timeline buckets",
+    max_expanded_fields: int = Field(
+        default=1000, ge=10, le=1_000_000,
+        description="fields of an operation with every fragment spread expanded, measured before "
+        "validation (GraphiQL's introspection: 230)",
+    )
+    max_field_pairs: int = Field(
+        default=600, ge=0, le=1_000_000,
+        description="pairs of fields sharing a response name (a field repeated k times: k(k-1)/2; a "
+        "pair of leaf fields counts 1/8) and of fragments spread in one merged selection set, each "
+        "compared by validation",
+    )
+    max_cost: int = Field(
+        default=10_000, ge=1,
+        description="estimated cost an operation may have by the schema's @cost/@listSize "
+        "directives (a batch's operations add up); statistics rows and timeline buckets, known "
+        "once computed, are held to it too",
     )
     max_input_depth: int = Field(
         default=16, ge=2, le=100, description="nesting of argument literals and variable values"

@@ -13,6 +13,7 @@ from strawberry.types import ExecutionResult
 from gateway.settings import Settings
 from schema.execution.executor import LeafFastPathExecutor
 from schema.execution.input_conversion import install_input_plans
+from schema.extensions.document_bounds import document_refusals
 from schema.extensions.document_cache import validation_cache
 from schema.extensions.errors import ErrorCodes, tag_parse_errors
 from schema.extensions.limits import limit_extensions
@@ -55,7 +56,7 @@ def build_schema(
         query=Query,
         extensions=[
             lambda: ParserCache(maxsize=512),
-            validation_cache(maxsize=512),
+            validation_cache(maxsize=512, precheck=lambda document: document_refusals(document, settings)),
             ErrorCodes,
             *limit_extensions(settings),  # request cost limits and introspection switch
             SingleOperation,

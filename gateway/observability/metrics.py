@@ -7,15 +7,18 @@ start): every worker writes its samples there and ``/metrics`` serves the sum of
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     disable_created_metrics,
     generate_latest,
@@ -32,6 +35,9 @@ _OPERATION_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,99}$")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 MONGO_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+LAG_INTERVAL = 0.1
+"""Seconds the event-loop watcher sleeps between two measures."""
 KNOWN_ROUTES = ("/graphql", "/healthz", "/readyz", "/metrics")
 REST_PREFIX = "/power-scheduler/v1/"
 
@@ -109,6 +115,15 @@ class GatewayMetrics:
             "of their domain (the request refused with RATE_LIMITED, or past its deadline).",
             registry=r,
         )
+        self.event_loop_lag = Histogram(
+            "gateway_event_loop_lag_seconds", f"How late a {LAG_INTERVAL * 1000:.0f} ms sleep of "
+            "the event loop wakes up: the time every request of the process waited for the loop.",
+            buckets=LAG_BUCKETS, registry=r,
+        )
+        self.event_loop_lag_last = Gauge(
+            "gateway_event_loop_lag_last_seconds", "The latest event-loop lag measured.",
+            registry=r, multiprocess_mode="max",
+        )
         self.command_listener = MongoCommandMetrics(self)
 
     def observe_operation(
@@ -134,6 +149,10 @@ class GatewayMetrics:
         if not got_slot:
             self.command_slot_refusals.inc()
 
+    def observe_loop_lag(self, seconds: float) -> None:
+        self.event_loop_lag.observe(seconds)
+        self.event_loop_lag_last.set(seconds)
+
     def observe_batch(self, loader: str, size: int) -> None:
         self.loader_batch.labels(loader).observe(size)
 
@@ -143,6 +162,15 @@ class GatewayMetrics:
             multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
             return generate_latest(registry), CONTENT_TYPE_LATEST
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+async def watch_event_loop(metrics: GatewayMetrics, interval: float = LAG_INTERVAL) -> None:
+    """Until cancelled: sleep ``interval`` and record how much later than asked the loop woke
+    (a request that holds the loop shows here, whatever it was doing)."""
+    while True:
+        start = time.perf_counter()
+        await asyncio.sleep(interval)
+        metrics.observe_loop_lag(max(0.0, time.perf_counter() - start - interval))
 
 
 class MongoCommandMetrics(monitoring.CommandListener):

@@ -11,18 +11,25 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from graphql import DocumentNode, GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
 from gateway.lru import LruCache
 from schema.internals import graphql_core_schema
 
+Precheck = Callable[[DocumentNode], list[GraphQLError]]
+"""A linear measure of a document that runs before validation; its errors refuse the document
+and validation (whose rules are not all linear) does not run."""
+
 
 class ValidationCache(SchemaExtension):
-    """Validation errors of a document, cached by query text and validation rules."""
+    """The precheck's or else validation's errors of a document, cached by query text and
+    validation rules."""
 
-    def __init__(self, cache: LruCache[Any, list[Any]]) -> None:
+    def __init__(self, cache: LruCache[Any, list[Any]], precheck: Precheck) -> None:
         self.cache = cache
+        self.precheck = precheck
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
@@ -30,12 +37,15 @@ class ValidationCache(SchemaExtension):
         assert document is not None
         context.pre_execution_errors = self.cache.get_or_make(
             (context.query, rules),
-            lambda: validate_document(graphql_core_schema(context.schema), document, rules),
+            lambda: self.precheck(document)
+            or validate_document(graphql_core_schema(context.schema), document, rules),
         )
         yield
 
 
-def validation_cache(maxsize: int) -> Callable[[], ValidationCache]:
+def validation_cache(
+    maxsize: int, precheck: Precheck = lambda _: []
+) -> Callable[[], ValidationCache]:
     """The extension factory; every request shares one cache of ``maxsize`` documents."""
     cache: LruCache[Any, list[Any]] = LruCache(maxsize)
-    return lambda: ValidationCache(cache)
+    return lambda: ValidationCache(cache, precheck)

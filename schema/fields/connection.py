@@ -31,6 +31,7 @@ from gateway.mongo.pagination import (
 from schema.execution.prefetch import PagePrefetch, nested_wanted_at, prefetch_page
 from schema.execution.selection import child_selections, field_names, field_selections, job_api_fields
 from schema.fields.listing import DOMAIN_ID
+from schema.types.cost import page
 from schema.types.enums import OrderDirection
 from schema.types.filters import JobFilter, job_filter_expr
 from schema.types.inputs import JobOrder
@@ -218,6 +219,7 @@ def _connection(
 class ConnectionQueries:
     jobs_connection: JobConnection = strawberry.field(
         resolver=resolve_jobs_connection,
+        directives=[page(["first", "last"], ["edges", "nodes"])],
         description="Jobs matching a typed filter, in any order, paged with stable keyset "
         "cursors: a page neither skips nor repeats jobs while others are added or removed.",
     )

@@ -10,6 +10,7 @@ import strawberry
 
 from gateway.mongo.dashboards import Summary, TimelineBucket, time_zone
 from schema.fields.listing import DOMAIN_ID, GatewayInfo
+from schema.types.cost import PAGE_SIZE, ListSize
 from schema.types.enums import JobStatus
 from schema.types.filters import JobFilter, job_filter_expr
 
@@ -41,6 +42,7 @@ class StatusCount:
 class JobSummary:
     total_count: int = strawberry.field(description="Jobs matching the filter.")
     by_status: list[StatusCount] = strawberry.field(
+        directives=[ListSize(assumed_size=len(JobStatus))],
         description="Jobs per status; every status except NONE, zeros included."
     )
     total_tasks: int = strawberry.field(description="Sum of `totalTasks`.")
@@ -60,6 +62,7 @@ class JobTimeBucket:
     start: datetime = strawberry.field(description="Start of the bucket (UTC instant).")
     count: int = strawberry.field(description="Jobs whose date falls in the bucket.")
     by_status: list[StatusCount] = strawberry.field(
+        directives=[ListSize(assumed_size=len(JobStatus))],
         description="Jobs per status; every status except NONE, zeros included."
     )
 
@@ -141,6 +144,7 @@ class DashboardQueries:
     )
     job_timeline: list[JobTimeBucket] = strawberry.field(
         resolver=resolve_job_timeline,
+        directives=[ListSize(assumed_size=PAGE_SIZE)],
         description="Jobs per time bucket and status: contiguous buckets (empty ones included) "
         "aligned to the interval in `timezone`, at most GATEWAY_TIMELINE_MAX_BUCKETS of them.",
     )

@@ -13,6 +13,7 @@ from gateway.context import GatewayContext
 from schema.execution.prefetch import nested_wanted_at, prefetch_page
 from schema.execution.selection import child_selections, field_names, field_selections, job_api_fields
 from schema.fields.convert import convenience_conditions, search_spec
+from schema.types.cost import page
 from schema.types.enums import JobStatus
 from schema.types.inputs import SearchQuery
 from schema.types.job import Job, JobsInfo
@@ -80,6 +81,7 @@ async def resolve_job(
 class ListingQueries:
     jobs: JobsInfo = strawberry.field(
         resolver=resolve_jobs,
+        directives=[page(["query.page.limit"], ["results"])],
         description="Jobs matching a SpaceONE search query (the `list` method): one page and, "
         "when selected, the total count.",
     )

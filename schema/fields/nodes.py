@@ -17,6 +17,7 @@ from strawberry.types import Info
 
 from gateway.context import GatewayContext
 from gateway.errors import InvalidParameter
+from schema.types.cost import ListSize
 from schema.types.global_id import GlobalId, decode_global_id
 from schema.types.job import ControllerInfo, Job
 from schema.types.node import Node
@@ -73,6 +74,7 @@ class NodeQueries:
     )
     nodes: list[Node | None] = strawberry.field(
         resolver=resolve_nodes,
+        directives=[ListSize(slicing_arguments=["ids"])],
         description="The objects of global ids, in the order given (null for each unknown one); "
         "one command per type.",
     )

@@ -12,6 +12,7 @@ from gateway.mongo.documents import to_json
 from gateway.mongo.expr import Expr, query_where
 from schema.fields.convert import conditions, page_window, sort_keys
 from schema.fields.listing import DOMAIN_ID, GatewayInfo
+from schema.types.cost import Cost, page
 from schema.types.inputs import FilterCondition, Page, Sort
 from schema.types.scalars import JSON
 
@@ -184,6 +185,7 @@ class StatisticsQuery:
 @strawberry.type(description="The rows of a statistics query.")
 class StatisticsResult:
     results: list[JSON | None] = strawberry.field(
+        directives=[Cost(weight=1)],
         description="Rows with the group keys at the top level (dates as ISO-8601 UTC text); "
         "for `distinct`, the values, null included when a job holds null (jobs without the "
         "field give no value, as MongoDB's `distinct`)."
@@ -272,6 +274,7 @@ async def resolve_job_stats(
 class StatisticsQueries:
     job_stats: StatisticsResult = strawberry.field(
         resolver=resolve_job_stats,
+        directives=[page(["query.page.limit"], ["results"])],
         description="SpaceONE statistics over the domain's jobs (the `stat` method): one "
         "aggregation pipeline, plus one count when `page` is given.",
     )

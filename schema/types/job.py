@@ -14,6 +14,7 @@ from bson import ObjectId
 from gateway.dataloaders import Loaders
 from gateway.mongo.documents import controller_ref, controller_values, error_values, job_values, plugin_values
 from schema.execution.prefetch import PagePrefetch, errors_parts, prefetched_parts
+from schema.types.cost import ListSize
 from schema.types.enums import JobStatus, job_status
 from schema.types.global_id import encode_global_id
 from schema.types.node import Node
@@ -86,7 +87,8 @@ class Job(Node):
     prefetch: strawberry.Private[PagePrefetch | None]
 
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="Errors the job ran into (batched per request).", graphql_type=list[ErrorInfo]
+        description="Errors the job ran into (batched per request).", graphql_type=list[ErrorInfo],
+        directives=[ListSize(assumed_size=1)],
     )
     def errors(self, info: strawberry.Info) -> list[ErrorInfo] | Awaitable[list[ErrorInfo]]:
         prefetch = self.prefetch

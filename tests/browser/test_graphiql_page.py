@@ -89,6 +89,14 @@ def test_graphiql_runs_the_default_example_offline_with_a_pasted_header(
     ]
     posts = [r for r in requests if r.method == "POST" and r.url.endswith("/graphql")]
     assert posts and posts[-1].headers.get("x-request-id") == REQUEST_ID
+    introspections = [r for r in posts if "query IntrospectionQuery" in (r.post_data or "")]
+    assert introspections, "GraphiQL sent its introspection query"
+    for introspection in introspections:  # within every document bound, answered in full
+        response = introspection.response()
+        assert response is not None
+        answer = response.json()
+        assert "errors" not in answer
+        assert {"Job", "Query"} <= {t["name"] for t in answer["data"]["__schema"]["types"]}
     assert {urlsplit(r.url).path for r in requests} >= {
         "/static/vendor/graphiql.min.js", "/static/vendor/react.production.min.js"
     }

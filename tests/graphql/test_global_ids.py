@@ -227,13 +227,13 @@ async def test_without_authentication_the_ids_own_domain_is_read(seeded: Backend
     assert [n["jobId"] for n in body["data"]["nodes"]] == [theirs["job_id"], OWN[0]["job_id"]]
 
 
-async def test_the_ids_of_nodes_count_as_requested_items(mock_db: Any) -> None:
+async def test_the_ids_of_nodes_count_toward_the_cost_limit(mock_db: Any) -> None:
+    # Each id may return one object (cost 1; the selected fields are scalars, cost 0).
     await seed(mock_db, JOBS, CONTROLLERS)
-    settings = Settings(mongodb_uri="mongodb://unused.invalid", demo_jobs=0,
-                        max_requested_items=4)
+    settings = Settings(mongodb_uri="mongodb://unused.invalid", demo_jobs=0, max_cost=4)
     async with client_for(settings, mock_db) as client:
         fits = await client(NODES, {"ids": [job_gid(job) for job in OWN[:4]]})
         assert [node["jobId"] for node in fits["data"]["nodes"]] == [j["job_id"] for j in OWN[:4]]
         body = await client(NODES, {"ids": [job_gid(job) for job in OWN[:5]]})
-    assert codes(body) == ["QUERY_TOO_COMPLEX"]
-    assert "GATEWAY_MAX_REQUESTED_ITEMS" in body["errors"][0]["message"]
+    assert codes(body) == ["COST_ESTIMATED_TOO_EXPENSIVE"]
+    assert "GATEWAY_MAX_COST" in body["errors"][0]["message"]

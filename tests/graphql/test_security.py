@@ -353,12 +353,6 @@ LIMITS = [
      "query { ...F } fragment F on Query { a: jobs(domainId: \"%s\") { totalCount } "
      "b: jobs(domainId: \"%s\") { totalCount } ...G } fragment G on Query { c: job(jobId: \"x\", "
      "domainId: \"%s\") { jobId } }" % (DOMAIN, DOMAIN, DOMAIN), "GATEWAY_MAX_ROOT_FIELDS"),
-    ("requested items", {"max_requested_items": 150},
-     '{ jobs(domainId: "%s", query: {page: {limit: 100}}) { results { jobId errors { errorCode } } } }'
-     % DOMAIN, "GATEWAY_MAX_REQUESTED_ITEMS"),
-    ("requested items over aliases", {"max_requested_items": 250},
-     "{ " + " ".join(f'a{i}: jobs(domainId: "{DOMAIN}") {{ results {{ jobId }} }}'
-                     for i in range(3)) + " }", "GATEWAY_MAX_REQUESTED_ITEMS"),
     ("input nesting", {"max_input_depth": 4},
      '{ jobs(domainId: "%s", query: {filter: [{k: "filter.a", v: [[[["x"]]]], o: IN}]}) '
      "{ totalCount } }" % DOMAIN, "GATEWAY_MAX_INPUT_DEPTH"),
@@ -382,27 +376,61 @@ async def test_expensive_documents_are_refused_naming_the_limit(
     assert body["data"]["jobs"]["totalCount"] == len(data[DOMAIN])
 
 
-async def test_requested_items_count_page_sizes_given_in_variables(gateway: AppFactory,
-                                                                    data: Any) -> None:
-    client = gateway(max_requested_items=1000)
+def page_cost(jobs: int, per_job: int) -> int:
+    """The estimate of ``jobs { results { … } }`` by the schema's directives: JobsInfo (1) and
+    ``jobs`` pages of Job (1) with ``per_job`` objects each."""
+    return 1 + jobs * (1 + per_job)
+
+
+COSTS = [
+    ("page sizes times nested lists", 150,
+     '{ jobs(domainId: "%s", query: {page: {limit: 100}}) { results { jobId errors { errorCode } } } }'
+     % DOMAIN, page_cost(100, 1)),
+    ("over aliases", 250, "{ " + " ".join(f'a{i}: jobs(domainId: "{DOMAIN}") {{ results {{ jobId }} }}'
+                                          for i in range(3)) + " }", 3 * page_cost(100, 0)),
+    ("connection edges and nodes", 500, '{ jobsConnection(domainId: "%s", first: 200) '
+     "{ edges { node { jobId } } nodes { jobId } } }" % DOMAIN, 1 + 200 * 2 + 200),
+]
+
+
+@pytest.mark.parametrize(("limit", "query", "estimate"), [c[1:] for c in COSTS], ids=[c[0] for c in COSTS])
+async def test_operations_estimated_too_expensive_are_refused_naming_estimate_and_limit(
+    gateway: AppFactory, data: Any, limit: int, query: str, estimate: int
+) -> None:
+    client = gateway(max_cost=limit)
+    status, body = await post(client, query)
+    assert status == 400
+    assert "data" not in body  # refused before execution
+    assert codes(body) == ["COST_ESTIMATED_TOO_EXPENSIVE"]
+    [error] = body["errors"]
+    assert f"estimated cost is {estimate}," in error["message"]
+    assert f"limit of {limit} (GATEWAY_MAX_COST" in error["message"]
+    assert error["extensions"]["cost"] == {"estimated": estimate, "limit": limit}
+    status, body = await post(gateway(max_cost=estimate), query)
+    assert status == 200 and "errors" not in body
+
+
+async def test_the_estimate_counts_page_sizes_given_in_variables(gateway: AppFactory,
+                                                                 data: Any) -> None:
+    client = gateway(max_cost=2000)
     small = {"domain": DOMAIN, "query": {"page": {"limit": 1000}}}
     status, body = await post(client, JOBS, small)
     assert body["data"]["jobs"]["totalCount"] == len(data[DOMAIN])
     query = JOBS.replace("results { jobId domainId }", "results { jobId errors { errorCode } }")
     status, body = await post(client, query, small)
-    assert codes(body) == ["QUERY_TOO_COMPLEX"]
-    assert "2000" in body["errors"][0]["message"]
+    assert codes(body) == ["COST_ESTIMATED_TOO_EXPENSIVE"]
+    assert f"estimated cost is {page_cost(1000, 1)}," in body["errors"][0]["message"]
 
 
 async def test_the_same_document_is_priced_by_each_request_s_variables(gateway: AppFactory,
                                                                        data: Any) -> None:
-    """The fields that count are read once per document; page sizes come from each request."""
-    client = gateway(max_requested_items=300)
+    """The plan is read once per document; page sizes come from each request."""
+    client = gateway(max_cost=page_cost(150, 1))
     query = JOBS.replace("results { jobId domainId }", "results { jobId errors { errorCode } }")
     for limit, refused in ((100, False), (200, True), (150, False), (151, True), (0, False)):
         status, body = await post(client, query, {"domain": DOMAIN,
                                                   "query": {"page": {"limit": limit}}})
-        assert (codes(body) == ["QUERY_TOO_COMPLEX"]) is refused, (limit, body)
+        assert (codes(body) == ["COST_ESTIMATED_TOO_EXPENSIVE"]) is refused, (limit, body)
         if not refused:
             assert body["data"]["jobs"]["totalCount"] == len(data[DOMAIN])
 

@@ -92,15 +92,16 @@ async def test_an_empty_or_too_long_batch_is_refused_whole(
 
 
 async def test_cost_limits_hold_for_the_batch_as_a_whole(mock_db: Any) -> None:
-    # A page of jobs may return the default page size (100) items: one fits under 150, two do not.
-    async with await client_with(mock_db, max_batch_size=4, max_requested_items=150) as client:
+    # A page of jobs costs 1 (JobsInfo) + 100 (the default page size of Job objects): one fits
+    # under 150, two do not.
+    async with await client_with(mock_db, max_batch_size=4, max_cost=150) as client:
         single = await client.post("/graphql", json={"query": PAGE})
         assert len(single.json()["data"]["jobs"]["results"]) == len(JOBS)
         response = await client.post("/graphql", json=[{"query": PAGE}, {"query": PAGE}])
     first, second = response.json()
     assert {r["jobId"] for r in first["data"]["jobs"]["results"]} == {j["job_id"] for j in JOBS}
-    assert [e["extensions"]["code"] for e in second["errors"]] == ["QUERY_TOO_COMPLEX"]
-    assert "GATEWAY_MAX_REQUESTED_ITEMS" in second["errors"][0]["message"]
+    assert [e["extensions"]["code"] for e in second["errors"]] == ["COST_ESTIMATED_TOO_EXPENSIVE"]
+    assert "GATEWAY_MAX_COST" in second["errors"][0]["message"]
 
 
 async def test_each_operation_of_a_batch_is_its_own_metric(batching: httpx.AsyncClient) -> None:

@@ -40,7 +40,7 @@ async def http(mock_db: Any, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]
     await seed(mock_db, [factories.job(DOMAIN, status="ERROR") for _ in range(150)])
     settings = Settings(
         mongodb_uri="mongodb://unused.invalid", demo_jobs=0, auth="jwt",
-        jwt_keys=str(write_jwks(tmp_path / "jwks.json", PAIR)), max_requested_items=250,
+        jwt_keys=str(write_jwks(tmp_path / "jwks.json", PAIR)), max_cost=250,
     )
     app = create_app(settings, MongoHandle(mock_db.client, mock_db, embedded=False))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
@@ -87,7 +87,7 @@ async def test_statistics_rows_add_up_across_aliases(http: httpx.AsyncClient) ->
     two = await http.post("/graphql", json={"query": "{ a: %s b: %s }" % (stat, stat)}, headers=bearer(token))
     body = two.json()
     assert "QUERY_TOO_COMPLEX" in [e["extensions"]["code"] for e in body["errors"]]
-    assert "GATEWAY_MAX_REQUESTED_ITEMS" in json.dumps(body["errors"])
+    assert "GATEWAY_MAX_COST" in json.dumps(body["errors"])
 
 
 @pytest.mark.parametrize("pattern", ["(\\w|\\w|\\w|\\w)*y", "(a+)+$", "(?:x*)*z", ".*a.*b.*c", "(foo|bar)+"])
