@@ -1,7 +1,7 @@
 """The import direction of the design is held by the import-linter contracts in pyproject.toml: a
 ``layers`` contract over the whole tree (settings, errors, leaf helpers ← gateway.mongo ← auth,
 dataloaders, demo, observability ← context ← schema ← http | spaceone ← app ← __main__; see
-docs/layers.md), the Mongo layer free of GraphQL, the driver in gateway.mongo.client only, and
+docs/architecture.md), the Mongo layer free of GraphQL, the driver in gateway.mongo.client only, and
 bench/ free of tests/."""
 
 from __future__ import annotations
