@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -12,19 +13,22 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from gateway.auth import build_authenticator, insecure_mode_warning
 from gateway.http.body_limit import BodySizeLimit
-from gateway.http.graphiql import VENDOR_DIR, VENDOR_ROUTE
 from gateway.http.endpoint import GatewayGraphQL
-from gateway.observability.metrics import GatewayMetrics
-from gateway.mongo.client import MongoHandle, open_mongo
-from gateway.observability.requests import RequestObserver
+from gateway.http.graphiql import VENDOR_DIR, VENDOR_ROUTE
 from gateway.http.persisted import PersistedQueries, load_allow_list
-from gateway.spaceone.routes import http_error, rest_routes
+from gateway.live.feed import ChangeFeed
+from gateway.live.hub import LiveHub
+from gateway.mongo.client import MongoHandle, open_mongo
+from gateway.mongo.repository import JobChangeStream
+from gateway.observability.metrics import GatewayMetrics
+from gateway.observability.requests import RequestObserver
 from gateway.settings import Settings
+from gateway.spaceone.routes import http_error, rest_routes
 from schema import build_schema
 
 log = logging.getLogger("gateway")
@@ -46,6 +50,14 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
         settings.persisted_queries_cache_size,
         load_allow_list(settings.persisted_only) if settings.persisted_only else None,
     )
+    live = LiveHub(max_subscriptions=settings.max_subscriptions, buffer=settings.live_buffer_events)
+    feed = ChangeFeed(
+        live,
+        JobChangeStream(handle.database),
+        poll_seconds=settings.live_poll_seconds,
+        batch_events=settings.live_batch_events,
+        force_polling=handle.embedded,  # the embedded database has no change streams
+    )
     graphql = GatewayGraphQL(
         build_schema(settings),
         settings=settings,
@@ -53,6 +65,7 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
         persisted=persisted,
         metrics=metrics,
         authenticator=authenticator,
+        live=live,
     )
 
     async def healthz(_: Request) -> JSONResponse:
@@ -70,13 +83,20 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         _announce(settings, handle)
+        await feed.start()
+        simulator = await _start_simulator(settings, handle)
         try:
             yield
         finally:
+            live.drain()
+            if simulator is not None:
+                simulator.cancel()
+            await feed.stop()
             handle.close()
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql),
+        WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
@@ -99,7 +119,20 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
     app.state.authenticator = authenticator  # for routes outside GraphQL (REST): 401 on refusal
     app.state.mongo = handle
     app.state.metrics = metrics
+    app.state.live = live
+    metrics.watch_live(live.stats, lambda: live.subscription_count)
     return app
+
+
+async def _start_simulator(settings: Settings, handle: MongoHandle) -> Any:
+    """In demo mode, the task that advances the demo jobs (so subscriptions show something)."""
+    if not (handle.embedded and settings.demo_live):
+        return None
+    import asyncio
+
+    from gateway.demo import simulate
+
+    return asyncio.create_task(simulate(handle.database, settings.demo_seed))
 
 
 def security_middleware(settings: Settings) -> list[Middleware]:

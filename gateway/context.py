@@ -7,7 +7,8 @@ from typing import Any
 
 from gateway.auth import Principal
 from gateway.dataloaders import BatchObserver, Loaders, build_loaders
-from gateway.errors import GatewayError, QueryTooComplex
+from gateway.errors import GatewayError, QueryTooComplex, ServiceUnavailable
+from gateway.live.hub import ConnectionSubscriptions, LiveHub
 from gateway.mongo.query import QueryLimits
 from gateway.mongo.repository import AggregationLimits, JobRepository
 from gateway.settings import Settings
@@ -32,6 +33,9 @@ class GatewayContext:
     on_batch: BatchObserver | None = None
     auth_error: GatewayError | None = None  # a refused token: the operation is not executed
     spent: dict[str, int] = field(default_factory=dict)  # request cost so far (batches share it)
+    live: LiveHub | None = None
+    connection_params: Any = None  # the WebSocket connection_init payload (Strawberry sets it)
+    _subscriptions: ConnectionSubscriptions | None = None
     _scopes: dict[str, Scope] = field(default_factory=dict)
 
     def check_authenticated(self) -> None:
@@ -54,6 +58,14 @@ class GatewayContext:
                 f"than the limit of {self.settings.max_requested_items} items "
                 "(GATEWAY_MAX_REQUESTED_ITEMS)"
             )
+
+    def live_hub(self) -> tuple[LiveHub, ConnectionSubscriptions]:
+        """The process's live hub and this connection's subscription count (limits)."""
+        if self.live is None:
+            raise ServiceUnavailable("live updates are not available on this endpoint")
+        if self._subscriptions is None:
+            self._subscriptions = ConnectionSubscriptions(self.settings.max_subscriptions_per_connection)
+        return self.live, self._subscriptions
 
     def scope(self, requested_domain: str | None) -> Scope:
         """The scope for the caller's domain (refuses a domain the caller may not read)."""

@@ -8,6 +8,10 @@
     ├── QueryTooComplex               QUERY_TOO_COMPLEX
     ├── Unauthenticated               UNAUTHENTICATED      ERROR_AUTHENTICATE_FAILURE
     ├── Forbidden                     FORBIDDEN            ERROR_PERMISSION_DENIED
+    ├── NotFound                      NOT_FOUND
+    ├── RateLimited                   RATE_LIMITED
+    ├── ResyncRequired                RESYNC_REQUIRED
+    ├── SlowConsumer                  SLOW_CONSUMER
     ├── Timeout                       TIMEOUT
     └── ServiceUnavailable            SERVICE_UNAVAILABLE
 
@@ -80,6 +84,32 @@ class Forbidden(GatewayError):
     code = "FORBIDDEN"
     default_spaceone_code = "ERROR_PERMISSION_DENIED"
     http_status = 403
+
+
+class NotFound(GatewayError):
+    code = "NOT_FOUND"
+    http_status = 404
+
+
+class RateLimited(GatewayError):
+    """A limit on concurrent use (subscriptions per connection or per process) is reached."""
+
+    code = "RATE_LIMITED"
+    http_status = 429
+
+
+class ResyncRequired(GatewayError):
+    """A live-update cursor can no longer be resumed from: query again, then subscribe."""
+
+    code = "RESYNC_REQUIRED"
+    http_status = 409
+
+
+class SlowConsumer(GatewayError):
+    """A subscriber fell further behind than its buffer holds; its stream ends."""
+
+    code = "SLOW_CONSUMER"
+    http_status = 503
 
 
 class Timeout(GatewayError):

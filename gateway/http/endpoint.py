@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 
 from graphql import GraphQLError
@@ -14,9 +15,14 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import MissingQueryError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import process_result
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+)
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
@@ -25,6 +31,7 @@ from gateway.context import GatewayContext
 from gateway.encoding import json_bytes
 from gateway.errors import GatewayError, Unauthenticated
 from gateway.http.graphiql import GraphiQLPage
+from gateway.http.persisted import PersistedQueries
 from gateway.http.protocol import (
     ALLOWED_METHODS,
     APPLICATION_JSON,
@@ -38,9 +45,10 @@ from gateway.http.protocol import (
     response_status,
     wants_html,
 )
+from gateway.http.websocket import LegacyWSHandler, TransportWSHandler
+from gateway.live.hub import LiveHub
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.requests import current_request, request_id_from
-from gateway.http.persisted import PersistedQueries
 from gateway.settings import Settings
 from schema.extensions.errors import finalize_errors
 
@@ -52,6 +60,9 @@ _NOT_CACHEABLE_CODES = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FA
 
 
 class GatewayGraphQL(GraphQL[GatewayContext, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
     def __init__(
         self,
         schema: Any,
@@ -61,8 +72,22 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         persisted: PersistedQueries | None = None,
         metrics: GatewayMetrics | None = None,
         authenticator: Authenticator | None = None,
+        live: LiveHub | None = None,
     ) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql else None,
+            keep_alive=True,
+            keep_alive_interval=settings.ws_keep_alive_seconds,
+            subscription_protocols=(
+                GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL
+            ),
+            connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout),
+        )
+        # Subscriptions are limited (with a code) by the live hub; this bounds every operation
+        # in flight on one socket, queries included.
+        self.max_subscriptions_per_connection = 2 * settings.max_subscriptions_per_connection
+        self.live = live
         self.settings = settings
         self.database = database
         self.persisted = persisted or PersistedQueries(settings.persisted_queries_cache_size)
@@ -99,17 +124,64 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                 request.headers.get("x-request-id")
             ),
             on_batch=self.metrics.observe_batch if self.metrics else None,
+            live=self.live,
         )
+
+    async def authenticate_connection(self, context: GatewayContext, payload: Any) -> None:
+        """A live connection's caller: the ``connection_init`` payload's ``Authorization``, else
+        the upgrade request's header; raises the refusal (GatewayError)."""
+        authorization = None
+        if isinstance(payload, dict):
+            authorization = payload.get("Authorization", payload.get("authorization"))
+        if not isinstance(authorization, str):
+            authorization = context.request.headers.get("authorization")
+        try:
+            context.principal = self.authenticator.principal_for(authorization)
+        except GatewayError:
+            raise
+        except Exception:
+            log.exception("unexpected error while reading the token")
+            raise Unauthenticated("the token could not be verified") from None
+        context.auth_error = None
+
+    async def on_ws_connect(self, context: GatewayContext) -> Any:
+        try:
+            await self.authenticate_connection(context, context.connection_params)
+        except GatewayError as refusal:
+            raise ConnectionRejectionError(
+                {"message": refusal.message, "extensions": refusal.extensions}
+            ) from None
+        return None
 
     def encode_json(self, data: object) -> bytes:
         return json_bytes(data)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
+            await super().__call__(scope, receive, send)  # WebSocket: Strawberry's handlers
             return
-        response = await self.handle_http(Request(scope, receive))
+        request = Request(scope, receive)
+        if wants_event_stream(request.headers.get("accept")) and request.method in ("GET", "POST"):
+            await self.serve_event_stream(request, scope, receive, send)
+            return
+        response = await self.handle_http(request)
         await response(scope, receive, send)
+
+    async def serve_event_stream(
+        self, request: Request, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """GraphQL over Server-Sent Events (distinct connections), by Strawberry's transport,
+        once the token is accepted (401 otherwise)."""
+        try:
+            self.authenticator.principal_for(request.headers.get("authorization"))
+        except GatewayError as refusal:
+            response = self.json_response(
+                _gateway_error_body(refusal), 401, APPLICATION_JSON,
+                {"WWW-Authenticate": 'Bearer realm="jobs-gateway"'},
+            )
+            await response(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
     # GraphQL over HTTP ------------------------------------------------------------------
 
@@ -238,6 +310,13 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             operation = stats.operation
         if self.metrics is not None:
             self.metrics.observe_operation(operation, outcome, seconds, codes)
+
+
+def wants_event_stream(accept: str | None) -> bool:
+    return any(
+        part.split(";", 1)[0].strip().lower() == "text/event-stream"
+        for part in (accept or "").split(",")
+    )
 
 
 def _gateway_error_body(error: GatewayError) -> dict[str, Any]:
