@@ -52,7 +52,7 @@ class ChangeFeed:
         self._incoming: asyncio.Queue[Mapping[str, Any]] = asyncio.Queue(maxsize=batch_events * 20)
         self._tasks: list[asyncio.Task[None]] = []
         self._pollers: dict[str, asyncio.Task[None]] = {}
-        self.ready = asyncio.Event()
+        self.ready = hub.ready
 
     async def start(self) -> None:
         if self.force_polling:

@@ -227,6 +227,7 @@ class LiveHub:
         self.catch_up_source: CatchUp | None = None
         self.on_domain_watched: Callable[[str], None] | None = None
         self.closing: GatewayError | None = None
+        self.ready = asyncio.Event()
 
     @property
     def subscription_count(self) -> int:
@@ -353,14 +354,28 @@ class LiveHub:
             return
         await deliver(domain.repository, changes, list(domain.subscriptions))
 
-    def catch_up(self, subscription: Subscription, token: Mapping[str, Any]) -> AsyncIterator[Delivery]:
+    async def catch_up(
+        self, subscription: Subscription, token: Mapping[str, Any]
+    ) -> AsyncIterator[Delivery]:
         """The changes after ``token`` up to the live feed (change streams only)."""
         if self.catch_up_source is None:
             raise ResyncRequired(
                 "this gateway polls for changes (no change streams): a cursor cannot be resumed "
                 "from; query again, then subscribe without `after`"
             )
-        return self.catch_up_source(subscription, token)
+        async for delivery in self.catch_up_source(subscription, token):
+            yield delivery
+
+    async def wait_ready(self, timeout: float = 10.0) -> None:
+        """Wait until the change source is known and running (at start, or while MongoDB is
+        unreachable at start): a subscription must not begin before changes are being read."""
+        try:
+            await asyncio.wait_for(self.ready.wait(), timeout)
+        except TimeoutError:
+            raise ServiceUnavailable(
+                "live updates are not available yet (the job database is not reachable); "
+                "try again shortly"
+            ) from None
 
 
 async def matches_by_filter(

@@ -430,7 +430,7 @@ class JobChangeStream:
     ``gateway.live`` scopes every event to its document's domain before any subscriber sees it.
     """
 
-    def __init__(self, database: Any, *, max_await_ms: int = 1000) -> None:
+    def __init__(self, database: Any, *, max_await_ms: int = 250) -> None:
         self._jobs = database[JOB_COLLECTION]
         self._max_await_ms = max_await_ms
 

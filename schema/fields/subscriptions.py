@@ -80,6 +80,7 @@ async def resolve_job_updated(
     context.check_authenticated()
     scope = context.scope(domain_id)
     hub, connection = context.live_hub()
+    await hub.wait_ready()
     # Subscribed before the current state is read: no change between the two is missed.
     subscription = hub.subscribe(scope.repository, connection, job_id=str(job_id))
     deliveries = subscription.deliveries()
@@ -127,6 +128,7 @@ async def resolve_jobs_changed(
             raise ResyncRequired(
                 "cursors made while polling cannot be resumed from; query again, then subscribe"
             )
+    await hub.wait_ready()
     subscription = hub.subscribe(scope.repository, connection, where=where, resume=resume)
     deliveries = subscription.deliveries()
     try:
