@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import suppress
 from datetime import datetime
@@ -29,6 +30,11 @@ from gateway.mongo.repository import JobChangeStream
 log = logging.getLogger("gateway.live")
 
 RETRY_SECONDS = 1.0
+IDENTITY_CHECK_SECONDS = 2.0
+
+
+class HistoryLost(Exception):
+    """The server restarted in place: the stream's token may name a history it no longer has."""
 
 
 class ChangeFeed:
@@ -49,6 +55,8 @@ class ChangeFeed:
         self.batch_events = batch_events
         self.force_polling = force_polling
         self.token: Mapping[str, Any] | None = None
+        self.identity: tuple[str, str] | None = None
+        """(address, process id) of the server the stream reads; see :meth:`_check_identity`."""
         self._incoming: asyncio.Queue[Mapping[str, Any]] = asyncio.Queue(maxsize=batch_events * 20)
         self._tasks: list[asyncio.Task[None]] = []
         self._pollers: dict[str, asyncio.Task[None]] = {}
@@ -99,6 +107,13 @@ class ChangeFeed:
             self.ready.set()
             try:
                 await self._pump(cursor)
+            except HistoryLost:
+                log.warning("the database restarted in place: subscribers resync")
+                self.token = None
+                self.hub.stats.feed_restarts += 1
+                self.hub.end_all(ResyncRequired(
+                    "the database restarted; changes may have been lost: query again, then subscribe"
+                ))
             except (ServiceUnavailable, ResyncRequired) as error:
                 log.warning("the change stream broke (%s); reopening after its token", error)
                 self.hub.stats.feed_restarts += 1
@@ -108,10 +123,29 @@ class ChangeFeed:
                     await cursor.close()
 
     async def _pump(self, cursor: Any) -> None:
+        """Read changes into the queue; while idle, check now and then that the server is the
+        same process (a server restarted in place may have lost the history the token names,
+        and the driver's own resume would not notice)."""
+        await self._check_identity()
+        checked = time.monotonic()
         while True:
-            change = await cursor.next()
-            self.token = change.get("_id")
-            await self._incoming.put(change)
+            change = await cursor.try_next()
+            if change is not None:
+                self.token = change.get("_id")
+                await self._incoming.put(change)
+                continue
+            if time.monotonic() - checked >= IDENTITY_CHECK_SECONDS:
+                checked = time.monotonic()
+                await self._check_identity()
+
+    async def _check_identity(self) -> None:
+        try:
+            now = await self.stream.server_identity()
+        except ServiceUnavailable:
+            return
+        before, self.identity = self.identity, now or self.identity
+        if before and now and now[0] == before[0] and now[1] != before[1]:
+            raise HistoryLost
 
     async def _dispatch(self) -> None:
         while True:

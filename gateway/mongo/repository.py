@@ -434,6 +434,16 @@ class JobChangeStream:
         self._jobs = database[JOB_COLLECTION]
         self._max_await_ms = max_await_ms
 
+    async def server_identity(self) -> tuple[str, str] | None:
+        """The answering server's address and process id (``hello``); a new process id at the
+        same address means the server restarted (possibly without its change history)."""
+        with change_stream_errors(resuming=True):
+            hello = await self._jobs.database.command("hello")
+        process = (hello.get("topologyVersion") or {}).get("processId")
+        if process is None:
+            return None
+        return str(hello.get("me") or ""), str(process)
+
     async def open(self, resume_after: Mapping[str, Any] | None = None) -> ChangeCursor:
         """Open the stream (after ``resume_after`` when given) and check the server accepts it:
         raises ``ChangeStreamsUnsupported``, ``ResyncRequired`` or ``ServiceUnavailable``."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import signal
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -427,3 +428,98 @@ async def test_commands_sent_do_not_grow_with_the_number_of_subscribers(
         return spent
 
     assert await commands_for(1) == await commands_for(16)
+
+
+async def test_a_restarted_database_that_lost_its_history_tells_subscribers_to_resync(
+    keys: tuple[KeyPair, Path],
+) -> None:
+    own = WireServer.start()
+    process = GatewayProcess.start(own.uri, *keys, GATEWAY_MONGODB_SERVER_SELECTION_TIMEOUT_MS="1000")
+    try:
+        client = await LiveClient.connect(process, process.token(DOMAINS[0]))
+        await client.subscribe("all", JOBS_CHANGED)
+        await process.wait_subscriptions(1)
+        own.restart()  # in memory: the change history (and the resume token) is gone
+        await client.pump(lambda c: "all" in c.ended, timeout=60)
+        codes = [e["extensions"]["code"] for p in client.received["all"] for e in p.get("errors", [])]
+        assert codes == ["RESYNC_REQUIRED"]
+        await client.subscribe("again", JOBS_CHANGED)  # a new subscription works again
+        await process.wait_subscriptions(1)
+        job = factories.job(DOMAINS[0])
+        with MongoClient(own.uri) as writer:
+            writer[DATABASE]["job"].insert_one(job)
+        await client.pump(lambda c: len(c.data("again", "jobsChanged")) == 1, timeout=30)
+        assert client.data("again", "jobsChanged")[0]["jobId"] == job["job_id"]
+        await client.close()
+    finally:
+        process.stop()
+        own.stop()
+
+
+async def test_sigterm_tells_every_subscriber_before_closing(
+    server: WireServer, keys: tuple[KeyPair, Path]
+) -> None:
+    process = GatewayProcess.start(server.uri, *keys)
+    try:
+        clients = [await LiveClient.connect(process, process.token(d)) for d in DOMAINS[:2]]
+        for client in clients:
+            await client.subscribe("all", JOBS_CHANGED)
+        await process.wait_subscriptions(2)
+        process.process.send_signal(signal.SIGTERM)
+        for client in clients:
+            await client.pump(lambda c: "all" in c.ended)
+            codes = [e["extensions"]["code"] for p in client.received["all"] for e in p.get("errors", [])]
+            assert codes == ["SERVICE_UNAVAILABLE"]
+        assert process.process.wait(timeout=30) in (0, -signal.SIGTERM)
+    finally:
+        process.stop()
+
+
+async def test_the_socket_closes_when_the_token_expires(gateway: GatewayProcess) -> None:
+    token = gateway.token(DOMAINS[0], exp=int(time.time()) + 3)
+    client = await LiveClient.connect(gateway, token)
+    await client.subscribe("all", JOBS_CHANGED)
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        while True:
+            await asyncio.wait_for(client.socket.recv(), 30)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+async def test_the_legacy_graphql_ws_protocol_streams_the_same_events(
+    gateway: GatewayProcess, jobs: Any
+) -> None:
+    domain = DOMAINS[2]
+    async with websockets.connect(f"ws://{gateway.url}/graphql", subprotocols=[LEGACY_WS]) as ws:
+        await ws.send(json.dumps({"type": "connection_init",
+                                  "payload": {"Authorization": f"Bearer {gateway.token(domain)}"}}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "start", "payload": {"query": JOBS_CHANGED}}))
+        await gateway.wait_subscriptions(1)
+        job = factories.job(domain)
+        jobs.insert_one(job)
+        while True:
+            message = json.loads(await asyncio.wait_for(ws.recv(), 20))
+            if message["type"] == "data":
+                break
+        event = message["payload"]["data"]["jobsChanged"]
+        assert (event["kind"], event["jobId"]) == ("CREATED", job["job_id"])
+        await ws.send(json.dumps({"type": "start", "payload": "nonsense"}))
+        message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        while message["type"] == "ka":
+            message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert message["type"] == "error"
+
+
+async def test_a_cursor_the_database_cannot_resume_from_is_refused_with_resync_required(
+    gateway: GatewayProcess,
+) -> None:
+    from gateway.live.cursors import LiveCursor, LiveCursorCodec  # the codec signs; the server refuses
+
+    codec = LiveCursorCodec(gateway.environment["GATEWAY_CURSOR_SECRET"])
+    unknown = codec.encode(LiveCursor(token={"_data": "not-a-token-the-server-made"}))
+    client = await LiveClient.connect(gateway, gateway.token(DOMAINS[0]))
+    await client.subscribe("old", JOBS_CHANGED, {"after": unknown})
+    await client.pump(lambda c: "old" in c.ended)
+    codes = [e["extensions"]["code"] for p in client.received["old"] for e in p.get("errors", [])]
+    assert codes == ["RESYNC_REQUIRED"]
+    await client.close()
