@@ -45,7 +45,7 @@ from gateway.http.protocol import (
     response_status,
     wants_html,
 )
-from gateway.http.websocket import LegacyWSHandler, TransportWSHandler
+from gateway.http.websocket import LegacyWSHandler, TextWebSocketAdapter, TransportWSHandler
 from gateway.live.hub import LiveHub
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.requests import current_request, request_id_from
@@ -62,6 +62,7 @@ _NOT_CACHEABLE_CODES = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FA
 class GatewayGraphQL(GraphQL[GatewayContext, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
+    websocket_adapter_class = TextWebSocketAdapter
 
     def __init__(
         self,

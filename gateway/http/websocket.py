@@ -17,6 +17,9 @@ import time
 from contextlib import suppress
 from typing import Any
 
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -41,6 +44,18 @@ def _valid_operation(message: Any, start: str) -> bool:
         and isinstance(payload.get("variables") or {}, dict)
         and isinstance(payload.get("operationName") or "", str)
     )
+
+
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """Sends every message as a text frame: both protocols are text-only, and clients such as
+    ``graphql-ws`` refuse binary frames (the view's JSON encoder gives bytes)."""
+
+    async def send_json(self, message: Any) -> None:
+        encoded = self.view.encode_json(message)
+        try:
+            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+        except WebSocketDisconnect as error:
+            raise WebSocketDisconnected from error
 
 
 class _TokenExpiry:

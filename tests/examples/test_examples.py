@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,8 @@ def node_example() -> Path:
     if node is None or npm is None:
         pytest.skip("Node.js (node and npm) is not installed: the JavaScript example runs where "
                     "it is (.ci/run has it)")
-    if not (JS_EXAMPLE / "node_modules" / "graphql-request").is_dir():
+    packages = ("graphql-request", "graphql-ws", "graphql-sse", "ws")
+    if not all((JS_EXAMPLE / "node_modules" / name).is_dir() for name in packages):
         installed = _run([npm, "ci", "--no-audit", "--no-fund"], cwd=JS_EXAMPLE)
         assert installed.returncode == 0, installed.stderr
     return JS_EXAMPLE / "failed-jobs.mjs"
@@ -93,3 +95,27 @@ def test_the_javascript_example_reports_a_refused_request(
     result = _run(["node", str(node_example), f"{demo_gateway.url}/graphql"])
     assert result.returncode == 1
     assert "BAD_USER_INPUT: domainId is required" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def simulated_demo() -> Iterator[LiveGateway]:
+    """The demo with its live simulator on, polled often."""
+    gateway = LiveGateway.start(GATEWAY_DEMO_LIVE="true", GATEWAY_LIVE_POLL_SECONDS="0.2",
+                                GATEWAY_DEMO_JOBS="300")
+    yield gateway
+    gateway.stop()
+
+
+def test_the_javascript_live_example_follows_changes_over_websocket_and_sse(
+    node_example: Path, simulated_demo: LiveGateway
+) -> None:
+    domain = DEMO_DOMAINS[0]
+    result = _run(["node", str(node_example.with_name("live-jobs.mjs")),
+                   f"{simulated_demo.url}/graphql", domain, "2"])
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert sorted(Counter(event["transport"] for event in events).items()) == [
+        ("graphql-sse", 2), ("graphql-ws", 2)]
+    for event in events:
+        assert event["kind"] in ("CREATED", "UPDATED")
+        assert event["job"]["domainId"] == domain and event["job"]["jobId"] == event["jobId"]

@@ -136,9 +136,11 @@ class LiveClient:
             remaining = deadline - time.monotonic()
             assert remaining > 0, f"condition not met; received {self.received}, ended {self.ended}"
             try:
-                message = json.loads(await asyncio.wait_for(self.socket.recv(), remaining))
+                raw = await asyncio.wait_for(self.socket.recv(), remaining)
             except TimeoutError:
                 continue
+            assert isinstance(raw, str), "the protocol sends text frames only"
+            message = json.loads(raw)
             if message["type"] == "next":
                 self.received[message["id"]].append(message["payload"])
             elif message["type"] in ("error", "complete"):
