@@ -38,6 +38,11 @@ EXAMPLE_QUERY = (
     "{ totalCount results { jobId status createdAt errors { errorCode } } } }"
 )
 
+EXAMPLE_SUBSCRIPTION = (
+    'subscription { jobsChanged(domainId: "%s", filter: {status: {eq: IN_PROGRESS}}) '
+    "{ kind jobId job { status remainedTasks } } }"
+)
+
 
 def create_app(settings: Settings | None = None, mongo: MongoHandle | None = None) -> Starlette:
     settings = settings or Settings()
@@ -158,6 +163,9 @@ def _announce(settings: Settings, handle: MongoHandle) -> None:
         log.info("serving the embedded demo database (%d jobs)", settings.demo_jobs)
         log.info("GraphiQL: %s", url)
         log.info("try: %s", EXAMPLE_QUERY % DEMO_DOMAINS[0])
+        if settings.demo_live:
+            log.info("live (WebSocket, or SSE with Accept: text/event-stream): %s",
+                     EXAMPLE_SUBSCRIPTION % DEMO_DOMAINS[0])
     else:
         log.info("serving database %r; GraphiQL: %s", settings.mongodb_database, url)
         if settings.uses_development_cursor_secret:

@@ -55,7 +55,8 @@ from schema.extensions.errors import finalize_errors
 log = logging.getLogger("gateway")
 
 GET_OPERATIONS = frozenset({OperationType.QUERY})
-POST_OPERATIONS = frozenset(OperationType)
+POST_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
+"""Subscriptions are served over WebSocket and Server-Sent Events, not plain POST."""
 _NOT_CACHEABLE_CODES = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"})
 
 
@@ -266,6 +267,12 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                 operation_extensions=params.extensions,
             )
         except InvalidOperationTypeError as error:
+            if error.operation_type is OperationType.SUBSCRIPTION:
+                raise RequestRejected(
+                    400, "subscriptions are served over WebSocket (graphql-transport-ws, "
+                    "graphql-ws) or Server-Sent Events (Accept: text/event-stream)",
+                    code="BAD_REQUEST",
+                ) from None
             raise RequestRejected(
                 405, f"{error.operation_type.value} operations are not allowed over GET; use POST",
                 code="METHOD_NOT_ALLOWED", headers={"Allow": "POST"},

@@ -523,3 +523,21 @@ async def test_a_cursor_the_database_cannot_resume_from_is_refused_with_resync_r
     codes = [e["extensions"]["code"] for p in client.received["old"] for e in p.get("errors", [])]
     assert codes == ["RESYNC_REQUIRED"]
     await client.close()
+
+
+async def test_keep_alive_pings_and_the_connection_init_timeout(
+    server: WireServer, keys: tuple[KeyPair, Path]
+) -> None:
+    process = GatewayProcess.start(server.uri, *keys, GATEWAY_WS_KEEP_ALIVE_SECONDS="0.3",
+                                   GATEWAY_WS_CONNECTION_INIT_TIMEOUT="0.5")
+    try:
+        client = await LiveClient.connect(process, process.token(DOMAINS[0]))
+        message = json.loads(await asyncio.wait_for(client.socket.recv(), 10))
+        assert message == {"type": "ping"}
+        await client.close()
+        async with websockets.connect(f"ws://{process.url}/graphql", subprotocols=[TRANSPORT_WS]) as silent:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(silent.recv(), 10)  # never sends connection_init
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4408
+    finally:
+        process.stop()
