@@ -88,3 +88,35 @@ def test_graphiql_runs_the_default_example_offline_with_a_pasted_header(
         "/static/vendor/graphiql.min.js", "/static/vendor/react.production.min.js"
     }
     assert foreign == [], f"the page reached other hosts: {foreign}"
+
+
+@pytest.fixture(scope="module")
+def simulated_demo() -> Any:
+    """The demo with its live simulator on, polled often."""
+    gateway = LiveGateway.start(GATEWAY_DEMO_LIVE="true", GATEWAY_LIVE_POLL_SECONDS="0.2",
+                                GATEWAY_DEMO_JOBS="300")
+    yield gateway
+    gateway.stop()
+
+
+def test_graphiql_runs_a_subscription_over_websocket(browser: Browser, simulated_demo: LiveGateway) -> None:
+    domain = DEMO_DOMAINS[0]
+    page = browser.new_page()
+    try:
+        page.goto(f"{simulated_demo.url}/graphql")
+        page.wait_for_selector(".graphiql-query-editor .CodeMirror")
+        page.wait_for_load_state("networkidle")  # the schema is loaded: the run button works
+        subscription = ('subscription Live { jobsChanged(domainId: "%s") '
+                        "{ kind jobId job { domainId status } } }" % domain)
+        page.evaluate(
+            "(text) => document.querySelector('.graphiql-query-editor .CodeMirror')"
+            ".CodeMirror.setValue(text)", subscription,
+        )
+        with page.expect_websocket() as opened:
+            page.click(".graphiql-execute-button")
+        assert opened.value.url.startswith("ws://")
+        page.wait_for_function(f"{RESULT}.includes('jobsChanged')", timeout=30_000)
+        change = json.loads(page.evaluate(RESULT))["data"]["jobsChanged"]
+        assert change["kind"] in ("CREATED", "UPDATED") and change["job"]["domainId"] == domain
+    finally:
+        page.close()
