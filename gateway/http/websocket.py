@@ -98,6 +98,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[GatewayContext, None], _T
         if not _valid_operation(message, "subscribe"):
             await self.handle_invalid_message("a subscribe message needs an id and a query")
             return
+        if message["type"] == "subscribe":
+            self.context.spent.clear()  # request cost limits count per operation, not per socket
         await super().handle_message(message)  # type: ignore[arg-type]
 
     async def handle_connection_init(self, message: Any) -> None:
@@ -119,6 +121,8 @@ class LegacyWSHandler(BaseGraphQLWSHandler[GatewayContext, None], _TokenExpiry):
                 {"type": "error", "payload": {"message": "messages must be objects with a type"}}
             )
             return
+        if message.get("type") == "start":
+            self.context.spent.clear()  # request cost limits count per operation, not per socket
         if not _valid_operation(message, "start"):
             operation_id = message.get("id")
             await self.websocket.send_json({

@@ -319,7 +319,8 @@ class LiveHub:
         token = raw.get("_id")
         if operation == "delete":
             key = (raw.get("documentKey") or {}).get("_id")
-            known = self._known.pop(key, None) if isinstance(key, ObjectId) else None
+            # Kept (not popped): a catch-up stream may read the same delete again.
+            known = self._known.get(key) if isinstance(key, ObjectId) else None
             if known is None:
                 return None  # a job this process never saw: its domain is unknown
             assert isinstance(key, ObjectId)

@@ -99,3 +99,13 @@ async def test_a_filter_is_answered_by_the_database_and_deletes_follow_delivered
     got = [(d.change.kind, d.change.job_id) for d in await drain(running.deliveries(), 2)]
     assert got == [(ChangeKind.CREATED, matching["job_id"]), (ChangeKind.DELETED, matching["job_id"])]
     assert running.queue.empty()
+
+
+async def test_a_delete_read_twice_is_scoped_both_times(database: Any) -> None:
+    """A catch-up stream and the shared stream may both read the same delete."""
+    hub = LiveHub(max_subscriptions=10, buffer=10)
+    job = factories.job(DOMAIN)
+    assert hub.scope_change(insert_event(job, 1)) is not None
+    first, again = (hub.scope_change(delete_event(job["_id"], 2)) for _ in range(2))
+    assert first is not None and again is not None
+    assert (first.domain_id, first.job_id) == (again.domain_id, again.job_id) == (DOMAIN, job["job_id"])
