@@ -541,3 +541,20 @@ async def test_keep_alive_pings_and_the_connection_init_timeout(
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 4408
     finally:
         process.stop()
+
+
+async def test_an_unexpected_failure_reaches_the_subscriber_masked(gateway: GatewayProcess, jobs: Any) -> None:
+    domain = DOMAINS[1]
+    client = await LiveClient.connect(gateway, gateway.token(domain))
+    try:
+        await client.subscribe("all", JOBS_CHANGED)
+        await gateway.wait_subscriptions(1)
+        jobs.insert_one(factories.job(domain, remained_tasks="not a number"))  # a corrupt document
+        await client.pump(lambda c: "all" in c.ended)
+        [payload] = client.received["all"]
+        [error] = payload["errors"]
+        assert error["message"] == "Internal server error"
+        assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+        assert "not a number" not in json.dumps(payload) and "Traceback" not in json.dumps(payload)
+    finally:
+        await client.close()
