@@ -87,7 +87,28 @@ def _serve(args: argparse.Namespace) -> None:
         app = create_app(settings)
     except ValueError as error:  # e.g. an unreadable persisted operations file
         sys.exit(f"jobs-gateway: invalid configuration:\n{error}")
-    uvicorn.run(app, **options)
+    draining_server(uvicorn.Config(app, **options), drain=app.state.live.drain).run()
+
+
+def draining_server(config: Any, drain: Any) -> Any:
+    import asyncio
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server that first ends every live subscription (each subscriber is sent
+        SERVICE_UNAVAILABLE) and lets those last messages go out before closing connections."""
+
+        def __init__(self, config: uvicorn.Config, drain: Any) -> None:
+            super().__init__(config)
+            self._drain = drain
+
+        async def shutdown(self, sockets: Any = None) -> None:
+            self._drain()
+            await asyncio.sleep(0.5)
+            await super().shutdown(sockets)
+
+    return Server(config, drain)
 
 
 def configuration_errors(error: ValidationError) -> str:

@@ -14,17 +14,20 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from gateway.auth import build_authenticator, insecure_mode_warning
 from gateway.context import ContextFactory
-from gateway.demo import DEMO_DOMAINS, open_demo_database
+from gateway.demo import DEMO_DOMAINS, open_demo_database, simulate
 from gateway.http.body_limit import BodySizeLimit
 from gateway.http.endpoint import GatewayGraphQL
 from gateway.http.graphiql import VENDOR_ROUTE, VendorFiles
 from gateway.http.persisted import PersistedQueries, load_allow_list
+from gateway.live.feed import ChangeFeed
+from gateway.live.hub import LiveHub
 from gateway.mongo.bulkhead import Bulkhead
 from gateway.mongo.client import MongoHandle, open_mongo
+from gateway.mongo.repository import JobChangeStream
 from gateway.observability.metrics import GatewayMetrics, watch_event_loop
 from gateway.observability.requests import RequestObserver
 from gateway.settings import Settings
@@ -36,6 +39,11 @@ log = logging.getLogger("gateway")
 EXAMPLE_QUERY = (
     '{ jobs(domainId: "%s", status: ERROR, query: {page: {limit: 5}}) '
     "{ totalCount results { jobId status createdAt errors { errorCode } } } }"
+)
+
+EXAMPLE_SUBSCRIPTION = (
+    'subscription { jobsChanged(domainId: "%s", filter: {status: {eq: IN_PROGRESS}}) '
+    "{ kind jobId job { status remainedTasks } } }"
 )
 
 
@@ -55,8 +63,21 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
         settings.max_concurrent_commands_wait_seconds,
         on_wait=metrics.observe_command_slot_wait,
     )
+    live = LiveHub(max_subscriptions=settings.max_subscriptions, buffer=settings.live_buffer_events)
+    feed = ChangeFeed(
+        live,
+        JobChangeStream(handle.database),
+        poll_seconds=settings.live_poll_seconds,
+        batch_events=settings.live_batch_events,
+        force_polling=handle.embedded,  # the embedded database has no change streams
+    )
     contexts = ContextFactory(
-        settings, handle.database, authenticator, on_batch=metrics.observe_batch, bulkhead=bulkhead
+        settings,
+        handle.database,
+        authenticator,
+        on_batch=metrics.observe_batch,
+        bulkhead=bulkhead,
+        live=live,
     )
     graphql = GatewayGraphQL(
         build_schema(settings), settings=settings, contexts=contexts, persisted=persisted, metrics=metrics
@@ -78,9 +99,15 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         _announce(settings, handle)
         lag_watch = asyncio.create_task(watch_event_loop(metrics), name="event-loop-lag")
+        await feed.start()
+        simulator = _start_simulator(settings, handle)
         try:
             yield
         finally:
+            live.drain()
+            if simulator is not None:
+                simulator.cancel()
+            await feed.stop()
             lag_watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await lag_watch
@@ -88,6 +115,7 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql),
+        WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
@@ -112,6 +140,8 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
     app.state.mongo = handle
     app.state.metrics = metrics
     app.state.bulkhead = bulkhead  # the per-domain bound on concurrent MongoDB commands
+    app.state.live = live
+    metrics.watch_live(live.stats, lambda: live.subscription_count)
     return app
 
 
@@ -121,6 +151,13 @@ def open_database(settings: Settings, metrics: GatewayMetrics) -> MongoHandle:
     if settings.uses_demo_database:
         return open_demo_database(settings)
     return open_mongo(settings, listeners=[metrics.command_listener])
+
+
+def _start_simulator(settings: Settings, handle: MongoHandle) -> asyncio.Task[None] | None:
+    """In demo mode, the task that advances the demo jobs (so subscriptions show something)."""
+    if not (handle.embedded and settings.demo_live):
+        return None
+    return asyncio.create_task(simulate(handle.database, settings.demo_seed), name="demo-simulator")
 
 
 def security_middleware(settings: Settings) -> list[Middleware]:
@@ -144,6 +181,9 @@ def _announce(settings: Settings, handle: MongoHandle) -> None:
         log.info("serving the embedded demo database (%d jobs)", settings.demo_jobs)
         log.info("GraphiQL: %s", url)
         log.info("try: %s", EXAMPLE_QUERY % DEMO_DOMAINS[0])
+        if settings.demo_live:
+            log.info("live (WebSocket, or SSE with Accept: text/event-stream): %s",
+                     EXAMPLE_SUBSCRIPTION % DEMO_DOMAINS[0])
     else:
         log.info("serving database %r; GraphiQL: %s", settings.mongodb_database, url)
         if settings.uses_development_cursor_secret:

@@ -34,6 +34,8 @@ class Principal:
 
     domain_id: str | None = None
     subject: str | None = None
+    expires_at: float | None = field(default=None, compare=False)
+    """The token's ``exp`` (seconds since the epoch); live connections end then."""
 
     def domain_for(self, requested: str | None) -> str:
         """The domain this caller reads, given the ``domainId`` argument they sent (if any)."""
@@ -172,7 +174,12 @@ class TokenVerifier:
         if not isinstance(domain, str) or not domain:
             raise Unauthenticated("the token has no domain (did claim)")
         subject = claims.get("sub", claims.get("aud"))
-        return Principal(domain_id=domain, subject=subject if isinstance(subject, str) else None)
+        expiry = claims.get("exp")
+        return Principal(
+            domain_id=domain,
+            subject=subject if isinstance(subject, str) else None,
+            expires_at=float(expiry) if isinstance(expiry, (int, float)) else None,
+        )
 
     def _decode(self, token: str, key: VerificationKey) -> dict[str, Any]:
         try:

@@ -9,7 +9,8 @@ from typing import Any
 
 from gateway.auth import ANONYMOUS, Authenticator, Principal
 from gateway.dataloaders import BatchObserver, Loaders, build_loaders
-from gateway.errors import GatewayError, QueryTooComplex, Unauthenticated
+from gateway.errors import GatewayError, QueryTooComplex, ServiceUnavailable, Unauthenticated
+from gateway.live.hub import ConnectionSubscriptions, LiveHub
 from gateway.mongo.bulkhead import Bulkhead, Deadline
 from gateway.mongo.query import QueryLimits
 from gateway.mongo.repository import AggregationLimits, JobRepository
@@ -40,6 +41,9 @@ class GatewayContext:
     bulkhead: Bulkhead | None = None  # the process's per-domain bound on concurrent commands
     deadline: Deadline | None = None  # when the request must be answered by
     spent: dict[str, int] = field(default_factory=dict)  # request cost so far (batches share it)
+    live: LiveHub | None = None
+    connection_params: Any = None  # the WebSocket connection_init payload (Strawberry sets it)
+    _subscriptions: ConnectionSubscriptions | None = None
     _scopes: dict[str, Scope] = field(default_factory=dict)
 
     def check_authenticated(self) -> None:
@@ -62,6 +66,14 @@ class GatewayContext:
                 f"the request's statistics rows and timeline buckets add up to {total}, more "
                 f"than the cost limit of {self.settings.max_cost} (GATEWAY_MAX_COST)"
             )
+
+    def live_hub(self) -> tuple[LiveHub, ConnectionSubscriptions]:
+        """The process's live hub and this connection's subscription count (limits)."""
+        if self.live is None:
+            raise ServiceUnavailable("live updates are not available on this endpoint")
+        if self._subscriptions is None:
+            self._subscriptions = ConnectionSubscriptions(self.settings.max_subscriptions_per_connection)
+        return self.live, self._subscriptions
 
     def scope(self, requested_domain: str | None) -> Scope:
         """The scope for the caller's domain (refuses a domain the caller may not read)."""
@@ -93,12 +105,14 @@ class ContextFactory:
         authenticator: Authenticator,
         on_batch: BatchObserver | None = None,
         bulkhead: Bulkhead | None = None,
+        live: LiveHub | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
         self.authenticator = authenticator
         self.on_batch = on_batch
         self.bulkhead = bulkhead
+        self.live = live
 
     async def for_request(self, request: Any, response: Any = None) -> GatewayContext:
         principal, refusal = ANONYMOUS, None
@@ -121,4 +135,5 @@ class ContextFactory:
             on_batch=self.on_batch,
             bulkhead=self.bulkhead,
             deadline=getattr(request.state, "deadline", None),
+            live=self.live,
         )

@@ -71,3 +71,32 @@ def build_loaders(repository: JobRepository, on_batch: BatchObserver | None = No
             )
         ),
     )
+
+
+def controller_loader(
+    repository: JobRepository, on_batch: BatchObserver | None = None
+) -> DataLoader[ObjectId, dict[str, Any] | None]:
+    """A loader of controllers by ``_id`` (one batched query per tick)."""
+    return DataLoader(load_fn=_observed("controller_by_id", repository.controllers_by_id, on_batch))
+
+
+def document_loaders(
+    document: dict[str, Any], controllers: DataLoader[ObjectId, dict[str, Any] | None]
+) -> Loaders:
+    """Loaders for one job document that is already whole (a change event's): its ``errors``
+    come from the document itself, as they were at the change; controllers from ``controllers``
+    (shared by every subscriber of a batch, so one query serves them all)."""
+    errors: list[dict[str, Any]] = [e for e in document.get("errors") or () if isinstance(e, dict)]
+
+    async def load_errors(keys: list[ErrorsKey]) -> list[list[dict[str, Any]]]:
+        return [errors if key[0] == document["_id"] else [] for key in keys]
+
+    async def load_nothing(keys: list[Any]) -> list[None]:  # events look up no global ids
+        return [None for _ in keys]
+
+    return Loaders(
+        errors_by_job_id=DataLoader(load_fn=load_errors),
+        controller_by_id=controllers,
+        job_by_job_id=DataLoader(load_fn=load_nothing),
+        controller_by_controller_id=DataLoader(load_fn=load_nothing),
+    )

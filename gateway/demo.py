@@ -129,3 +129,37 @@ def open_demo_database(settings: Settings) -> MongoHandle:
     if controllers:
         sync_db["controller"].insert_many(controllers)
     return MongoHandle(client, database, embedded=True)
+
+
+async def simulate(database: Any, seed: int, interval: float = 2.0) -> None:
+    """Advance the demo's jobs forever (demo mode only): every ``interval`` seconds a new job
+    appears or a running one counts ``remained_tasks`` down, finishing with SUCCESS or, now and
+    then, ERROR with an error; so live subscriptions have something to show."""
+    import asyncio
+
+    rng = random.Random(seed + 1)
+    jobs = database["job"]
+    while True:
+        await asyncio.sleep(interval)
+        now = datetime.now(UTC).replace(tzinfo=None)
+        running = await jobs.find({"status": "IN_PROGRESS"}, {"_id": 1, "remained_tasks": 1}).to_list(
+            length=None
+        )
+        if not running or rng.random() < 0.2:
+            template, _ = generate_demo_data(rng.randint(0, 1 << 30), 1, datetime.now(UTC))
+            job = template[0] | {"status": "IN_PROGRESS", "errors": [], "mark_error": 0,
+                                 "created_at": now, "updated_at": now, "finished_at": None}
+            job["remained_tasks"] = job["total_tasks"]
+            await jobs.insert_one(job)
+            continue
+        job = rng.choice(running)
+        remained = max(0, int(job.get("remained_tasks") or 0) - rng.randint(1, 3))
+        change: dict[str, Any] = {"remained_tasks": remained, "updated_at": now}
+        if rng.random() < 0.05:
+            code, message = rng.choice(_ERROR_CODES)
+            change |= {"status": "ERROR", "finished_at": now, "mark_error": 1, "errors": [
+                {"error_code": code, "message": message.format("i-demo"), "additional": {}}
+            ]}
+        elif remained == 0:
+            change |= {"status": "SUCCESS", "finished_at": now}
+        await jobs.update_one({"_id": job["_id"]}, {"$set": change})

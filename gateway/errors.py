@@ -8,6 +8,10 @@
     ├── QueryTooComplex               QUERY_TOO_COMPLEX
     ├── Unauthenticated               UNAUTHENTICATED      ERROR_AUTHENTICATE_FAILURE
     ├── Forbidden                     FORBIDDEN            ERROR_PERMISSION_DENIED
+    ├── NotFound                      NOT_FOUND
+    ├── RateLimited                   RATE_LIMITED
+    ├── ResyncRequired                RESYNC_REQUIRED
+    ├── SlowConsumer                  SLOW_CONSUMER
     ├── Timeout                       TIMEOUT
     ├── RateLimited                   RATE_LIMITED
     └── ServiceUnavailable            SERVICE_UNAVAILABLE
@@ -132,24 +136,46 @@ class Forbidden(GatewayError):
     http_status = 403
 
 
+class NotFound(GatewayError):
+    code = "NOT_FOUND"
+    http_status = 404
+
+
+class ResyncRequired(GatewayError):
+    """A live-update cursor can no longer be resumed from: query again, then subscribe."""
+
+    code = "RESYNC_REQUIRED"
+    http_status = 409
+
+
+class SlowConsumer(GatewayError):
+    """A subscriber fell further behind than its buffer holds; its stream ends."""
+
+    code = "SLOW_CONSUMER"
+    http_status = 503
+
+
 class Timeout(GatewayError):
     code = "TIMEOUT"
     http_status = 504
 
 
 class RateLimited(GatewayError):
-    """Refused for now; ``retry_after`` seconds is when trying again makes sense
-    (HTTP ``Retry-After``, GraphQL ``extensions.retryAfter``)."""
+    """Refused for now: a tenant's bulkhead is full (``retry_after`` seconds is when trying again
+    makes sense: HTTP ``Retry-After``, GraphQL ``extensions.retryAfter``), or a limit on
+    subscriptions per connection or per process is reached (no ``retry_after``)."""
 
     code = "RATE_LIMITED"
     http_status = 429
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 
     @property
     def extensions(self) -> dict[str, Any]:
+        if self.retry_after is None:
+            return super().extensions
         return {**super().extensions, "retryAfter": self.retry_after}
 
 

@@ -197,6 +197,34 @@ class Settings(BaseSettings):
     demo_seed: int = Field(
         default=2020, description="seed of the demo data: the same seed gives the same jobs and ids"
     )
+    # live updates (subscriptions) -----------------------------------------------------------
+    live_poll_seconds: float = Field(
+        default=2.0, ge=0.1, le=300,
+        description="poll interval per domain with subscribers when MongoDB has no change streams",
+    )
+    max_subscriptions_per_connection: int = Field(
+        default=20, ge=1, le=10_000, description="subscriptions one WebSocket or SSE connection may hold"
+    )
+    max_subscriptions: int = Field(
+        default=10_000, ge=1, le=1_000_000, description="subscriptions one process may hold"
+    )
+    live_buffer_events: int = Field(
+        default=256, ge=1, le=100_000,
+        description="events buffered per subscriber; past it the stream ends with SLOW_CONSUMER",
+    )
+    live_batch_events: int = Field(
+        default=500, ge=1, le=10_000, description="changes matched together in one batch"
+    )
+    ws_connection_init_timeout: float = Field(
+        default=10.0, ge=0.1, le=600, description="seconds a WebSocket client has to send connection_init"
+    )
+    ws_keep_alive_seconds: float = Field(
+        default=15.0, ge=0.1, le=600, description="interval of keep-alive pings (WebSocket and SSE)"
+    )
+    demo_live: bool = Field(
+        default=True, description="in demo mode, a simulator advances the demo jobs (live updates)"
+    )
+
 
     # Production surface: persisted queries, logs, shutdown.
     persisted_queries_cache_size: int = Field(

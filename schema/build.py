@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import strawberry
@@ -15,7 +16,7 @@ from schema.execution.executor import LeafFastPathExecutor
 from schema.execution.input_conversion import install_input_plans
 from schema.extensions.document_bounds import document_refusals
 from schema.extensions.document_cache import validation_cache
-from schema.extensions.errors import ErrorCodes, tag_parse_errors
+from schema.extensions.errors import ErrorCodes, classify, finalize_errors, tag_parse_errors
 from schema.extensions.limits import limit_extensions
 from schema.extensions.operation import SingleOperation
 from schema.extensions.tracing import tracing_extensions
@@ -24,6 +25,7 @@ from schema.fields.dashboards import DashboardQueries
 from schema.fields.listing import ListingQueries
 from schema.fields.nodes import NodeQueries
 from schema.fields.stats import StatisticsQueries
+from schema.fields.subscriptions import Subscription
 from schema.types.scalars import SCALAR_MAP
 
 
@@ -44,6 +46,31 @@ class GatewaySchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Client errors are not logged; ``ErrorCodes`` logs unexpected ones with a request id."""
 
+    hide_schema = False
+    """Introspection is off: error messages do not suggest field names."""
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        """Subscriptions (WebSocket, SSE): every event's errors get their codes and unexpected
+        ones are masked, exactly as the HTTP endpoint does for queries."""
+        results = await super().stream(*args, **kwargs)
+        context = kwargs.get("context_value")
+        return self._finalized(results, getattr(context, "request_id", None))
+
+    async def _finalized(self, results: Any, request_id: str | None) -> AsyncGenerator[Any, None]:
+        try:
+            async for result in results:
+                errors = getattr(result, "errors", None)
+                if errors:
+                    tag_parse_errors(errors)
+                    result.errors = finalize_errors(
+                        [classify(e, request_id) if e.path and "code" not in (e.extensions or {}) else e
+                         for e in errors], request_id,
+                        hide_schema=self.hide_schema,
+                    )
+                yield result
+        finally:
+            await results.aclose()
+
 
 def build_schema(
     settings: Settings | None = None, *, leaf_fast_path: bool = True, prefetch_nested: bool = True
@@ -54,6 +81,7 @@ def build_schema(
     settings = settings or Settings()
     schema = GatewaySchema(
         query=Query,
+        subscription=Subscription,
         extensions=[
             lambda: ParserCache(maxsize=512),
             validation_cache(maxsize=512, precheck=lambda document: document_refusals(document, settings)),
@@ -66,5 +94,6 @@ def build_schema(
         execution_context_class=LeafFastPathExecutor if leaf_fast_path else None,
     )
     schema.prefetch_nested = prefetch_nested
+    schema.hide_schema = not settings.introspection
     install_input_plans(schema)
     return schema

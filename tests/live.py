@@ -33,7 +33,10 @@ class LiveGateway:
     def start(cls, **environment: str) -> LiveGateway:
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-        env |= {"GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(port), **environment}
+        # The demo's live simulator is off unless asked for: these tests compare served data
+        # with the generated demo data.
+        env |= {"GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(port), "GATEWAY_DEMO_LIVE": "false",
+                **environment}
         log_path = Path(tempfile.mkstemp(prefix="gateway-", suffix=".log")[1])
         with log_path.open("wb") as log:
             process = subprocess.Popen(

@@ -37,6 +37,10 @@ def pipeline_problems(pipeline: Any, where: str) -> list[str]:
     if not isinstance(pipeline, list) or not pipeline:
         return [f"{where}: empty pipeline"]
     first = pipeline[0]
+    if isinstance(first, dict) and "$changeStream" in first:
+        return []  # the process's one change stream: gateway.live scopes each event before fan-out
+    if isinstance(first, dict) and "$documents" in first and len(pipeline) > 1:
+        first = pipeline[1]  # documents given in the command (live matching), then the scoped $match
     problems = []
     if not (isinstance(first, dict) and scoped_domain(first.get("$match")) is not None):
         problems.append(f"{where}: the pipeline does not open with a $match on domain_id")

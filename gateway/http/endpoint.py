@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 
 from graphql import GraphQLError
@@ -14,20 +15,26 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import MissingQueryError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import process_result
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+)
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from gateway.context import ContextFactory, GatewayContext
 from gateway.encoding import json_bytes
-from gateway.errors import GatewayError, RateLimited, Timeout, graphql_error_body
+from gateway.errors import GatewayError, RateLimited, Timeout, Unauthenticated, graphql_error_body
 from gateway.http.graphiql import GraphiQLPage
 from gateway.http.persisted import PersistedQueries
 from gateway.http.protocol import (
     ALLOWED_METHODS,
     APPLICATION_JSON,
+    SUPPORTED_MEDIA_TYPES,
     Batch,
     GraphQLParams,
     RequestRejected,
@@ -39,6 +46,7 @@ from gateway.http.protocol import (
     response_status,
     wants_html,
 )
+from gateway.http.websocket import LegacyWSHandler, TextWebSocketAdapter, TransportWSHandler
 from gateway.mongo.bulkhead import bounded_by, request_deadline
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.requests import current_request
@@ -48,13 +56,18 @@ from schema.extensions.errors import finalize_errors
 log = logging.getLogger("gateway")
 
 GET_OPERATIONS = frozenset({OperationType.QUERY})
-POST_OPERATIONS = frozenset(OperationType)
+POST_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
+"""Subscriptions are served over WebSocket and Server-Sent Events, not plain POST."""
 _NOT_CACHEABLE_CODES = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"})
 NO_STORE = "no-store"
 """Cache-Control of every error answer: a CDN or browser must never keep a miss or a refusal."""
 
 
 class GatewayGraphQL(GraphQL[GatewayContext, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+    websocket_adapter_class = TextWebSocketAdapter
+
     def __init__(
         self,
         schema: Any,
@@ -64,7 +77,19 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         persisted: PersistedQueries | None = None,
         metrics: GatewayMetrics | None = None,
     ) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql else None,
+            keep_alive=True,
+            keep_alive_interval=settings.ws_keep_alive_seconds,
+            subscription_protocols=(
+                GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL
+            ),
+            connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout),
+        )
+        # Subscriptions are limited (with a code) by the live hub; this bounds every operation
+        # in flight on one socket, queries included.
+        self.max_subscriptions_per_connection = 2 * settings.max_subscriptions_per_connection
         self.settings = settings
         self.contexts = contexts
         self.persisted = persisted or PersistedQueries(settings.persisted_queries_cache_size)
@@ -80,15 +105,61 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
     ) -> GatewayContext:
         return await self.contexts.for_request(request, response)
 
+    async def authenticate_connection(self, context: GatewayContext, payload: Any) -> None:
+        """A live connection's caller: the ``connection_init`` payload's ``Authorization``, else
+        the upgrade request's header; raises the refusal (GatewayError)."""
+        authorization = None
+        if isinstance(payload, dict):
+            authorization = payload.get("Authorization", payload.get("authorization"))
+        if not isinstance(authorization, str):
+            authorization = context.request.headers.get("authorization")
+        try:
+            context.principal = self.contexts.authenticator.principal_for(authorization)
+        except GatewayError:
+            raise
+        except Exception:
+            log.exception("unexpected error while reading the token")
+            raise Unauthenticated("the token could not be verified") from None
+        context.auth_error = None
+
+    async def on_ws_connect(self, context: GatewayContext) -> Any:
+        try:
+            await self.authenticate_connection(context, context.connection_params)
+        except GatewayError as refusal:
+            raise ConnectionRejectionError(
+                {"message": refusal.message, "extensions": refusal.extensions}
+            ) from None
+        return None
+
     def encode_json(self, data: object) -> bytes:
         return json_bytes(data)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
+            await super().__call__(scope, receive, send)  # WebSocket: Strawberry's handlers
             return
-        response = await self.handle_http(Request(scope, receive))
+        request = Request(scope, receive)
+        if wants_event_stream(request.headers.get("accept")) and request.method in ("GET", "POST"):
+            await self.serve_event_stream(request, scope, receive, send)
+            return
+        response = await self.handle_http(request)
         await response(scope, receive, send)
+
+    async def serve_event_stream(
+        self, request: Request, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """GraphQL over Server-Sent Events (distinct connections), by Strawberry's transport,
+        once the token is accepted (401 otherwise)."""
+        try:
+            self.contexts.authenticator.principal_for(request.headers.get("authorization"))
+        except GatewayError as refusal:
+            response = self.json_response(
+                graphql_error_body(refusal.message, refusal.extensions), 401, APPLICATION_JSON,
+                {"WWW-Authenticate": 'Bearer realm="jobs-gateway"'},
+            )
+            await response(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
     # GraphQL over HTTP ------------------------------------------------------------------
 
@@ -220,6 +291,12 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                 operation_extensions=params.extensions,
             )
         except InvalidOperationTypeError as error:
+            if error.operation_type is OperationType.SUBSCRIPTION:
+                raise RequestRejected(
+                    400, "subscriptions are served over WebSocket (graphql-transport-ws, "
+                    "graphql-ws) or Server-Sent Events (Accept: text/event-stream)",
+                    code="BAD_REQUEST",
+                ) from None
             raise RequestRejected(
                 405, f"{error.operation_type.value} operations are not allowed over GET; use POST",
                 code="METHOD_NOT_ALLOWED", headers={"Allow": "POST"},
@@ -272,11 +349,13 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         if self.metrics is not None:
             self.metrics.observe_operation(operation, outcome, seconds, codes)
 
-
 def _retry_after(errors: list[GraphQLError] | None) -> int | None:
-    """The longest ``Retry-After`` of the RATE_LIMITED errors, if any."""
-    waits = [error.original_error.retry_after for error in errors or ()
-             if isinstance(error.original_error, RateLimited)]
+    """The longest ``Retry-After`` of the RATE_LIMITED errors that name one, if any."""
+    waits = [
+        error.original_error.retry_after
+        for error in errors or ()
+        if isinstance(error.original_error, RateLimited) and error.original_error.retry_after
+    ]
     return max(waits) if waits else None
 
 
@@ -284,6 +363,15 @@ def _has_errors(body: Any) -> bool:
     """Whether an answer (one body, or the bodies of a batch) holds an error."""
     bodies = body if isinstance(body, list) else [body]
     return any(isinstance(item, dict) and item.get("errors") for item in bodies)
+
+
+
+def wants_event_stream(accept: str | None) -> bool:
+    """GraphQL over SSE when the client asks for ``text/event-stream`` and names no JSON type:
+    clients such as urql list every type they read, JSON first, and get JSON."""
+    media = {part.split(";", 1)[0].strip().lower() for part in (accept or "").split(",")}
+    return "text/event-stream" in media and media.isdisjoint(SUPPORTED_MEDIA_TYPES)
+
 
 
 def _request_error(errors: list[GraphQLError] | None) -> bool:

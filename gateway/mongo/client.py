@@ -23,7 +23,7 @@ from pymongo.errors import (
     ServerSelectionTimeoutError,
 )
 
-from gateway.errors import QueryError, ServiceUnavailable, Timeout
+from gateway.errors import QueryError, ResyncRequired, ServiceUnavailable, Timeout
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -107,3 +107,29 @@ def pipeline_errors() -> Iterator[None]:
                 "the statistics query cannot be computed on the stored data: an operator met a "
                 "value of a type it does not accept (for example arithmetic on a text field)"
             ) from error
+
+
+class ChangeStreamsUnsupported(Exception):
+    """The database cannot open a change stream (a standalone server, the embedded demo)."""
+
+
+@contextmanager
+def change_stream_errors(*, resuming: bool) -> Iterator[None]:
+    """Driver failures of a change stream: an unreachable server is SERVICE_UNAVAILABLE; a
+    refusal while resuming from a token (history lost, malformed token) is RESYNC_REQUIRED; a
+    refusal of a fresh stream means the server has no change streams."""
+    try:
+        yield
+    except (ServerSelectionTimeoutError, ConnectionFailure) as error:
+        log.warning("MongoDB unavailable for the change stream: %s", error)
+        raise ServiceUnavailable("the job database is not reachable; try again shortly") from error
+    except OperationFailure as error:
+        if resuming:
+            log.info("change stream cannot resume (code %s): %s", error.code, error)
+            raise ResyncRequired(
+                "the cursor is too old (or not a cursor of this feed) to resume from; query "
+                "again, then subscribe without `after`"
+            ) from error
+        raise ChangeStreamsUnsupported(str(error)) from error
+    except NotImplementedError as error:  # mongomock
+        raise ChangeStreamsUnsupported("the embedded database has no change streams") from error

@@ -8,7 +8,7 @@ module builds a MongoDB filter.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 
 from bson import ObjectId
 
-from gateway.errors import QueryTooComplex
+from gateway.errors import QueryError, QueryTooComplex
 from gateway.mongo.bulkhead import Bulkhead, Deadline
-from gateway.mongo.client import driver_errors, pipeline_errors
+from gateway.mongo.client import change_stream_errors, driver_errors, pipeline_errors
 from gateway.mongo.dashboards import (
     Summary,
     TimelineBucket,
@@ -258,6 +258,74 @@ class JobRepository:
             )
             return bool(await cursor.to_list(length=None))
 
+    # live updates ----------------------------------------------------------------------------
+
+    def check_filter(self, where: Expr) -> None:
+        """Refuse a filter that cannot be compiled (before a subscription starts)."""
+        compile_filter(where, self._limits)
+
+    async def matching_ids(self, where: Expr, ids: Collection[ObjectId]) -> set[ObjectId]:
+        """Which of ``ids`` match ``where`` now: one ``find`` reading ``_id`` only (plus the
+        controller sub-queries the filter needs), the same compiled filter as every query."""
+        if not ids:
+            return set()
+        matches = await self._resolved_filter(where)
+        wanted = self.scoped(combine_and([matches, {"_id": {"$in": list(ids)}}]))
+        with driver_errors():
+            cursor = self._jobs.find(
+                wanted, {"_id": 1}, limit=len(ids), batch_size=len(ids),
+                max_time_ms=self._max_time_ms,
+            )
+            return {doc["_id"] async for doc in cursor}
+
+    async def matching_documents(
+        self, where: Expr, documents: Sequence[Mapping[str, Any]]
+    ) -> set[int]:
+        """Which of ``documents`` (whole jobs as a change left them) match ``where``: evaluated
+        by the database on those very documents (``$documents``, then the scoped ``$match`` of
+        the compiled filter), in one command. A server without ``$documents`` (mongomock, before
+        MongoDB 5.1) answers from the stored jobs instead (one ``find`` on their ``_id``)."""
+        if not documents:
+            return set()
+        matches = await self._resolved_filter(where)
+        pipeline = [
+            {"$documents": [{**doc, EVENT_INDEX: i} for i, doc in enumerate(documents)]},
+            {"$match": self.scoped(matches)},
+            {"$project": {EVENT_INDEX: 1}},
+        ]
+        try:
+            with driver_errors():
+                cursor = self._jobs.database.aggregate(pipeline, maxTimeMS=self._max_time_ms)
+                rows: list[dict[str, Any]] = await cursor.to_list(length=None)
+            return {int(row[EVENT_INDEX]) for row in rows}
+        except (QueryError, NotImplementedError, AttributeError, TypeError):
+            ids = {doc["_id"] for doc in documents}
+            found = await self.matching_ids(where, ids)
+            return {i for i, doc in enumerate(documents) if doc["_id"] in found}
+
+    async def latest_update(self) -> tuple[Any, ObjectId] | None:
+        """The (``updated_at``, ``_id``) position of the domain's last update (polling's start)."""
+        with driver_errors():
+            cursor = self._jobs.find(
+                self.scoped({}), {"_id": 1, "updated_at": 1}, sort=reverse(UPDATE_ORDER),
+                limit=1, batch_size=1, max_time_ms=self._max_time_ms,
+            )
+            found = await cursor.to_list(length=None)
+        return (found[0].get("updated_at"), found[0]["_id"]) if found else None
+
+    async def updated_since(
+        self, position: tuple[Any, ObjectId] | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Whole job documents updated after ``position`` in (``updated_at``, ``_id``) order."""
+        wanted = self.scoped(after_filter(UPDATE_ORDER, position) if position else {})
+        with driver_errors():
+            cursor = self._jobs.find(
+                wanted, sort=list(UPDATE_ORDER), limit=limit, batch_size=limit,
+                max_time_ms=self._max_time_ms,
+            )
+            documents: list[dict[str, Any]] = await cursor.to_list(length=None)
+            return documents
+
     async def find_job(self, job_id: str, fields: Collection[str] | None) -> dict[str, Any] | None:
         async with self._command() as max_time_ms:
             document: dict[str, Any] | None = await self._jobs.find_one(
@@ -399,6 +467,83 @@ class JobRepository:
         if not isinstance(first, datetime) or not isinstance(last, datetime):
             return None, None
         return first, last
+
+
+UPDATE_ORDER: tuple[tuple[str, int], ...] = (("updated_at", 1), ("_id", 1))
+"""The order polling walks: a job updated again moves to the end."""
+
+CHANGE_KINDS = ("insert", "update", "replace", "delete")
+EVENT_INDEX = "__gateway_event"
+"""Field naming each document of a ``$documents`` match (job documents never have it)."""
+
+
+class JobChangeStream:
+    """The change stream of the ``job`` collection, for every domain at once: the one read
+    that is not bound to a domain, so that a process holds one stream, not one per subscriber.
+    ``gateway.live`` scopes every event to its document's domain before any subscriber sees it.
+    """
+
+    def __init__(self, database: Any, *, max_await_ms: int = 250) -> None:
+        self._jobs = database[JOB_COLLECTION]
+        self._max_await_ms = max_await_ms
+
+    async def server_identity(self) -> tuple[str, str] | None:
+        """The answering server's address and process id (``hello``); a new process id at the
+        same address means the server restarted (possibly without its change history)."""
+        with change_stream_errors(resuming=True):
+            hello = await self._jobs.database.command("hello")
+        process = (hello.get("topologyVersion") or {}).get("processId")
+        if process is None:
+            return None
+        return str(hello.get("me") or ""), str(process)
+
+    async def open(self, resume_after: Mapping[str, Any] | None = None) -> ChangeCursor:
+        """Open the stream (after ``resume_after`` when given) and check the server accepts it:
+        raises ``ChangeStreamsUnsupported``, ``ResyncRequired`` or ``ServiceUnavailable``."""
+        resuming = resume_after is not None
+        with change_stream_errors(resuming=resuming):
+            stream = self._jobs.watch(
+                [{"$match": {"operationType": {"$in": list(CHANGE_KINDS)}}}],
+                full_document="updateLookup",
+                resume_after=resume_after,
+                max_await_time_ms=self._max_await_ms,
+            )
+            cursor = ChangeCursor(stream)
+            cursor.pending = await stream.try_next()  # sends the aggregate: fails here if it must
+        return cursor
+
+
+class ChangeCursor:
+    """An open change stream; :meth:`next` waits for the next change event."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.pending: dict[str, Any] | None = None
+
+    async def next(self) -> dict[str, Any]:
+        if self.pending is not None:
+            ready, self.pending = self.pending, None
+            return ready
+        with change_stream_errors(resuming=True):
+            change: dict[str, Any] = await self._stream.next()
+            return change
+
+    async def try_next(self) -> dict[str, Any] | None:
+        """The next change if one is ready (one round trip), else None."""
+        if self.pending is not None:
+            change, self.pending = self.pending, None
+            return change
+        with change_stream_errors(resuming=True):
+            found: dict[str, Any] | None = await self._stream.try_next()
+            return found
+
+    @property
+    def resume_token(self) -> Mapping[str, Any] | None:
+        token: Mapping[str, Any] | None = self._stream.resume_token
+        return token
+
+    async def close(self) -> None:
+        await self._stream.close()
 
 
 def _within(where: Expr, field: str, start: datetime | None, end: datetime | None) -> Expr:

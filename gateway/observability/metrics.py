@@ -12,7 +12,9 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -24,6 +26,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from pymongo import monitoring
 
 from gateway.observability.requests import count_mongo_command
@@ -156,6 +159,10 @@ class GatewayMetrics:
     def observe_batch(self, loader: str, size: int) -> None:
         self.loader_batch.labels(loader).observe(size)
 
+    def watch_live(self, stats: Any, subscriptions: Callable[[], int]) -> None:
+        """Live-update figures, read at each scrape from the hub's counters."""
+        self.registry.register(_LiveCollector(stats, subscriptions))
+
     def render(self) -> tuple[bytes, str]:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = CollectorRegistry()
@@ -171,6 +178,33 @@ async def watch_event_loop(metrics: GatewayMetrics, interval: float = LAG_INTERV
         start = time.perf_counter()
         await asyncio.sleep(interval)
         metrics.observe_loop_lag(max(0.0, time.perf_counter() - start - interval))
+
+
+class _LiveCollector:
+    def __init__(self, stats: Any, subscriptions: Callable[[], int]) -> None:
+        self._stats = stats
+        self._subscriptions = subscriptions
+
+    def collect(self) -> Iterator[Metric]:
+        stats = self._stats
+        yield GaugeMetricFamily(
+            "gateway_live_subscriptions", "Open subscriptions (jobUpdated and jobsChanged).",
+            value=self._subscriptions(),
+        )
+        for name, help_text, value in (
+            ("gateway_live_changes_received", "Job changes read from the change feed.", stats.received),
+            ("gateway_live_events_delivered", "Events handed to subscribers.", stats.delivered),
+            ("gateway_live_slow_consumer_closes", "Subscriptions ended with SLOW_CONSUMER.",
+             stats.slow_consumers),
+            ("gateway_live_feed_restarts", "Change stream reopenings (outage or lost history).",
+             stats.feed_restarts),
+            ("gateway_live_batches", "Batches of changes matched and fanned out.", stats.batches),
+        ):
+            yield CounterMetricFamily(name, help_text, value=value)
+        mode = GaugeMetricFamily("gateway_live_feed_mode", "The change source in use.",
+                                 labels=["mode"])
+        mode.add_metric([stats.mode], 1)
+        yield mode
 
 
 class MongoCommandMetrics(monitoring.CommandListener):

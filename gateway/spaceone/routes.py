@@ -107,7 +107,8 @@ async def http_error(request: Request, error: Exception) -> Response:
 
 def error_response(error: GatewayError) -> JSONResponse:
     code = error.spaceone_code or f"ERROR_{error.code}"
-    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else None
+    retry = error.retry_after if isinstance(error, RateLimited) else None
+    headers = {"Retry-After": str(retry)} if retry else None
     return JSONAnswer(spaceone_error_body(code, error.spaceone_message), error.http_status, headers)
 
 

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, Request, Route
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from gateway.demo import DEMO_DOMAINS
 from gateway.http.graphiql import (
@@ -151,3 +152,41 @@ def test_an_asset_that_never_arrives_is_named_after_the_start_timeout(
     assert f"still waiting for {GRAPHIQL_JS.url} from this gateway" in text
     assert held and foreign == []
     held[0].abort()
+
+
+@pytest.fixture(scope="module")
+def simulated_demo() -> Any:
+    """The demo with its live simulator on, polled often."""
+    gateway = LiveGateway.start(GATEWAY_DEMO_LIVE="true", GATEWAY_LIVE_POLL_SECONDS="0.2",
+                                GATEWAY_DEMO_JOBS="300")
+    yield gateway
+    gateway.stop()
+
+
+def test_graphiql_runs_a_subscription_over_websocket(browser: Browser, simulated_demo: LiveGateway) -> None:
+    domain = DEMO_DOMAINS[0]
+    page = browser.new_page()
+    try:
+        page.goto(f"{simulated_demo.url}/graphql")
+        page.wait_for_selector(".graphiql-query-editor .CodeMirror")
+        page.wait_for_load_state("networkidle")  # the schema is loaded: the run button works
+        subscription = ('subscription Live { jobsChanged(domainId: "%s") '
+                        "{ kind jobId job { domainId status } } }" % domain)
+        page.evaluate(
+            "(text) => document.querySelector('.graphiql-query-editor .CodeMirror')"
+            ".CodeMirror.setValue(text)", subscription,
+        )
+        page.wait_for_timeout(1000)  # GraphiQL takes the edited document after a debounce
+        with page.expect_websocket() as opened:
+            page.click(".graphiql-execute-button")
+            live = page.get_by_role("menuitem", name="Live", exact=True)
+            try:  # GraphiQL may still hold the earlier document of several operations
+                live.click(timeout=2000)
+            except PlaywrightTimeout:
+                pass
+        assert opened.value.url.startswith("ws://")
+        page.wait_for_function(f"{RESULT}.includes('jobsChanged')", timeout=30_000)
+        change = json.loads(page.evaluate(RESULT))["data"]["jobsChanged"]
+        assert change["kind"] in ("CREATED", "UPDATED") and change["job"]["domainId"] == domain
+    finally:
+        page.close()

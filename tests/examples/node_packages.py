@@ -11,7 +11,7 @@ import pytest
 
 JS_EXAMPLES = Path(__file__).parents[2] / "examples" / "javascript"
 PACKAGES = ("graphql-request", "@apollo/client", "@urql/core", "@urql/exchange-graphcache",
-            "relay-compiler")
+            "relay-compiler", "graphql-ws", "graphql-sse", "ws")
 
 
 def run(command: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

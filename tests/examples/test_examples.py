@@ -9,6 +9,7 @@ import math
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -134,3 +135,27 @@ def test_the_apollo_example_lists_pages_refetches_and_reads_an_error_code(
     assert rejected["code"] == "BAD_USER_INPUT"
     assert rejected["spaceoneCode"] == "ERROR_OPERATOR_LIST_VALUE_TYPE"
     assert "list" in rejected["message"]
+
+
+@pytest.fixture(scope="module")
+def simulated_demo() -> Iterator[LiveGateway]:
+    """The demo with its live simulator on, polled often."""
+    gateway = LiveGateway.start(GATEWAY_DEMO_LIVE="true", GATEWAY_LIVE_POLL_SECONDS="0.2",
+                                GATEWAY_DEMO_JOBS="300")
+    yield gateway
+    gateway.stop()
+
+
+def test_the_javascript_live_example_follows_changes_over_websocket_and_sse(
+    node_example: Path, simulated_demo: LiveGateway
+) -> None:
+    domain = DEMO_DOMAINS[0]
+    result = _run(["node", str(node_example.with_name("live-jobs.mjs")),
+                   f"{simulated_demo.url}/graphql", domain, "2"])
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert sorted(Counter(event["transport"] for event in events).items()) == [
+        ("graphql-sse", 2), ("graphql-ws", 2)]
+    for event in events:
+        assert event["kind"] in ("CREATED", "UPDATED")
+        assert event["job"]["domainId"] == domain and event["job"]["jobId"] == event["jobId"]
