@@ -166,6 +166,15 @@ async def test_a_statistics_page_without_a_limit_is_ignored(http: httpx.AsyncCli
     assert response.json() == {"results": [{"n": len(data["jobs"])}]}
 
 
+async def test_statistics_date_conditions_compare_dates(http: httpx.AsyncClient, data: dict[str, Any]) -> None:
+    since = datetime(2026, 10, 1)
+    query = {"aggregate": [{"group": {"keys": [], "fields": [{"operator": "count", "name": "n", "conditions": [
+        {"k": "created_at", "v": "2026-10-01T00:00:00Z", "o": "gte"}]}]}}]}
+    response = await http.post(STAT, json={"query": query, "domain_id": DOMAIN})
+    expected = sum(job["created_at"] >= since for job in data["jobs"])
+    assert response.json() == {"results": [{"n": expected}]} and 0 < expected < len(data["jobs"])
+
+
 # kept deviations -------------------------------------------------------------------------------
 
 
@@ -192,6 +201,7 @@ KEPT: dict[str, tuple[dict[str, Any], Any]] = {
     "match_on_errors": ({"filter": [{"k": "errors", "v": {"error_code": "E_Z", "message": "failed"}, "o": "match"}]},
                         lambda jobs: [j for j in jobs if any(e["error_code"] == "E_Z" for e in j["errors"])]),
     "controller_sort": ({"sort": [{"key": "controller_info.name"}]}, "ERROR_DB_QUERY"),
+    "api_names_only": ({"filter": [{"k": "mark_error", "v": 0, "o": "eq"}]}, "ERROR_DB_QUERY"),
     "operator_spelling": ({"filter": [{"k": "status", "v": "ERROR", "o": "EQ"}]},
                           lambda jobs: [j for j in jobs if j["status"] == "ERROR"]),
     "free_paths_are_paths": ({"filter": [{"k": "filter.region", "v": "a", "o": "eq"}]},

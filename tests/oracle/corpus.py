@@ -90,6 +90,15 @@ def list_queries(controller_id: str) -> list[Query]:
                 pool = pool[:2]
             queries += [{"filter": [{"k": key, "v": value, "o": operator}]} for value in pool]
     queries += [{"filter": [{"k": "status", "v": "ERROR", "o": spelling}]} for spelling in ("EQ", "Eq", "equal")]
+    for key in ("job_id", "filter.region", "errors.error_code", "schedule_id"):  # dates on text
+        queries += [{"filter": [{"k": key, "v": value, "o": operator}]}
+                    for operator, value in (("datetime_gt", "2026-09-10"), ("timediff_lt", "now"))]
+    queries += [{"filter": [condition]} for condition in (
+        {"v": "ERROR", "o": "eq"}, {"k": "status", "v": "ERROR"}, {"k": "status", "o": "eq"}, {"k": "", "v": 1, "o": "eq"},
+        {"key": "status", "value": "ERROR", "operator": "eq"}, {"k": "nothing", "v": 1, "o": "eq"},
+        {"k": "mark_error", "v": 0, "o": "eq"}, {"k": "id", "v": "x", "o": "eq"}, {"k": "controller", "v": None, "o": "eq"},
+        {"k": "domain_id", "v": OTHER_DOMAIN, "o": "eq"}, {"k": "filter.region.$ne", "v": 1, "o": "eq"},
+    )]
     queries += _combinations(controller_id)
     queries += _sorts_and_pages()
     queries += _keywords()
@@ -130,6 +139,7 @@ def _sorts_and_pages() -> list[Query]:
         queries.append({"sort": [{"key": key, "desc": desc}], "page": {"limit": 20}})
     queries.append({"sort": [{"key": "status"}, {"key": "total_tasks", "desc": True}]})
     queries.append({"sort": [{"key": "schedule_id", "desc": True}, {"key": "job_id"}]})
+    queries += [{"sort": [{"key": key}], "page": {"limit": 5}} for key in ("nothing", "id", "_id", "mark_error", "domain_id")]
     for page in PAGES:
         queries.append({"page": page})
         queries.append({"sort": [{"key": "total_tasks"}], "page": page})
@@ -197,6 +207,22 @@ def stat_queries() -> list[Query]:
         {"filter": [{"k": "status", "v": ["ERROR", "TIMEOUT"], "o": "in"}],
          "filter_or": [{"k": "total_tasks", "v": 5, "o": "gt"}, {"k": "errors.error_code", "v": "E_BUSY", "o": "eq"}],
          "aggregate": [_group([{"key": "project_id", "name": "p"}], [count])]},
+        {"aggregate": [_group(by_status, [{"operator": "count", "name": "n", "conditions": [
+            {"k": "created_at", "v": "2026-09-15T00:00:00Z", "o": "gte"}]}])]},
+        {"aggregate": [_group(by_status, [{"operator": "count", "name": "n", "conditions": [
+            {"k": "schedule_id", "v": "schedule-a", "o": "eq"}, {"k": "total_tasks", "v": 3, "o": "gt"}]}])]},
+        {"aggregate": [{"sort": [{"key": "created_at"}]},
+                       _group(by_status, [{"key": "job_id", "operator": "first", "name": "first"},
+                                          {"key": "job_id", "operator": "last", "name": "last"}])]},
+        {"aggregate": [_group([{"key": "controller", "name": "c"}], [count])]},
+        {"aggregate": [_group([{"key": "status", "name": "s"}, {"key": "project_id", "name": "p"}], [count]),
+                       _group([{"key": "s", "name": "s"}], [{"key": "n", "operator": "sum", "name": "n"},
+                                                            {"key": "p", "operator": "add_to_set", "name": "ps"}]),
+                       {"sort": [{"key": "n", "desc": True}, {"key": "s"}]}]},
+        {"aggregate": [{"unwind": {"path": "errors"}}, _group([{"key": "errors.additional.attempt", "name": "a"}],
+                                                              [count])]},
+        {"distinct": "filter.region"},
+        {"distinct": "status", "page": {"limit": 2}},
         {"distinct": "status"},
         {"distinct": "errors.error_code"},
         {"distinct": "project_id", "page": {"start": 2, "limit": 1}},

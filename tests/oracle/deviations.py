@@ -57,6 +57,17 @@ def _key(condition: Condition) -> str:
     return str(condition.get("k"))
 
 
+API_FIELDS = {
+    "job_id", "status", "filter", "total_tasks", "remained_tasks", "errors", "schedule_id", "project_id",
+    "domain_id", "created_at", "updated_at", "finished_at", "controller_id",
+}
+
+
+def _is_api_name(key: str) -> bool:
+    """A name of the Job API (docs/query-semantics.md#filters); the test's own list."""
+    return key in API_FIELDS or key.startswith(("filter.", "errors.", "controller_info."))
+
+
 def _is_controller(key: str) -> bool:
     return key == "controller_id" or key.startswith("controller_info.")
 
@@ -93,6 +104,12 @@ def _keys_in(node: Any) -> Iterator[str]:
     elif isinstance(node, list):
         for item in node:
             yield from _keys_in(item)
+
+
+def _group_conditions(stage: Any) -> list[Any]:
+    group = stage.get("group") if isinstance(stage, dict) else None
+    fields = group.get("fields") if isinstance(group, dict) else None
+    return [c for f in fields or [] if isinstance(f, dict) for c in f.get("conditions") or []]
 
 
 def _unwinds_errors_first(query: Query) -> bool:
@@ -162,6 +179,12 @@ DEVIATIONS: dict[str, Deviation] = {
     "controller_sort": Deviation(SEMANTICS, lambda kind, query, oracle, gateway: any(
         isinstance(s, dict) and str(s.get("key", "")).startswith("controller_info.")
         for s in query.get("sort") or [])),
+    # only the API's names: python-core also reads model fields that are not in the API
+    # (`mark_error`, the `controller` reference) and silently ignores an unknown sort key
+    "api_names_only": Deviation(SEMANTICS, lambda kind, query, oracle, gateway: kind == "list" and (
+        any(not _is_api_name(_key(c)) for c in conditions(query) if c.get("k"))
+        or any(isinstance(s, dict) and not _is_api_name(str(s.get("key"))) and s.get("key") != "_id"
+               for s in query.get("sort") or []))),
     # operator names in any case (the GraphQL enum spells them in upper case)
     "operator_spelling": Deviation(SEMANTICS, _any(
         lambda c: _op(c) != _op(c).lower() and _op(c).lower() in OPERATORS)),
@@ -171,8 +194,13 @@ DEVIATIONS: dict[str, Deviation] = {
         and _key(c).rsplit(".", 1)[-1] in MONGOENGINE_OPERATORS))),
     # statistics: stage fields take the API's names (filter.<path>), python-core the stored ones
     "stat_api_names": Deviation(STATISTICS, lambda kind, query, oracle, gateway: kind == "stat" and any(
-        key == "filters" or key.startswith(("filters.", "filter.")) or key == "filter"
+        key in ("filters", "filter", "controller", "mark_error", "_id") or key.startswith(("filters.", "filter."))
         for key in _stat_keys(query))),
+    # statistics: a date condition compares with the date its ISO text names; python-core compares
+    # the text itself with the stored date (MongoDB orders every date after every text)
+    "stat_date_conditions": Deviation(STATISTICS, lambda kind, query, oracle, gateway: kind == "stat" and any(
+        isinstance(c, dict) and c.get("k") in DATE_FIELDS and isinstance(c.get("v"), str)
+        for stage in query.get("aggregate") or [] for c in _group_conditions(stage))),
     # statistics: a path through `errors` reads every element (as MongoDB does; SecantusDB's own
     # `$errors.error_code` and `distinct` do not, and python-core sends those as they are)
     "array_paths_in_stages": Deviation(STATISTICS, lambda kind, query, oracle, gateway: kind == "stat" and any(

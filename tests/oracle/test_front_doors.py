@@ -65,6 +65,8 @@ def graphql_input(node: Any, parent: str = "") -> Any:
         return node
     if parent == "aggregate" and not set(node) <= STAGES:
         raise ValueError("not a stage of the input type")
+    if parent in ("filter", "filter_or") and not {"k", "o"} <= set(node):
+        raise ValueError("FilterCondition needs k and o")
     converted: dict[str, Any] = {}
     for name, value in node.items():
         if name in ENUM_KEYS:
