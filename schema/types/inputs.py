@@ -41,7 +41,8 @@ class Sort:
 @strawberry.input(description="Paging: a 1-based row offset and a page size.")
 class Page:
     start: int | None = strawberry.field(
-        default=1, description="1-based offset of the first row (values below 1 mean 1); used only with a `limit`."
+        default=1,
+        description="1-based offset of the first row (values below 1 mean 1); used only with a `limit`.",
     )
     limit: int | None = strawberry.field(
         default=None,

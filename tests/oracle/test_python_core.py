@@ -94,7 +94,7 @@ async def _compare(seeded: Seeded, kind: str, index: int, query: dict[str, Any])
     if got == expected:
         return
     reason = explained(kind, query, expected, got)
-    if report := os.environ.get("GATEWAY_ORACLE_REPORT"):  # every difference, explained or not
+    if report := os.environ.get("GATEWAY_TEST_ORACLE_REPORT"):  # every difference, explained or not
         with open(report, "a", encoding="utf-8") as out:
             out.write(json.dumps({"kind": kind, "query": query, "python_core": expected, "detail": detail,
                                   "gateway": got, "deviation": reason}) + "\n")
