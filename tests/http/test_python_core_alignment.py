@@ -222,6 +222,39 @@ async def test_each_kept_deviation_answers_as_documented(
         assert result_ids(body) == ids(wanted) and wanted, name
 
 
+async def stat_rows(http: httpx.AsyncClient, query: dict[str, Any]) -> Any:
+    body: dict[str, Any] = (await http.post(STAT, json={"query": query, "domain_id": DOMAIN})).json()
+    return body.get("results", body)
+
+
+def _count_by(name: str, key: str) -> dict[str, Any]:
+    group = {"keys": [{"key": key, "name": name}], "fields": [{"operator": "count", "name": "n"}]}
+    return {"aggregate": [{"group": group}]}
+
+
+async def test_kept_statistics_deviations_answer_as_documented(http: httpx.AsyncClient, data: dict[str, Any]) -> None:
+    jobs = data["jobs"]
+    # stat_api_names: `filter.<path>` reads the stored `filters.<path>`; stored names and internal
+    # fields are refused
+    regions = Counter(job["filters"]["region"] for job in jobs)
+    rows = await stat_rows(http, _count_by("r", "filter.region"))
+    assert sorted((row["r"], row["n"]) for row in rows) == sorted(regions.items())
+    for stored in ("filters.region", "controller", "mark_error"):
+        assert (await stat_rows(http, _count_by("r", stored)))["error"]["code"] == "ERROR_DB_QUERY", stored
+    # array_paths_in_stages: `distinct` through the errors array reads every element
+    codes = sorted({e["error_code"] for job in jobs for e in job["errors"]})
+    assert await stat_rows(http, {"distinct": "errors.error_code"}) == codes
+    # stat_condition_not: `not` in conditions is "not equal"
+    query = {"aggregate": [{"group": {"keys": [], "fields": [{"operator": "count", "name": "n", "conditions": [
+        {"k": "status", "v": "ERROR", "o": "not"}]}]}}]}
+    assert await stat_rows(http, query) == [{"n": sum(job["status"] != "ERROR" for job in jobs)}]
+    # stat_no_stored_ids: a `project` after no `group` gives only the projected names
+    query = {"aggregate": [{"sort": [{"key": "job_id"}]}, {"project": {"fields": [{"key": "job_id", "name": "id"}]}}]}
+    assert await stat_rows(http, query) == [{"id": job_id} for job_id in sorted(job["job_id"] for job in jobs)]
+    # stat_error_codes: a refused stage keeps its own code
+    assert (await stat_rows(http, {"aggregate": [{"group": {}}]}))["error"]["code"] == "ERROR_REQUIRED_PARAMETER"
+
+
 def test_every_deviation_of_the_oracle_is_documented() -> None:
     docs = Path(__file__).parents[2] / "docs"
     text = (docs / "query-semantics.md").read_text() + (docs / "statistics.md").read_text()
