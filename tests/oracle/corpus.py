@@ -99,9 +99,26 @@ def list_queries(controller_id: str) -> list[Query]:
         {"k": "mark_error", "v": 0, "o": "eq"}, {"k": "id", "v": "x", "o": "eq"}, {"k": "controller", "v": None, "o": "eq"},
         {"k": "domain_id", "v": OTHER_DOMAIN, "o": "eq"}, {"k": "filter.region.$ne", "v": 1, "o": "eq"},
     )]
+    queries += _more_keys_and_values()
     queries += _combinations(controller_id)
     queries += _sorts_and_pages()
     queries += _keywords()
+    return queries
+
+
+def _more_keys_and_values() -> list[Query]:
+    """The remaining kinds of keys with a few values each, and texts that are special somewhere."""
+    keys = {"updated_at": "2026-09-10T00:00:00Z", "errors.message": "R-1 F", "controller_info.name": "controller 1",
+            "controller_info.plugin_info.plugin_id": "plugin-1", "controller_info.created_at": "2026-08-30T12:00:00Z",
+            "controller_info.tags": {"team": "sre"}, "domain_id": DOMAIN}
+    queries: list[Query] = []
+    for key, value in keys.items():
+        queries += [{"filter": [{"k": key, "v": v, "o": o}]}
+                    for o in ("eq", "not", "contain", "gt", "regex") for v in (value, None, 1)]
+        queries += [{"filter": [{"k": key, "v": v, "o": o}]} for o in ("in", "not_in") for v in ([], [value])]
+    odd = [-1, 2**40, "a.b", "(", "\\", "é", " ERROR", "^job"]
+    for key in ("job_id", "filter.region"):
+        queries += [{"filter": [{"k": key, "v": v, "o": o}]} for o in ("eq", "contain", "regex") for v in odd]
     return queries
 
 

@@ -19,7 +19,7 @@ SEMANTICS = "docs/query-semantics.md#deviations-from-spaceone"
 STATISTICS = "docs/statistics.md#deviations-from-spaceone"
 
 INT_FIELDS = {"total_tasks", "remained_tasks"}
-DATE_FIELDS = {"created_at", "updated_at", "finished_at"}
+DATE_FIELDS = {"created_at", "updated_at", "finished_at", "controller_info.created_at"}
 NOT_TEXT_FIELDS = INT_FIELDS | DATE_FIELDS | {"errors", "filter", "errors.additional"}
 TEXT_OPERATORS = {"contain", "not_contain", "contain_in", "not_contain_in"}
 LIST_OPERATORS = {"in", "not_in", "contain_in", "not_contain_in", "regex_in"}
