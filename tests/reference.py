@@ -98,15 +98,19 @@ def job_matches(
         elif name == "hasErrors":
             ok = bool(job.get("errors")) == value
         elif name == "keyword":
-            words = value.split()
+            words = [word for word in value.strip().split(" ") if word]  # the space character only
             ok = not words or any(w.lower() in str(job.get("job_id", "")).lower() for w in words)
         elif name == "errorCode":
             ok = _codes_hold(job.get("errors"), value)
-        elif name == "controllerId":
+        elif name == "controllerId":  # negations: none of the matching controllers (python-core)
             controller = controllers.get(job.get("controller"))
-            ok = controller is not None and _field_holds(
-                controller.get("controller_id", _MISSING), value
-            )
+            own = controller.get("controller_id", _MISSING) if controller is not None else None
+            positive = {op: wanted for op, wanted in value.items() if op not in ("ne", "nin")}
+            ok = controller is not None and _field_holds(own, positive) if positive else True
+            if value.get("ne") is not None:
+                ok = ok and not (controller is not None and own == value["ne"])
+            if value.get("nin") is not None:
+                ok = ok and not (controller is not None and own in value["nin"])
         else:
             ok = _field_holds(job.get(SCALAR_FIELDS[name], _MISSING), value, name in DATE_FIELDS)
         if not ok:

@@ -61,19 +61,24 @@ def page_window(
     start: int | None, limit: int | None, *, default_size: int, max_size: int
 ) -> tuple[int, int]:
     """SpaceONE paging → (1-based start, limit): a start below 1 means 1; no limit (or 0, how
-    protobuf sends "unset") means the default page size; a negative or too large limit is refused."""
+    protobuf sends "unset") means the first page of the default size (``start`` is then ignored,
+    as python-core ignores it); a negative or too large limit is refused."""
     if limit is not None and limit < 0:
         raise InvalidParameter(f"page.limit must be positive, got {limit}")
     if limit is not None and limit > max_size:
         raise InvalidParameter(
             f"page.limit {limit} is above the maximum page size of {max_size} (GATEWAY_MAX_PAGE_SIZE)"
         )
-    return max(start or 1, 1), limit or default_size
+    if not limit:  # as python-core: `start` counts only with a limit
+        return 1, default_size
+    return max(start or 1, 1), limit
 
 
 def keyword_expr(keyword: str | None) -> Expr | None:
-    """SpaceONE ``keyword``: any whitespace-separated word contained in ``job_id``."""
-    words = (keyword or "").split()
+    """SpaceONE ``keyword``: any word contained in ``job_id``; words are separated by the space
+    character only, as python-core splits them (``keyword.strip().split(" ")``; a tab or a
+    no-break space stays inside a word)."""
+    words = [word for word in (keyword or "").strip().split(" ") if word]
     if not words:
         return None
     return AnyOf(tuple(Condition("job_id", "contain", word) for word in words))

@@ -51,13 +51,13 @@ class ResolvedField:
 _JOB_FIELDS: dict[str, tuple[str, Kind, bool]] = {
     "job_id": ("job_id", Kind.STRING, True),
     "status": ("status", Kind.STRING, True),
-    "filter": ("filters", Kind.OBJECT, False),
+    "filter": ("filters", Kind.OBJECT, True),
     "total_tasks": ("total_tasks", Kind.INT, True),
     "remained_tasks": ("remained_tasks", Kind.INT, True),
-    "errors": ("errors", Kind.ARRAY, False),
-    "errors.error_code": ("errors.error_code", Kind.STRING, False),
-    "errors.message": ("errors.message", Kind.STRING, False),
-    "errors.additional": ("errors.additional", Kind.OBJECT, False),
+    "errors": ("errors", Kind.ARRAY, True),
+    "errors.error_code": ("errors.error_code", Kind.STRING, True),
+    "errors.message": ("errors.message", Kind.STRING, True),
+    "errors.additional": ("errors.additional", Kind.OBJECT, True),
     "schedule_id": ("schedule_id", Kind.STRING, True),
     "project_id": ("project_id", Kind.STRING, True),
     "domain_id": ("domain_id", Kind.STRING, True),
@@ -65,7 +65,7 @@ _JOB_FIELDS: dict[str, tuple[str, Kind, bool]] = {
     "updated_at": ("updated_at", Kind.DATE, True),
     "finished_at": ("finished_at", Kind.DATE, True),
 }
-_JOB_FREE_PREFIXES = {"filter": ("filters", True), "errors.additional": ("errors.additional", False)}
+_JOB_FREE_PREFIXES = {"filter": ("filters", True), "errors.additional": ("errors.additional", True)}
 
 _CONTROLLER_FIELDS: dict[str, Kind] = {
     "controller_id": Kind.STRING,

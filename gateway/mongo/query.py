@@ -17,6 +17,7 @@ from typing import Any
 
 from bson import ObjectId
 from bson.regex import Regex
+from dateutil.parser import isoparse
 
 from gateway.errors import QueryError, shorten, suggestion
 from gateway.mongo.expr import AnyOf, Condition, Expr, Not, SortKey, count_conditions, depth
@@ -60,6 +61,7 @@ class QueryLimits:
 @dataclass(frozen=True, slots=True)
 class _ControllerRef:
     index: int
+    negated: bool = False  # `not` / `not_in`: the job's controller is none of the matching ones
 
 
 @dataclass(slots=True)
@@ -78,7 +80,7 @@ class FilterPlan:
 
 def _substitute(node: Any, ids: Sequence[Sequence[ObjectId]]) -> Any:
     if isinstance(node, _ControllerRef):
-        return {"$in": list(ids[node.index])}
+        return {"$nin" if node.negated else "$in": list(ids[node.index])}
     if isinstance(node, dict):
         return {key: _substitute(value, ids) for key, value in node.items()}
     if isinstance(node, list):
@@ -131,16 +133,26 @@ class _Compiler:
         if operator not in OPERATORS:
             raise unknown_operator(cond.operator, cond.key)
         target = resolve_job_field(cond.key)
+        if target.target is Target.CONTROLLER:
+            return self.controller_condition(target, operator, cond.value)
         compiled = OPERATORS[operator](self, target, operator, cond.value)
         if target.legacy_path:
             legacy = replace(target, path=target.legacy_path)
             compiled = legacy_filters_fallback(
                 compiled, OPERATORS[operator](self, legacy, operator, cond.value)
             )
-        if target.target is Target.CONTROLLER:
-            self.controller_filters.append(compiled)
-            return {"controller": _ControllerRef(len(self.controller_filters) - 1)}
         return compiled
+
+    def controller_condition(self, target: ResolvedField, operator: str, value: Any) -> Filter:
+        """As python-core: ``eq`` / ``not`` null compare the job's own reference; ``not`` / ``not_in``
+        become "none of the matching controllers" (so jobs without a controller match); the rest
+        "one of the matching controllers"."""
+        if value is None and operator in ("eq", "not"):
+            return {"controller": None if operator == "eq" else {"$ne": None}}
+        negated = operator in ("not", "not_in")
+        positive = {"not": "eq", "not_in": "in"}.get(operator, operator)
+        self.controller_filters.append(OPERATORS[positive](self, target, operator, value))
+        return {"controller": _ControllerRef(len(self.controller_filters) - 1, negated)}
 
     # value checks -------------------------------------------------------------------------
 
@@ -226,11 +238,18 @@ OperatorFn = Callable[[_Compiler, ResolvedField, str, Any], Filter]
 
 
 def _eq(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
-    return {f.path: c.typed(f, op, c.scalar(f, op, v, allow_null=True))}
+    return {f.path: c.typed(f, op, _not_elements(f, op, c.scalar(f, op, v, allow_null=True)))}
 
 
 def _not(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
-    return {f.path: {"$ne": c.typed(f, op, c.scalar(f, op, v, allow_null=True))}}
+    return {f.path: {"$ne": c.typed(f, op, _not_elements(f, op, c.scalar(f, op, v, allow_null=True)))}}
+
+
+def _not_elements(f: ResolvedField, op: str, value: Any) -> Any:
+    """The ``errors`` array holds objects: a value other than null is refused, as python-core does."""
+    if f.kind is Kind.ARRAY and value is not None:
+        raise QueryError(f"operator '{op}' cannot compare '{f.name}' with a value; use 'match' on its elements")
+    return value
 
 
 def _exists(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
@@ -248,6 +267,8 @@ def _has_elements(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
 
 
 def _text(c: _Compiler, f: ResolvedField, op: str, v: Any) -> str:
+    if v is None:  # python-core: ERROR_DB_QUERY (the driver cannot escape null)
+        raise QueryError(f"operator '{op}' on '{f.name}' needs a text, not null")
     value = c.scalar(f, op, v, allow_null=False)
     return value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
 
@@ -267,11 +288,11 @@ def _starts_with(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
 
 
 def _in(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
-    return {f.path: {"$in": [c.typed(f, op, item) for item in c.values(f, op, v)]}}
+    return {f.path: {"$in": [c.typed(f, op, _not_elements(f, op, item)) for item in c.values(f, op, v)]}}
 
 
 def _not_in(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
-    return {f.path: {"$nin": [c.typed(f, op, item) for item in c.values(f, op, v)]}}
+    return {f.path: {"$nin": [c.typed(f, op, _not_elements(f, op, item)) for item in c.values(f, op, v)]}}
 
 
 def _contain_in(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
@@ -310,11 +331,8 @@ def _match(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
                 spaceone_code="ERROR_OPERATOR_DICT_VALUE_TYPE",
             )
         element[path] = value
-    if not element:
-        raise QueryError(
-            f"operator '{op}' on '{f.name}' needs at least one field",
-            spaceone_code="ERROR_OPERATOR_DICT_VALUE_TYPE",
-        )
+    if not element:  # as python-core: `{$elemMatch: {}}`, any element at all
+        return {f"{f.path}.0": {"$exists": True}}
     return {f.path: {"$elemMatch": element}}
 
 
@@ -324,10 +342,9 @@ def _match_key(key: str) -> str:
 
 
 def _regex(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
-    value = c.scalar(f, op, v, allow_null=False)
-    if not isinstance(value, str):
-        raise QueryError(f"operator '{op}' on '{f.name}' needs a string pattern",
-                         spaceone_code="ERROR_OPERATOR_VALUE_TYPE")
+    value = c.scalar(f, op, v, allow_null=True)
+    if not isinstance(value, str):  # python-core: ERROR_DB_QUERY (MongoDB's "$regex has to be a string")
+        raise QueryError(f"operator '{op}' on '{f.name}' needs a string pattern")
     return {f.path: c.regex(f, op, value, escaped=False)}
 
 
@@ -337,13 +354,20 @@ def _regex_in(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
 
 def _comparison(mongo_op: str) -> OperatorFn:
     def compile_comparison(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
-        return {f.path: {mongo_op: c.typed(f, op, c.scalar(f, op, v, allow_null=False))}}
+        value = _not_elements(f, op, c.scalar(f, op, v, allow_null=False))
+        return {f.path: {mongo_op: c.typed(f, op, value)}}
 
     return compile_comparison
 
 
+def _not_on_numbers(f: ResolvedField, op: str) -> None:
+    if f.kind is Kind.INT:
+        raise QueryError(f"operator '{op}' compares dates; '{f.name}' is a number")
+
+
 def _datetime(mongo_op: str) -> OperatorFn:
     def compile_datetime(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
+        _not_on_numbers(f, op)
         value = c.scalar(f, op, v, allow_null=False)
         return {f.path: {mongo_op: parse_datetime(value, f"the value of '{op}' on '{f.name}'")}}
 
@@ -352,6 +376,7 @@ def _datetime(mongo_op: str) -> OperatorFn:
 
 def _timediff(mongo_op: str) -> OperatorFn:
     def compile_timediff(c: _Compiler, f: ResolvedField, op: str, v: Any) -> Filter:
+        _not_on_numbers(f, op)
         value = c.scalar(f, op, v, allow_null=False)
         return {f.path: {mongo_op: parse_timediff(str(value), c.now, f"'{op}' on '{f.name}'")}}
 
@@ -453,13 +478,14 @@ def unknown_operator(operator: str, key: Any) -> QueryError:
 
 
 def parse_datetime(value: Any, what: str) -> datetime:
-    """ISO-8601 → naive UTC (how dates are stored); a value without a zone means UTC."""
+    """ISO-8601 → naive UTC (how dates are stored); a value without a zone means UTC. The forms
+    python-core's ``dateutil.parser.isoparse`` reads (``2026-09``, ``2026-09-10t08:00z``, …)."""
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
         try:
-            parsed = datetime.fromisoformat(value.strip())
-        except ValueError:
+            parsed = isoparse(value)
+        except (ValueError, OverflowError):
             raise QueryError(f"{what} is not an ISO-8601 date: {shorten(value)!r}") from None
     else:
         raise QueryError(f"{what} must be an ISO-8601 date string, got {shorten(repr(value))}")
@@ -471,25 +497,35 @@ def parse_datetime(value: Any, what: str) -> datetime:
     return parsed
 
 
-_TIMEDIFF = re.compile(r"^now(?:/(?P<round>[dw]))?\s*(?:(?P<sign>[+-])\s*(?P<n>\d{1,6})\s*(?P<unit>[smhdw]))?$")
+# python-core's grammar (``spaceone.core.utils.parse_timediff_query``), without its ``|``: inside
+# ``[+|-]`` and ``[s|m|h|d|w]`` the bar is a character, not an alternative.
+_TIMEDIFF = re.compile(
+    r"^\s?(?P<base>now(?:/[dwm])?)\s?(?P<sign>[+-])\s?(?P<n>\d+)(?P<unit>[smhdw])\s?$"
+)
+_BASES = ("now", "now/d", "now/w", "now/m")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def parse_timediff(value: str, now: datetime, what: str) -> datetime:
-    """``now``, ``now/d``, ``now/w`` with an optional ``± N unit`` → a naive UTC instant."""
-    match = _TIMEDIFF.match(value.strip().lower())
-    if match is None:
+    """``now``, ``now/d`` (today 00:00), ``now/w`` (this Monday), ``now/m`` (the 1st), with an
+    optional ``± N unit`` → a naive UTC instant. Spelled as python-core spells it: lower case, at
+    most one space around the sign."""
+    match = _TIMEDIFF.match(value)
+    base = match["base"] if match else value.strip()
+    if base not in _BASES:
         raise QueryError(
             f"the value of {what} is not a time difference like 'now/d - 7d': {shorten(value)!r}"
         )
     instant = now.astimezone(UTC).replace(tzinfo=None)
-    if match["round"]:
+    if base != "now":
         instant = instant.replace(hour=0, minute=0, second=0, microsecond=0)
-        if match["round"] == "w":
+        if base == "now/w":
             instant -= timedelta(days=instant.weekday())
-    if match["sign"]:
-        delta = timedelta(**{_UNITS[match["unit"]]: int(match["n"])})
+        elif base == "now/m":
+            instant = instant.replace(day=1)
+    if match:
         try:
+            delta = timedelta(**{_UNITS[match["unit"]]: int(match["n"][:20])})
             instant = instant + delta if match["sign"] == "+" else instant - delta
         except OverflowError:
             raise QueryError(f"the value of {what} is outside the supported range of dates") from None

@@ -166,8 +166,8 @@ class StatsPlan:
     def _lift(self, document: Mapping[str, Any]) -> Row:
         ids = document.get("_id")
         row: Row = {}
-        if isinstance(ids, Mapping):
-            row.update({name: ids.get(name) for name in self.keys})
+        if isinstance(ids, Mapping):  # a key missing from every document of a group stays missing
+            row.update({name: ids[name] for name in self.keys if name in ids})
         row.update({key: value for key, value in document.items() if key != "_id"})
         return row
 

@@ -45,7 +45,7 @@ def parse_stat_query(body: Any, *, default_page_size: int, max_page_size: int) -
             ),
             aggregate=_aggregate(query.get("aggregate")),
             distinct=text(query.get("distinct"), "query.distinct"),
-            page=None if page is None else page_window(page, default_page_size, max_page_size),
+            page=stat_page(page, default_page_size, max_page_size),
         ),
     )
 
@@ -181,3 +181,12 @@ _STAGES: dict[str, Callable[[Any, str], stats.AggregateStage]] = {
     "limit": _limit,
     "skip": _skip,
 }
+
+
+def stat_page(page: Any, default_size: int, max_size: int) -> tuple[int, int] | None:
+    """As python-core: a page pages (and brings ``total_count``) only when it has a limit."""
+    if page is None:
+        return None
+    window = page_window(page, default_size, max_size)  # checks it
+    limit = snake_keys(page, "query.page", frozenset({"start", "limit"})).get("limit")
+    return window if integer(limit, "query.page.limit") else None

@@ -257,7 +257,8 @@ async def resolve_job_stats(
     domain_id: Annotated[str | None, DOMAIN_ID] = None,
 ) -> StatisticsResult:
     scope = info.context.scope(domain_id)
-    page = page_window(query.page, info.context.settings) if query.page else None
+    # as python-core: a page pages (and brings totalCount) only when it has a limit
+    page = page_window(query.page, info.context.settings) if query.page and query.page.limit else None
     spec = stats.StatsSpec(
         where=stats_where(query),
         aggregate=tuple(_stage(stage) for stage in query.aggregate) if query.aggregate else None,

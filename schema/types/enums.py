@@ -72,8 +72,8 @@ class FilterOperator(Enum):
         "datetime_lte", description="At or before the ISO-8601 date `v`."
     )
     TIMEDIFF_GT = strawberry.enum_value(
-        "timediff_gt", description="After the instant `v`: `now`, `now/d` or `now/w`, optionally "
-        "`± N` with unit s, m, h, d or w (e.g. `now/d - 7d`), UTC."
+        "timediff_gt", description="After the instant `v`: `now`, `now/d`, `now/w` or `now/m`, optionally "
+        "`+`/`-` N with unit s, m, h, d or w (e.g. `now/d - 7d`), UTC."
     )
     TIMEDIFF_GTE = strawberry.enum_value(
         "timediff_gte", description="At or after the relative instant `v` (see TIMEDIFF_GT)."

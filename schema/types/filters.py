@@ -100,7 +100,7 @@ class JobFilter:
     )
     keyword: str | None = strawberry.field(
         default=None,
-        description="Words (split on whitespace); matches when `jobId` contains any of them.",
+        description="Words (split on the space character); matches when `jobId` contains any of them.",
     )
     and_: list[JobFilter] | None = strawberry.field(
         default=None, name="and", description="Every one of these filters holds."

@@ -41,7 +41,8 @@ class Sort:
 @strawberry.input(description="Paging: a 1-based row offset and a page size.")
 class Page:
     start: int | None = strawberry.field(
-        default=1, description="1-based offset of the first row (values below 1 mean 1)."
+        default=1,
+        description="1-based offset of the first row (values below 1 mean 1); used only with a `limit`.",
     )
     limit: int | None = strawberry.field(
         default=None,
@@ -74,7 +75,7 @@ class SearchQuery:
     )
     keyword: str | None = strawberry.field(
         default=None,
-        description="Words (split on whitespace); a job matches when its `job_id` contains any "
+        description="Words (split on the space character); a job matches when its `job_id` contains any "
         "of them, case-insensitive. ANDed with the filters.",
     )
 

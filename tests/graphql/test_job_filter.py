@@ -123,7 +123,7 @@ CASES: dict[str, Callable[[World], dict[str, Any] | None]] = {
     "hasErrors": lambda w: {"hasErrors": True},
     "no errors": lambda w: {"hasErrors": False},
     "controllerId eq": lambda w: {"controllerId": {"eq": w.controller_id}},
-    "controllerId ne (jobs with a visible controller)": lambda w: {"controllerId": {"ne": w.controller_id}},
+    "controllerId ne (jobs without a controller too)": lambda w: {"controllerId": {"ne": w.controller_id}},
     "controllerId startsWith": lambda w: {"controllerId": {"startsWith": "CONTROLLER-"}},
     "controllerId of another domain": lambda w: {"controllerId": {"eq": w.foreign_controller_id}},
     "keyword, any word": lambda w: {"keyword": f"  {w.job_id(7)[-4:].upper()}   {w.job_id(3)[-4:]} "},

@@ -95,8 +95,8 @@ def test_page_and_row_cap_come_last_and_the_count_has_no_page() -> None:
     plan = compile_statistics(StatsSpec(aggregate=(COUNT_BY_STATUS,), page=(3, 10)), LIMITS)
     assert plan.rows_pipeline(100)[-3:] == [{"$skip": 2}, {"$limit": 10}, {"$limit": 101}]
     assert plan.count_pipeline()[-1] == {"$count": "total_count"}
-    assert plan.rows([{"_id": {"status": "A"}, "n": 2}, {"_id": {}, "n": 1}]) == [
-        {"status": "A", "n": 2}, {"status": None, "n": 1}
+    assert plan.rows([{"_id": {"status": "A"}, "n": 2}, {"_id": {"status": None}, "n": 3}, {"_id": {}, "n": 1}]) == [
+        {"status": "A", "n": 2}, {"status": None, "n": 3}, {"n": 1}  # a missing key stays missing
     ]
 
 
