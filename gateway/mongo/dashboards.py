@@ -46,26 +46,28 @@ def _status(name: str) -> str:
     return f"status_{name}"
 
 
-_FINISHED = {"$and": [{"$in": ["$status", list(FINISHED_STATUSES)]},
-                      {"$gt": ["$finished_at", None]}]}
+_FINISHED = {"$and": [{"$in": ["$status", list(FINISHED_STATUSES)]}, {"$gt": ["$finished_at", None]}]}
 _TIMED = {"$and": [_FINISHED, {"$gt": ["$created_at", None]}]}
 
 
 def summary_pipeline() -> list[Stage]:
     """One ``$group`` over the (already matched) jobs."""
-    return [{"$group": {
-        "_id": None,
-        "total": {"$sum": 1},
-        **{_status(s): _count_if({"$eq": ["$status", s]}) for s in JOB_STATUSES},
-        "total_tasks": {"$sum": "$total_tasks"},
-        "remained_tasks": {"$sum": "$remained_tasks"},
-        "with_errors": _count_if({"$gt": [{"$size": {"$ifNull": ["$errors", []]}}, 0]}),
-        "finished": _count_if(_FINISHED),
-        "succeeded": _count_if({"$and": [_FINISHED, {"$eq": ["$status", "SUCCESS"]}]}),
-        "timed": _count_if(_TIMED),
-        "duration_ms": {"$sum": {"$cond": [
-            _TIMED, {"$subtract": ["$finished_at", "$created_at"]}, 0]}},
-    }}]
+    return [
+        {
+            "$group": {
+                "_id": None,
+                "total": {"$sum": 1},
+                **{_status(s): _count_if({"$eq": ["$status", s]}) for s in JOB_STATUSES},
+                "total_tasks": {"$sum": "$total_tasks"},
+                "remained_tasks": {"$sum": "$remained_tasks"},
+                "with_errors": _count_if({"$gt": [{"$size": {"$ifNull": ["$errors", []]}}, 0]}),
+                "finished": _count_if(_FINISHED),
+                "succeeded": _count_if({"$and": [_FINISHED, {"$eq": ["$status", "SUCCESS"]}]}),
+                "timed": _count_if(_TIMED),
+                "duration_ms": {"$sum": {"$cond": [_TIMED, {"$subtract": ["$finished_at", "$created_at"]}, 0]}},
+            }
+        }
+    ]
 
 
 def read_summary(row: Mapping[str, Any] | None) -> Summary:
@@ -83,8 +85,7 @@ def read_summary(row: Mapping[str, Any] | None) -> Summary:
         remained_tasks=number("remained_tasks"),
         jobs_with_errors=number("with_errors"),
         success_rate=number("succeeded") / finished if finished else None,
-        average_duration_seconds=(float(row.get("duration_ms") or 0) / timed / 1000.0
-                                  if timed else None),
+        average_duration_seconds=(float(row.get("duration_ms") or 0) / timed / 1000.0 if timed else None),
     )
 
 
@@ -103,8 +104,10 @@ def time_zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise InvalidParameter(f"'timezone' {name!r} is not a known IANA time zone "
-                               "(for example 'UTC', 'Asia/Seoul', 'America/New_York')") from None
+        raise InvalidParameter(
+            f"'timezone' {name!r} is not a known IANA time zone "
+            "(for example 'UTC', 'Asia/Seoul', 'America/New_York')"
+        ) from None
 
 
 def check_range(start: datetime | None, end: datetime | None) -> None:
@@ -154,27 +157,38 @@ def bucket_starts(
     ``last``, plus the end of the last bucket; refuses more than ``max_buckets`` buckets."""
     last = _utc(last)
     bounds: list[datetime] = []
-    for start in _starts(first, interval, zone):
-        bounds.append(start)
-        if start > last:
-            return bounds
-        if len(bounds) > max_buckets:
-            raise QueryTooComplex(
-                f"the timeline would have more than {max_buckets} buckets "
-                "(GATEWAY_TIMELINE_MAX_BUCKETS); narrow 'from'/'to' or use a longer interval"
-            )
+    try:
+        for start in _starts(first, interval, zone):
+            bounds.append(start)
+            if start > last:
+                return bounds
+            if len(bounds) > max_buckets:
+                raise QueryTooComplex(
+                    f"the timeline would have more than {max_buckets} buckets "
+                    "(GATEWAY_TIMELINE_MAX_BUCKETS); narrow 'from'/'to' or use a longer interval"
+                )
+    except OverflowError:  # the bucket after the last one would end past year 9999
+        raise InvalidParameter(
+            "the timeline's last bucket would end after the year 9999; give an earlier 'to'"
+        ) from None
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 def timeline_pipeline(path: str, bounds: Sequence[datetime]) -> list[Stage]:
     """One ``$bucket`` on the stored (naive UTC) dates; the matched range lies within ``bounds``."""
-    return [{"$bucket": {
-        "groupBy": "$" + path,
-        "boundaries": [naive_utc(bound) for bound in bounds],
-        "default": "outside",  # never used: the range $match keeps documents inside
-        "output": {"count": {"$sum": 1},
-                   **{_status(s): _count_if({"$eq": ["$status", s]}) for s in JOB_STATUSES}},
-    }}]
+    return [
+        {
+            "$bucket": {
+                "groupBy": "$" + path,
+                "boundaries": [naive_utc(bound) for bound in bounds],
+                "default": "outside",  # never used: the range $match keeps documents inside
+                "output": {
+                    "count": {"$sum": 1},
+                    **{_status(s): _count_if({"$eq": ["$status", s]}) for s in JOB_STATUSES},
+                },
+            }
+        }
+    ]
 
 
 def naive_utc(value: datetime) -> datetime:
@@ -188,9 +202,11 @@ def read_timeline(bounds: Sequence[datetime], rows: Sequence[Mapping[str, Any]])
     buckets = []
     for start in bounds[:-1]:
         row = by_start.get(start, {})
-        buckets.append(TimelineBucket(
-            start=start,
-            count=int(row.get("count") or 0),
-            by_status={s: int(row.get(_status(s)) or 0) for s in JOB_STATUSES},
-        ))
+        buckets.append(
+            TimelineBucket(
+                start=start,
+                count=int(row.get("count") or 0),
+                by_status={s: int(row.get(_status(s)) or 0) for s in JOB_STATUSES},
+            )
+        )
     return buckets

@@ -44,17 +44,18 @@ def expected_summary(jobs: list[dict[str, Any]]) -> dict[str, Any]:
         "totalTasks": sum(j["total_tasks"] for j in jobs),
         "remainedTasks": sum(j["remained_tasks"] for j in jobs),
         "jobsWithErrors": sum(1 for j in jobs if j["errors"]),
-        "successRate": (sum(1 for j in finished if j["status"] == "SUCCESS") / len(finished)
-                        if finished else None),
+        "successRate": (
+            sum(1 for j in finished if j["status"] == "SUCCESS") / len(finished) if finished else None
+        ),
         "averageDurationSeconds": (
-            mean((j["finished_at"] - j["created_at"]).total_seconds() for j in finished)
-            if finished else None
+            mean((j["finished_at"] - j["created_at"]).total_seconds() for j in finished) if finished else None
         ),
     }
 
 
-async def summary(client: GraphQLClient, filter: dict[str, Any] | None = None,
-                  domain: str = DOMAIN) -> dict[str, Any]:
+async def summary(
+    client: GraphQLClient, filter: dict[str, Any] | None = None, domain: str = DOMAIN
+) -> dict[str, Any]:
     body = await client(SUMMARY, {"filter": filter, "domain": domain})
     assert "errors" not in body, body
     result: dict[str, Any] = body["data"]["jobSummary"]
@@ -74,10 +75,10 @@ async def test_summary_of_a_domain(backend: Backend) -> None:
 
 async def test_summary_with_a_filter(backend: Backend) -> None:
     data = await seeded(backend.client, backend.db)
-    chosen = [j for j in data.mine
-              if j["project_id"] == "project-x" and j["status"] in ("SUCCESS", "ERROR")]
-    result = await summary(data.client, {"projectId": {"eq": "project-x"},
-                                         "status": {"in": ["SUCCESS", "ERROR"]}})
+    chosen = [j for j in data.mine if j["project_id"] == "project-x" and j["status"] in ("SUCCESS", "ERROR")]
+    result = await summary(
+        data.client, {"projectId": {"eq": "project-x"}, "status": {"in": ["SUCCESS", "ERROR"]}}
+    )
     assert result == approx(expected_summary(chosen))
 
 
@@ -106,11 +107,13 @@ def local_day_buckets(
     while day <= last:
         counts = per_day.get(day, Counter())
         start = datetime.combine(day, time(0), tz).astimezone(UTC)
-        buckets.append({
-            "start": start.isoformat().replace("+00:00", "Z"),
-            "count": sum(counts.values()),
-            "byStatus": [{"status": s, "count": counts[s]} for s in STATUSES],
-        })
+        buckets.append(
+            {
+                "start": start.isoformat().replace("+00:00", "Z"),
+                "count": sum(counts.values()),
+                "byStatus": [{"status": s, "count": counts[s]} for s in STATUSES],
+            }
+        )
         day += timedelta(days=1)
     return buckets
 
@@ -118,8 +121,11 @@ def local_day_buckets(
 def dst_jobs(domain: str) -> list[dict[str, Any]]:
     """Jobs every 5 hours around New York's spring-forward night (2026-03-08)."""
     return [
-        job(domain, status=STATUSES[i % len(STATUSES)],
-            created_at=datetime(2026, 3, 5, 1, 30) + timedelta(hours=5 * i))
+        job(
+            domain,
+            status=STATUSES[i % len(STATUSES)],
+            created_at=datetime(2026, 3, 5, 1, 30) + timedelta(hours=5 * i),
+        )
         for i in range(30)
     ]
 
@@ -132,37 +138,36 @@ async def timeline(client: GraphQLClient, **variables: Any) -> list[dict[str, An
 
 
 @pytest.mark.parametrize("zone", ["America/New_York", "Asia/Seoul", "UTC", "Asia/Kolkata"])
-async def test_daily_timeline_in_a_zone_across_a_dst_change(
-    backend: Backend, zone: str
-) -> None:
+async def test_daily_timeline_in_a_zone_across_a_dst_change(backend: Backend, zone: str) -> None:
     client, database = backend.client, backend.db
     jobs = dst_jobs(DOMAIN)
     await seed(database, [*jobs, *dst_jobs(OTHER_DOMAIN)])
     start, end = datetime(2026, 3, 6, 12, tzinfo=UTC), datetime(2026, 3, 10, 3, tzinfo=UTC)
-    result = await timeline(client, interval="DAY", tz=zone, **{"from": start.isoformat(),
-                                                                  "to": end.isoformat()})
+    result = await timeline(
+        client, interval="DAY", tz=zone, **{"from": start.isoformat(), "to": end.isoformat()}
+    )
     tz = ZoneInfo(zone)
     inside = [j for j in jobs if start <= j["created_at"].replace(tzinfo=UTC) <= end]
-    assert result == local_day_buckets(
-        inside, zone, start.astimezone(tz).date(), end.astimezone(tz).date()
-    )
+    assert result == local_day_buckets(inside, zone, start.astimezone(tz).date(), end.astimezone(tz).date())
 
 
-async def test_new_york_midnights_move_with_daylight_saving(
-    backend: Backend
-) -> None:
+async def test_new_york_midnights_move_with_daylight_saving(backend: Backend) -> None:
     client, database = backend.client, backend.db
     await seed(database, dst_jobs(DOMAIN))
-    result = await timeline(client, interval="DAY", tz="America/New_York",
-                            **{"from": "2026-03-07T12:00:00Z", "to": "2026-03-09T12:00:00Z"})
+    result = await timeline(
+        client,
+        interval="DAY",
+        tz="America/New_York",
+        **{"from": "2026-03-07T12:00:00Z", "to": "2026-03-09T12:00:00Z"},
+    )
     assert [b["start"] for b in result] == [
-        "2026-03-07T05:00:00Z", "2026-03-08T05:00:00Z", "2026-03-09T04:00:00Z"
+        "2026-03-07T05:00:00Z",
+        "2026-03-08T05:00:00Z",
+        "2026-03-09T04:00:00Z",
     ]
 
 
-async def test_open_ended_timeline_spans_first_to_last_job(
-    backend: Backend
-) -> None:
+async def test_open_ended_timeline_spans_first_to_last_job(backend: Backend) -> None:
     client, database = backend.client, backend.db
     jobs = dst_jobs(DOMAIN)
     await seed(database, jobs)
@@ -201,10 +206,16 @@ async def test_timeline_of_nothing_is_empty(backend: Backend) -> None:
     [
         ({"interval": "DAY", "tz": "Mars/Olympus_Mons"}, "BAD_USER_INPUT", "Mars/Olympus_Mons"),
         ({"interval": "DAY", "tz": "../../etc/passwd"}, "BAD_USER_INPUT", "timezone"),
-        ({"interval": "DAY", "from": "2026-03-09T00:00:00Z", "to": "2026-03-08T00:00:00Z"},
-         "BAD_USER_INPUT", "'from' is after 'to'"),
-        ({"interval": "HOUR", "from": "2020-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"},
-         "QUERY_TOO_COMPLEX", "1000 buckets"),
+        (
+            {"interval": "DAY", "from": "2026-03-09T00:00:00Z", "to": "2026-03-08T00:00:00Z"},
+            "BAD_USER_INPUT",
+            "'from' is after 'to'",
+        ),
+        (
+            {"interval": "HOUR", "from": "2020-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"},
+            "QUERY_TOO_COMPLEX",
+            "1000 buckets",
+        ),
     ],
 )
 async def test_bad_timelines_are_refused(
@@ -221,6 +232,21 @@ async def test_a_timeline_past_the_cap_sends_no_pipeline(
     wire_client: GraphQLClient, command_recorder: Any
 ) -> None:
     command_recorder.clear()
-    await wire_client(TIMELINE, {"domain": DOMAIN, "interval": "HOUR",
-                                 "from": "2020-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"})
+    await wire_client(
+        TIMELINE,
+        {"domain": DOMAIN, "interval": "HOUR", "from": "2020-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"},
+    )
     assert command_recorder.names == []
+
+
+async def test_a_timeline_ending_at_the_last_representable_instant_is_refused(backend: Backend) -> None:
+    # The bucket after 9999-12-31T23 would end in the year 10000, which no datetime can hold.
+    client, database = backend.client, backend.db
+    await seed(database, dst_jobs(DOMAIN))
+    query = (
+        '{ jobTimeline(domainId: "%s", interval: HOUR, from: "9999-12-31T23:00:00Z", '
+        'to: "9999-12-31T23:59:59Z") { count } }' % DOMAIN
+    )
+    error = error_of(await client(query, {}))
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "9999" in error["message"]
