@@ -14,13 +14,21 @@ async def request(
     path, _, query = target.partition("?")
     headers = [(b"host", b"bench"), (b"accept", b"application/json")]
     if content_type:
-        headers += [(b"content-type", content_type.encode()),
-                    (b"content-length", str(len(body)).encode())]
+        headers += [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
-        "root_path": "", "headers": headers, "client": ("127.0.0.1", 50000),
-        "server": ("bench", 80), "state": {},
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("bench", 80),
+        "state": {},
     }
     messages = [{"type": "http.request", "body": body, "more_body": False}]
     status = 0

@@ -28,8 +28,19 @@ SORT = [("created_at", -1), ("_id", 1)]
 SCALAR_PROJECTION = {
     name: 1
     for name in (
-        "_id", "created_at", "domain_id", "filter", "filters", "finished_at", "job_id",
-        "project_id", "remained_tasks", "schedule_id", "status", "total_tasks", "updated_at",
+        "_id",
+        "created_at",
+        "domain_id",
+        "filter",
+        "filters",
+        "finished_at",
+        "job_id",
+        "project_id",
+        "remained_tasks",
+        "schedule_id",
+        "status",
+        "total_tasks",
+        "updated_at",
     )
 }
 ERROR_PROJECTION = {"errors.error_code": 1, "errors.message": 1, "errors.additional": 1}
@@ -89,7 +100,9 @@ def _controller(doc: dict[str, Any] | None) -> dict[str, Any] | None:
         "pluginInfo": {
             "pluginId": str(plugin.get("plugin_id") or ""),
             "version": plugin.get("version"),
-        } if isinstance(plugin, dict) else None,
+        }
+        if isinstance(plugin, dict)
+        else None,
         "createdAt": _date(doc.get("created_at")),
     }
 
@@ -145,10 +158,10 @@ class Baseline:
             {"$sort": {"count": -1, "_id": 1}},
             {"$limit": MAX_STATS_ROWS + 1},
         ]
-        cursor = self.jobs.aggregate(pipeline, maxTimeMS=MAX_TIME_MS, allowDiskUse=False,
-                                     batchSize=MAX_STATS_ROWS + 1)
-        rows = [{"status": row["_id"].get("status"), "count": row["count"]}
-                async for row in cursor]
+        cursor = self.jobs.aggregate(
+            pipeline, maxTimeMS=MAX_TIME_MS, allowDiskUse=False, batchSize=MAX_STATS_ROWS + 1
+        )
+        rows = [{"status": row["_id"].get("status"), "count": row["count"]} async for row in cursor]
         return JSONResponse({"data": {"jobStats": {"results": rows, "totalCount": None}}})
 
     async def page_after(self, request: Request) -> JSONResponse:
@@ -177,10 +190,16 @@ class Baseline:
         if page:
             last = page[-1]
             end = self.cursors.encode(CONNECTION_ORDER, (last.get("created_at"), last["_id"]))
-        return JSONResponse({"data": {"jobsConnection": {
-            "nodes": [_job(doc) for doc in page],
-            "pageInfo": {"hasNextPage": len(documents) > first, "endCursor": end},
-        }}})
+        return JSONResponse(
+            {
+                "data": {
+                    "jobsConnection": {
+                        "nodes": [_job(doc) for doc in page],
+                        "pageInfo": {"hasNextPage": len(documents) > first, "endCursor": end},
+                    }
+                }
+            }
+        )
 
     async def _find(self, mongo_filter: dict[str, Any], nested: bool, limit: int) -> list[Any]:
         cursor = self.jobs.find(
@@ -195,9 +214,7 @@ class Baseline:
         documents: list[Any] = await cursor.to_list(length=None)
         return documents
 
-    async def _attach(
-        self, domain: str, documents: list[dict[str, Any]], jobs: list[dict[str, Any]]
-    ) -> None:
+    async def _attach(self, domain: str, documents: list[dict[str, Any]], jobs: list[dict[str, Any]]) -> None:
         """Errors and controllers of the page: two ``$in`` queries, issued concurrently."""
         job_ids = [doc["_id"] for doc in documents]
         refs = [doc.get("controller") for doc in documents]
@@ -236,12 +253,14 @@ async def _none() -> None:
 
 def create_baseline_app(database: Any, cursor_secret: str = DEVELOPMENT_CURSOR_SECRET) -> Starlette:
     baseline = Baseline(database, cursor_secret)
-    return Starlette(routes=[
-        Route("/jobs", baseline.page),
-        Route("/job", baseline.one),
-        Route("/stats/status", baseline.stats_by_status),
-        Route("/jobs/after", baseline.page_after),
-    ])
+    return Starlette(
+        routes=[
+            Route("/jobs", baseline.page),
+            Route("/job", baseline.one),
+            Route("/stats/status", baseline.stats_by_status),
+            Route("/jobs/after", baseline.page_after),
+        ]
+    )
 
 
 def main() -> None:
@@ -258,8 +277,7 @@ def main() -> None:
     settings = Settings(mongodb_uri=uri)
     handle = open_mongo(settings)
     app = create_baseline_app(handle.database, settings.cursor_secret.get_secret_value())
-    uvicorn.run(app, host="127.0.0.1", port=port,
-                log_level="warning")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
 if __name__ == "__main__":

@@ -45,24 +45,35 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_JSON = Path(__file__).parent / "results" / "bulkhead.json"
 
 LIGHT = {
-    "query": 'query Light($d: String) { jobs(domainId: $d, status: ERROR, query: {page: {limit: 20}}) '
-             "{ totalCount results { jobId status createdAt finishedAt } } }",
+    "query": "query Light($d: String) { jobs(domainId: $d, status: ERROR, query: {page: {limit: 20}}) "
+    "{ totalCount results { jobId status createdAt finishedAt } } }",
     "variables": {"d": LIGHT_DOMAIN},
 }
 HEAVY = {
     "query": "query Heavy($d: String, $q: StatisticsQuery!) { jobStats(domainId: $d, query: $q) "
-             "{ results totalCount } }",
-    "variables": {"d": HEAVY_DOMAIN, "q": {
-        "aggregate": [
-            {"unwind": {"path": "errors"}},
-            {"group": {"keys": [{"key": "errors.error_code", "name": "code"},
-                                {"key": "created_at", "name": "day", "dateFormat": "%Y-%m-%d"}],
-                       "fields": [{"operator": "COUNT", "name": "n"},
-                                  {"operator": "SUM", "key": "total_tasks", "name": "tasks"}]}},
-            {"sort": {"keys": [{"key": "n", "desc": True}, {"key": "code"}]}},
-        ],
-        "page": {"limit": 50},
-    }},
+    "{ results totalCount } }",
+    "variables": {
+        "d": HEAVY_DOMAIN,
+        "q": {
+            "aggregate": [
+                {"unwind": {"path": "errors"}},
+                {
+                    "group": {
+                        "keys": [
+                            {"key": "errors.error_code", "name": "code"},
+                            {"key": "created_at", "name": "day", "dateFormat": "%Y-%m-%d"},
+                        ],
+                        "fields": [
+                            {"operator": "COUNT", "name": "n"},
+                            {"operator": "SUM", "key": "total_tasks", "name": "tasks"},
+                        ],
+                    }
+                },
+                {"sort": {"keys": [{"key": "n", "desc": True}, {"key": "code"}]}},
+            ],
+            "page": {"limit": 50},
+        },
+    },
 }
 
 
@@ -101,8 +112,11 @@ def wire_server() -> Iterator[str]:
     """SecantusDB on a free port, in memory, as its own process; its URI."""
     binary = shutil.which("secantusd-py") or str(Path(sys.executable).with_name("secantusd-py"))
     port = free_port()
-    process = subprocess.Popen([binary, "--host", "127.0.0.1", "--port", str(port), "--storage-path",
-                                ":memory:"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [binary, "--host", "127.0.0.1", "--port", str(port), "--storage-path", ":memory:"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     uri = f"mongodb://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 30
@@ -141,12 +155,21 @@ def gateway(uri: str, bound: int) -> Iterator[str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
     env |= {
-        "GATEWAY_MONGODB_URI": uri, "GATEWAY_MONGODB_DATABASE": DATABASE, "GATEWAY_PORT": str(port),
-        "GATEWAY_MAX_CONCURRENT_COMMANDS_PER_DOMAIN": str(bound), "GATEWAY_LOG_LEVEL": "WARNING",
-        "GATEWAY_REQUEST_TIMEOUT_SECONDS": "120", "GATEWAY_MAX_TIME_MS": "120000",
+        "GATEWAY_MONGODB_URI": uri,
+        "GATEWAY_MONGODB_DATABASE": DATABASE,
+        "GATEWAY_PORT": str(port),
+        "GATEWAY_MAX_CONCURRENT_COMMANDS_PER_DOMAIN": str(bound),
+        "GATEWAY_LOG_LEVEL": "WARNING",
+        "GATEWAY_REQUEST_TIMEOUT_SECONDS": "120",
+        "GATEWAY_MAX_TIME_MS": "120000",
     }
-    process = subprocess.Popen([sys.executable, "-m", "gateway"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_http(url + "/readyz", process)
@@ -164,7 +187,7 @@ class Tally:
         ordered = sorted(self.seconds)
         if len(ordered) < 2:
             return {"requests": len(ordered), "failures": dict(self.failures)}
-        quantiles = statistics.quantiles(ordered, n=100, method="inclusive") 
+        quantiles = statistics.quantiles(ordered, n=100, method="inclusive")
         return {
             "requests": len(ordered),
             "p50_ms": round(statistics.median(ordered) * 1000, 1),
@@ -201,8 +224,10 @@ async def phase(url: str, heavy_clients: int, seconds: float) -> dict[str, Any]:
             await http.post("/graphql", json=body)
         light, heavy = Tally(), Tally()
         until = asyncio.get_running_loop().time() + seconds
-        await asyncio.gather(_client(http, LIGHT, until, light),
-                             *(_client(http, HEAVY, until, heavy) for _ in range(heavy_clients)))
+        await asyncio.gather(
+            _client(http, LIGHT, until, light),
+            *(_client(http, HEAVY, until, heavy) for _ in range(heavy_clients)),
+        )
     return {"light": light.figures(), "heavy": heavy.figures()}
 
 
@@ -224,24 +249,36 @@ def run(bounds: list[int], seconds: float) -> dict[str, Any]:
 def _print(bound: int, results: dict[str, Any]) -> None:
     label = "off" if bound == 0 else str(bound)
     print(f"\nGATEWAY_MAX_CONCURRENT_COMMANDS_PER_DOMAIN={bound} (bound {label})")
-    print(f"  {'phase':<22}{'light p50':>11}{'light p99':>11}{'light n':>9}{'light fail':>12}"
-          f"{'heavy p50':>11}{'heavy n':>9}  heavy refused")
+    print(
+        f"  {'phase':<22}{'light p50':>11}{'light p99':>11}{'light n':>9}{'light fail':>12}"
+        f"{'heavy p50':>11}{'heavy n':>9}  heavy refused"
+    )
     floor = results["one heavy at a time"]["light"].get("p99_ms")
     for name, figures in results.items():
         light, heavy = figures["light"], figures["heavy"]
-        print(f"  {name:<22}{light.get('p50_ms', '-'):>11}{light.get('p99_ms', '-'):>11}"
-              f"{light['requests']:>9}{sum(light['failures'].values()):>12}"
-              f"{heavy.get('p50_ms', '-'):>11}{heavy['requests']:>9}  {heavy['failures'] or '-'}")
+        print(
+            f"  {name:<22}{light.get('p50_ms', '-'):>11}{light.get('p99_ms', '-'):>11}"
+            f"{light['requests']:>9}{sum(light['failures'].values()):>12}"
+            f"{heavy.get('p50_ms', '-'):>11}{heavy['requests']:>9}  {heavy['failures'] or '-'}"
+        )
     flood = results[f"flood of {FLOOD}"]["light"].get("p99_ms")
     if floor and flood:
         print(f"  light p99 under the flood / floor: {flood / floor:.2f}x")
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.bulkhead", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--bound", type=int, action="append", default=[],
-                        help="GATEWAY_MAX_CONCURRENT_COMMANDS_PER_DOMAIN (repeatable; default 0 and 1)")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.bulkhead",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--bound",
+        type=int,
+        action="append",
+        default=[],
+        help="GATEWAY_MAX_CONCURRENT_COMMANDS_PER_DOMAIN (repeatable; default 0 and 1)",
+    )
     parser.add_argument("--seconds", type=float, default=8.0, help="seconds per phase (default 8)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"default {DEFAULT_JSON}")
     args = parser.parse_args(argv)

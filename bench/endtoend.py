@@ -57,8 +57,9 @@ class Server:
 
 
 def _start(name: str, command: list[str], env: dict[str, str], port: int, probe: str) -> Server:
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     server = Server(name, process, f"http://127.0.0.1:{port}")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -77,15 +78,19 @@ def _start(name: str, command: list[str], env: dict[str, str], port: int, probe:
 def servers(uri: str) -> Iterator[tuple[Server, Server]]:
     gateway_port, baseline_port = free_port(), free_port()
     gateway = _start(
-        "gateway", [sys.executable, "-m", "gateway", "--port", str(gateway_port)],
-        {"GATEWAY_MONGODB_URI": uri, "GATEWAY_MONGODB_DATABASE": DATABASE}, gateway_port,
+        "gateway",
+        [sys.executable, "-m", "gateway", "--port", str(gateway_port)],
+        {"GATEWAY_MONGODB_URI": uri, "GATEWAY_MONGODB_DATABASE": DATABASE},
+        gateway_port,
         "/healthz",
     )
     try:
         baseline = _start(
-            "baseline", [sys.executable, "-m", "bench.baseline", uri + DATABASE,
-                         str(baseline_port)], {"GATEWAY_MONGODB_DATABASE": DATABASE},
-            baseline_port, "/job?domain_id=x&job_id=x",
+            "baseline",
+            [sys.executable, "-m", "bench.baseline", uri + DATABASE, str(baseline_port)],
+            {"GATEWAY_MONGODB_DATABASE": DATABASE},
+            baseline_port,
+            "/job?domain_id=x&job_id=x",
         )
     except BaseException:
         gateway.stop()
@@ -97,8 +102,7 @@ def servers(uri: str) -> Iterator[tuple[Server, Server]]:
         baseline.stop()
 
 
-async def _load(server: Server, scenario: Scenario, concurrency: int, duration: float
-                ) -> dict[str, Any]:
+async def _load(server: Server, scenario: Scenario, concurrency: int, duration: float) -> dict[str, Any]:
     """Each of ``concurrency`` workers sends requests back to back until ``duration`` is up."""
     is_gateway = server.name == "gateway"
     body = scenario.graphql_body()
@@ -108,8 +112,9 @@ async def _load(server: Server, scenario: Scenario, concurrency: int, duration: 
 
         async def one() -> None:
             if is_gateway:
-                response = await client.post("/graphql", content=body,
-                                             headers={"content-type": "application/json"})
+                response = await client.post(
+                    "/graphql", content=body, headers={"content-type": "application/json"}
+                )
             else:
                 response = await client.get(scenario.baseline_path)
             response.raise_for_status()
@@ -143,12 +148,15 @@ def _seed(uri: str, data: Dataset) -> None:
         client[DATABASE]["job"].create_index([("domain_id", 1), ("job_id", 1)])
 
 
-async def _run_load(gateway: Server, baseline: Server, chosen: list[Scenario],
-                    duration: float) -> list[dict[str, Any]]:
+async def _run_load(
+    gateway: Server, baseline: Server, chosen: list[Scenario], duration: float
+) -> list[dict[str, Any]]:
     rows = []
     print(f"\nEnd to end (uvicorn on loopback, SecantusDB), {duration:g} s per loop")
-    print(f"{'scenario':<34} {'conc':>4} {'gw req/s':>9} {'gw p50':>8} {'gw p99':>8} "
-          f"{'bl req/s':>9} {'bl p50':>8} {'bl p99':>8} {'ratio':>6}")
+    print(
+        f"{'scenario':<34} {'conc':>4} {'gw req/s':>9} {'gw p50':>8} {'gw p99':>8} "
+        f"{'bl req/s':>9} {'bl p50':>8} {'bl p99':>8} {'ratio':>6}"
+    )
     for scenario in chosen:
         if scenario.page_size > E2E_MAX_PAGE:
             print(f"{scenario.name:<34} skipped: SecantusDB needs seconds per request at this size")
@@ -157,18 +165,25 @@ async def _run_load(gateway: Server, baseline: Server, chosen: list[Scenario],
             gw = await _load(gateway, scenario, concurrency, duration)
             bl = await _load(baseline, scenario, concurrency, duration)
             ratio = bl["rps"] / gw["rps"]
-            print(f"{scenario.name:<34} {concurrency:>4} {gw['rps']:>9.0f} {gw['p50_ms']:>6.1f}ms "
-                  f"{gw['p99_ms']:>6.1f}ms {bl['rps']:>9.0f} {bl['p50_ms']:>6.1f}ms "
-                  f"{bl['p99_ms']:>6.1f}ms {ratio:>5.2f}×")
-            rows.append({"scenario": scenario.name, "concurrency": concurrency,
-                         "gateway": _rounded(gw), "baseline": _rounded(bl),
-                         "ratio_rps": round(ratio, 3)})
+            print(
+                f"{scenario.name:<34} {concurrency:>4} {gw['rps']:>9.0f} {gw['p50_ms']:>6.1f}ms "
+                f"{gw['p99_ms']:>6.1f}ms {bl['rps']:>9.0f} {bl['p50_ms']:>6.1f}ms "
+                f"{bl['p99_ms']:>6.1f}ms {ratio:>5.2f}×"
+            )
+            rows.append(
+                {
+                    "scenario": scenario.name,
+                    "concurrency": concurrency,
+                    "gateway": _rounded(gw),
+                    "baseline": _rounded(bl),
+                    "ratio_rps": round(ratio, 3),
+                }
+            )
     return rows
 
 
 def _rounded(figures: dict[str, Any]) -> dict[str, Any]:
-    return {key: round(value, 2) if isinstance(value, float) else value
-            for key, value in figures.items()}
+    return {key: round(value, 2) if isinstance(value, float) else value for key, value in figures.items()}
 
 
 async def _commands(uri: str) -> list[dict[str, Any]]:
@@ -182,13 +197,14 @@ async def _commands(uri: str) -> list[dict[str, Any]]:
     try:
         for size in (1, 10, 100, 1000):
             counts = {}
-            for label, selection in (("scalars", f"results {{ {SCALARS} }}"),
-                                     ("count", f"totalCount results {{ {SCALARS} }}"),
-                                     ("nested", f"results {{ {NESTED} }}")):
+            for label, selection in (
+                ("scalars", f"results {{ {SCALARS} }}"),
+                ("count", f"totalCount results {{ {SCALARS} }}"),
+                ("nested", f"results {{ {NESTED} }}"),
+            ):
                 body = Scenario("", JOBS % selection, {"domainId": DOMAIN, "limit": size}, "")
                 recorder.clear()
-                status, _ = await asgi.request(app, "POST", "/graphql", body.graphql_body(),
-                                               "application/json")
+                status, _ = await asgi.request(app, "POST", "/graphql", body.graphql_body(), "application/json")
                 assert status == 200
                 counts[label] = len(recorder.commands)
             print(f"{size:>9} {counts['scalars']:>8} {counts['count']:>12} {counts['nested']:>20}")
@@ -198,8 +214,7 @@ async def _commands(uri: str) -> list[dict[str, Any]]:
     return rows
 
 
-async def _memory(gateway: Server, baseline: Server, chosen: list[Scenario], duration: float
-                  ) -> dict[str, Any]:
+async def _memory(gateway: Server, baseline: Server, chosen: list[Scenario], duration: float) -> dict[str, Any]:
     page = next((s for s in chosen if s.name == "jobs 1000 +errors +controller"), None)
     if page is None:
         print("\nmemory: skipped (needs the scenario 'jobs 1000 +errors +controller')")
@@ -211,12 +226,14 @@ async def _memory(gateway: Server, baseline: Server, chosen: list[Scenario], dur
     print(f"\nPeak memory (RSS) serving '{page.name}' at concurrency {MEMORY_CONCURRENCY}")
     for name in ("gateway", "baseline"):
         print(f"{name:<9} idle {idle[name] / 1024:6.1f} MiB   peak {peak[name] / 1024:6.1f} MiB")
-    return {"scenario": page.name, "idle_mib": {k: round(v / 1024, 1) for k, v in idle.items()},
-            "peak_mib": {k: round(v / 1024, 1) for k, v in peak.items()}}
+    return {
+        "scenario": page.name,
+        "idle_mib": {k: round(v / 1024, 1) for k, v in idle.items()},
+        "peak_mib": {k: round(v / 1024, 1) for k, v in peak.items()},
+    }
 
 
-def run_endtoend(data: Dataset, chosen: list[Scenario], parts: list[str], duration: float
-                 ) -> dict[str, Any]:
+def run_endtoend(data: Dataset, chosen: list[Scenario], parts: list[str], duration: float) -> dict[str, Any]:
     wire = WireServer.start()
     report: dict[str, Any] = {}
     try:

@@ -45,7 +45,10 @@ def query_chain(depth: int) -> str:
 
 def job_chain(depth: int) -> str:
     return 'query { jobs(domainId: "%s") { results { ...F%d } } } %s' % (
-        DOMAIN, depth, doubling_chain(depth, "Job", "jobId status errors { errorCode }"))
+        DOMAIN,
+        depth,
+        doubling_chain(depth, "Job", "jobId status errors { errorCode }"),
+    )
 
 
 def nested_introspection(levels: int) -> str:
@@ -88,18 +91,27 @@ def hostile_documents(depth: int = 24) -> Iterator[tuple[str, str]]:
     yield "introspection ofType chain, 28 levels", type_ref_introspection(28)
     yield "1,000 aliases", alias_fan_out(1000)
     yield "450 repeated fields in one selection", field_fan_out(450)
-    yield "110 fragments spread in one selection", "{ %s } %s" % (
-        " ".join(f"...F{i}" for i in range(110)),
-        " ".join(f"fragment F{i} on Query {{ __typename }}" for i in range(110)))
-    yield "240 repeated fields with a selection", '{ jobs(domainId: "%s") { results { %s } } }' % (
-        DOMAIN, " ".join(["errors { errorCode }"] * 240))
+    yield (
+        "110 fragments spread in one selection",
+        "{ %s } %s"
+        % (
+            " ".join(f"...F{i}" for i in range(110)),
+            " ".join(f"fragment F{i} on Query {{ __typename }}" for i in range(110)),
+        ),
+    )
+    yield (
+        "240 repeated fields with a selection",
+        '{ jobs(domainId: "%s") { results { %s } } }' % (DOMAIN, " ".join(["errors { errorCode }"] * 240)),
+    )
     yield "nesting 200 levels deep", deep_nesting(200)
     yield "cyclic fragments", cyclic_fragments()
 
 
-JOB_FIELDS = ("jobId status filter totalTasks remainedTasks scheduleId projectId domainId createdAt "
-              "updatedAt finishedAt errors { errorCode message additional } "
-              "controllerInfo { controllerId name pluginInfo { pluginId version } }")
+JOB_FIELDS = (
+    "jobId status filter totalTasks remainedTasks scheduleId projectId domainId createdAt "
+    "updatedAt finishedAt errors { errorCode message additional } "
+    "controllerInfo { controllerId name pluginInfo { pluginId version } }"
+)
 
 
 def accepted_documents() -> Iterator[tuple[str, str]]:
@@ -107,18 +119,40 @@ def accepted_documents() -> Iterator[tuple[str, str]]:
     the bench is empty, so execution adds little)."""
     from graphql import get_introspection_query  # noqa: PLC0415
 
-    yield "GraphiQL 3 introspection (230 fields)", get_introspection_query(
-        descriptions=True, input_value_deprecation=True, schema_description=True)
-    yield "doubling fragments on Job, depth 7", 'query { jobs(domainId: "%s") { results { ...F7 } } } %s' % (
-        DOMAIN, doubling_chain(7, "Job", "jobId status"))
-    yield "a field with a selection repeated 33 times", '{ jobs(domainId: "%s") { results { %s } } }' % (
-        DOMAIN, " ".join(["errors { errorCode }"] * 33))
-    yield "22 fragments spread in one selection", 'query { jobs(domainId: "%s") { results { %s } } } %s' % (
-        DOMAIN, " ".join(f"...F{i}" for i in range(22)),
-        " ".join(f"fragment F{i} on Job {{ errors {{ errorCode }} }}" for i in range(22)))
-    yield "8 aliased connections, every Job field", "{ %s } fragment J on Job { %s }" % (" ".join(
-        f'c{i}: jobsConnection(domainId: "{DOMAIN}", first: 5) {{ edges {{ cursor node {{ ...J }} }} '
-        "nodes { ...J } }" for i in range(8)), JOB_FIELDS)
+    yield (
+        "GraphiQL 3 introspection (230 fields)",
+        get_introspection_query(descriptions=True, input_value_deprecation=True, schema_description=True),
+    )
+    yield (
+        "doubling fragments on Job, depth 7",
+        'query { jobs(domainId: "%s") { results { ...F7 } } } %s'
+        % (DOMAIN, doubling_chain(7, "Job", "jobId status")),
+    )
+    yield (
+        "a field with a selection repeated 33 times",
+        '{ jobs(domainId: "%s") { results { %s } } }' % (DOMAIN, " ".join(["errors { errorCode }"] * 33)),
+    )
+    yield (
+        "22 fragments spread in one selection",
+        'query { jobs(domainId: "%s") { results { %s } } } %s'
+        % (
+            DOMAIN,
+            " ".join(f"...F{i}" for i in range(22)),
+            " ".join(f"fragment F{i} on Job {{ errors {{ errorCode }} }}" for i in range(22)),
+        ),
+    )
+    yield (
+        "8 aliased connections, every Job field",
+        "{ %s } fragment J on Job { %s }"
+        % (
+            " ".join(
+                f'c{i}: jobsConnection(domainId: "{DOMAIN}", first: 5) {{ edges {{ cursor node {{ ...J }} }} '
+                "nodes { ...J } }"
+                for i in range(8)
+            ),
+            JOB_FIELDS,
+        ),
+    )
 
 
 def bench_app() -> object:
@@ -145,8 +179,11 @@ async def measure(depth: int, rounds: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.hostile", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.hostile",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--depth", type=int, default=24, help="doubling chain levels (24)")
     parser.add_argument("--rounds", type=int, default=5, help="requests per document (5)")
     args = parser.parse_args()

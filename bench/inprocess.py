@@ -84,8 +84,7 @@ class InProcess:
         status, gateway_body = await gateway_call(gateway_app(recording), scenario)()
         gateway_commands = Counter(recording.log)
         replay = recording.replay()
-        base_status, baseline_body = await baseline_call(
-            create_baseline_app(replay), scenario)()
+        base_status, baseline_body = await baseline_call(create_baseline_app(replay), scenario)()
         expected, actual = json.loads(gateway_body), json.loads(baseline_body)
         if status != 200 or "errors" in expected:
             raise AssertionError(f"{scenario.name}: gateway answered {status} {expected}")
@@ -143,19 +142,27 @@ async def run_inprocess(
     bench = InProcess(data)
     await bench.setup()
     rows: list[dict[str, Any]] = []
-    print(f"\nIn process (ASGI called directly, replayed MongoDB results), {rounds} rounds, "
-          "median of per-request means")
-    print(f"{'scenario':<34} {'gateway µs':>11} {'baseline µs':>12} {'ratio':>6} {'cmds':>5} "
-          f"{'bytes':>8}")
+    print(
+        f"\nIn process (ASGI called directly, replayed MongoDB results), {rounds} rounds, "
+        "median of per-request means"
+    )
+    print(f"{'scenario':<34} {'gateway µs':>11} {'baseline µs':>12} {'ratio':>6} {'cmds':>5} {'bytes':>8}")
     for scenario in chosen:
         timing = await bench.time(scenario, rounds, batch_seconds)
-        print(f"{timing.scenario:<34} {timing.gateway_us:>11.0f} {timing.baseline_us:>12.0f} "
-              f"{timing.ratio:>5.2f}× {timing.commands:>5} {timing.response_bytes:>8}")
-        rows.append({
-            "scenario": timing.scenario, "gateway_us": round(timing.gateway_us, 1),
-            "baseline_us": round(timing.baseline_us, 1), "ratio": round(timing.ratio, 3),
-            "commands": timing.commands, "response_bytes": timing.response_bytes,
-            "gateway_rounds_us": [round(x, 1) for x in timing.gateway_rounds],
-            "baseline_rounds_us": [round(x, 1) for x in timing.baseline_rounds],
-        })
+        print(
+            f"{timing.scenario:<34} {timing.gateway_us:>11.0f} {timing.baseline_us:>12.0f} "
+            f"{timing.ratio:>5.2f}× {timing.commands:>5} {timing.response_bytes:>8}"
+        )
+        rows.append(
+            {
+                "scenario": timing.scenario,
+                "gateway_us": round(timing.gateway_us, 1),
+                "baseline_us": round(timing.baseline_us, 1),
+                "ratio": round(timing.ratio, 3),
+                "commands": timing.commands,
+                "response_bytes": timing.response_bytes,
+                "gateway_rounds_us": [round(x, 1) for x in timing.gateway_rounds],
+                "baseline_rounds_us": [round(x, 1) for x in timing.baseline_rounds],
+            }
+        )
     return rows

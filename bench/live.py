@@ -37,8 +37,12 @@ from bson import ObjectId
 from pymongo import MongoClient
 
 DOMAINS = tuple(f"domain-bench{n:07d}" for n in range(10))
-FILTERS = (None, {"status": {"eq": "IN_PROGRESS"}}, {"remainedTasks": {"lt": 5}},
-           {"not": {"status": {"eq": "SUCCESS"}}})
+FILTERS = (
+    None,
+    {"status": {"eq": "IN_PROGRESS"}},
+    {"remainedTasks": {"lt": 5}},
+    {"not": {"status": {"eq": "SUCCESS"}}},
+)
 PER_CONNECTION = 250
 QUERY = """subscription($filter: JobFilter, $domain: String) {
   jobsChanged(filter: $filter, domainId: $domain) { kind jobId job { status remainedTasks filter } }
@@ -82,8 +86,11 @@ def rss_mib(pid: int) -> float:
 
 def commands(url: str) -> float:
     text = httpx.get(f"{url}/metrics", timeout=10).text
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith("gateway_mongodb_commands_total{"))
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("gateway_mongodb_commands_total{")
+    )
 
 
 @dataclass
@@ -109,11 +116,11 @@ def matches(flt: dict[str, Any] | None, job: dict[str, Any]) -> bool:
     return bool(job["status"] != "SUCCESS")
 
 
-async def run_level(url: str, mongo_uri: str, pid: int, subscribers: int, rate: float,
-                    seconds: float) -> Level:
+async def run_level(url: str, mongo_uri: str, pid: int, subscribers: int, rate: float, seconds: float) -> Level:
     ws_url = url.replace("http://", "ws://") + "/graphql"
-    plan = [(DOMAINS[n % len(DOMAINS)], FILTERS[(n // len(DOMAINS)) % len(FILTERS)])
-            for n in range(subscribers)]
+    plan = [
+        (DOMAINS[n % len(DOMAINS)], FILTERS[(n // len(DOMAINS)) % len(FILTERS)]) for n in range(subscribers)
+    ]
     sockets = []
     latencies: list[float] = []
     rss_before = rss_mib(pid)
@@ -123,8 +130,15 @@ async def run_level(url: str, mongo_uri: str, pid: int, subscribers: int, rate: 
         await ws.recv()
         for n in range(start_at, min(subscribers, start_at + PER_CONNECTION)):
             domain, flt = plan[n]
-            await ws.send(json.dumps({"id": str(n), "type": "subscribe", "payload": {
-                "query": QUERY, "variables": {"filter": flt, "domain": domain}}}))
+            await ws.send(
+                json.dumps(
+                    {
+                        "id": str(n),
+                        "type": "subscribe",
+                        "payload": {"query": QUERY, "variables": {"filter": flt, "domain": domain}},
+                    }
+                )
+            )
         sockets.append(ws)
     await asyncio.sleep(2.0)
     rss_after = rss_mib(pid)
@@ -145,10 +159,18 @@ async def run_level(url: str, mongo_uri: str, pid: int, subscribers: int, rate: 
     count = int(rate * seconds)
     for index in range(count):
         domain = rng.choice(DOMAINS)
-        job = {"_id": ObjectId(), "job_id": f"job-{index:012x}", "domain_id": domain,
-               "status": rng.choice(("IN_PROGRESS", "SUCCESS", "ERROR")),
-               "remained_tasks": rng.randint(0, 9), "total_tasks": 10, "errors": [],
-               "filters": {"sent": time.time()}, "created_at": None, "updated_at": None}
+        job = {
+            "_id": ObjectId(),
+            "job_id": f"job-{index:012x}",
+            "domain_id": domain,
+            "status": rng.choice(("IN_PROGRESS", "SUCCESS", "ERROR")),
+            "remained_tasks": rng.randint(0, 9),
+            "total_tasks": 10,
+            "errors": [],
+            "filters": {"sent": time.time()},
+            "created_at": None,
+            "updated_at": None,
+        }
         writer.insert_one(job)
         expected += sum(1 for d, f in plan if d == domain and matches(f, job))
         delay = started + (index + 1) / rate - time.monotonic()
@@ -164,7 +186,9 @@ async def run_level(url: str, mongo_uri: str, pid: int, subscribers: int, rate: 
     await asyncio.sleep(1.0)
     ordered = sorted(latencies) or [0.0]
     return Level(
-        subscribers, expected, len(latencies),
+        subscribers,
+        expected,
+        len(latencies),
         round(statistics.median(ordered) * 1000, 1),
         round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 1),
         round(cpu / max(1, len(latencies)) * 1e6, 1),
@@ -174,8 +198,9 @@ async def run_level(url: str, mongo_uri: str, pid: int, subscribers: int, rate: 
 
 
 async def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.live", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.live", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--subscribers", type=int, nargs="+", default=[1, 100, 1000])
     parser.add_argument("--rate", type=float, default=50.0, help="changes per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds of writes per level")
@@ -185,22 +210,29 @@ async def main(argv: list[str] | None = None) -> None:
     database = start([binary, "--host", "127.0.0.1", "--port", str(mongo_port), "--storage-path", ":memory:"])
     mongo_uri = f"mongodb://127.0.0.1:{mongo_port}/"
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")} | {
-        "GATEWAY_MONGODB_URI": mongo_uri, "GATEWAY_PORT": str(gateway_port),
+        "GATEWAY_MONGODB_URI": mongo_uri,
+        "GATEWAY_PORT": str(gateway_port),
         "GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION": str(PER_CONNECTION),
-        "GATEWAY_LIVE_BUFFER_EVENTS": "4096", "GATEWAY_LOG_LEVEL": "WARNING",
+        "GATEWAY_LIVE_BUFFER_EVENTS": "4096",
+        "GATEWAY_LOG_LEVEL": "WARNING",
     }
     time.sleep(1.5)
     gateway = start([sys.executable, "-m", "gateway"], env)
     url = f"http://127.0.0.1:{gateway_port}"
     try:
         wait_http(f"{url}/readyz")
-        print(f"{'subs':>6} {'expected':>9} {'delivered':>9} {'p50 ms':>8} {'p99 ms':>8} "
-              f"{'CPU µs/event':>13} {'commands/s':>11} {'RSS KiB/sub':>12}")
+        print(
+            f"{'subs':>6} {'expected':>9} {'delivered':>9} {'p50 ms':>8} {'p99 ms':>8} "
+            f"{'CPU µs/event':>13} {'commands/s':>11} {'RSS KiB/sub':>12}"
+        )
         for subscribers in args.subscribers:
             level = await run_level(url, mongo_uri, gateway.pid, subscribers, args.rate, args.seconds)
-            print(f"{level.subscribers:>6} {level.expected:>9} {level.delivered:>9} "
-                  f"{level.p50_ms:>8} {level.p99_ms:>8} {level.cpu_us_per_event:>13} "
-                  f"{level.commands_per_s:>11} {level.rss_kib_per_subscription:>12}", flush=True)
+            print(
+                f"{level.subscribers:>6} {level.expected:>9} {level.delivered:>9} "
+                f"{level.p50_ms:>8} {level.p99_ms:>8} {level.cpu_us_per_event:>13} "
+                f"{level.commands_per_s:>11} {level.rss_kib_per_subscription:>12}",
+                flush=True,
+            )
     finally:
         for process in (gateway, database):
             process.terminate()

@@ -13,8 +13,7 @@ from gateway.mongo.pagination import CursorCodec, position_of
 from gateway.settings import DEVELOPMENT_CURSOR_SECRET
 
 SCALARS = (
-    "jobId status filter totalTasks remainedTasks scheduleId projectId domainId "
-    "createdAt updatedAt finishedAt"
+    "jobId status filter totalTasks remainedTasks scheduleId projectId domainId createdAt updatedAt finishedAt"
 )
 NESTED = (
     f"{SCALARS} errors {{ errorCode message additional }} "
@@ -47,10 +46,16 @@ class Scenario:
         return json.dumps({"query": self.query, "variables": self.variables}).encode()
 
 
-def _page(name: str, limit: int, selection: str, *, nested: bool, count: bool,
-          results: bool = True) -> Scenario:
-    params = {"domain_id": DOMAIN, "limit": limit, "nested": int(nested), "count": int(count),
-              "results": int(results)}
+def _page(
+    name: str, limit: int, selection: str, *, nested: bool, count: bool, results: bool = True
+) -> Scenario:
+    params = {
+        "domain_id": DOMAIN,
+        "limit": limit,
+        "nested": int(nested),
+        "count": int(count),
+        "results": int(results),
+    }
     return Scenario(
         name=name,
         query=JOBS % selection,
@@ -64,36 +69,43 @@ def scenarios(data: Dataset) -> list[Scenario]:
     job_id = data.sample_job_id()
     found: list[Scenario] = []
     for size in (20, 100, 1000):
-        found.append(_page(f"jobs {size} scalars", size, f"results {{ {SCALARS} }}",
-                           nested=False, count=False))
+        found.append(_page(f"jobs {size} scalars", size, f"results {{ {SCALARS} }}", nested=False, count=False))
     for size in (20, 100, 1000):
-        found.append(_page(f"jobs {size} +errors +controller", size, f"results {{ {NESTED} }}",
-                           nested=True, count=False))
-    found.append(_page("jobs 100 scalars +totalCount", 100,
-                       f"totalCount results {{ {SCALARS} }}", nested=False, count=True))
-    found.append(_page("jobs totalCount only", 100, "totalCount",
-                       nested=False, count=True, results=False))
-    found.append(Scenario(
-        name="job by id",
-        query=JOB % NESTED,
-        variables={"domainId": DOMAIN, "jobId": job_id},
-        baseline_path="/job?" + urlencode({"domain_id": DOMAIN, "job_id": job_id}),
-    ))
-    found.append(Scenario(
-        name="jobStats by status",
-        query=STATS_BY_STATUS,
-        variables={"domainId": DOMAIN},
-        baseline_path="/stats/status?" + urlencode({"domain_id": DOMAIN}),
-    ))
+        found.append(
+            _page(f"jobs {size} +errors +controller", size, f"results {{ {NESTED} }}", nested=True, count=False)
+        )
+    found.append(
+        _page(
+            "jobs 100 scalars +totalCount", 100, f"totalCount results {{ {SCALARS} }}", nested=False, count=True
+        )
+    )
+    found.append(_page("jobs totalCount only", 100, "totalCount", nested=False, count=True, results=False))
+    found.append(
+        Scenario(
+            name="job by id",
+            query=JOB % NESTED,
+            variables={"domainId": DOMAIN, "jobId": job_id},
+            baseline_path="/job?" + urlencode({"domain_id": DOMAIN, "job_id": job_id}),
+        )
+    )
+    found.append(
+        Scenario(
+            name="jobStats by status",
+            query=STATS_BY_STATUS,
+            variables={"domainId": DOMAIN},
+            baseline_path="/stats/status?" + urlencode({"domain_id": DOMAIN}),
+        )
+    )
     after = deep_cursor(data)
-    found.append(Scenario(
-        name="jobsConnection 100 after 1000",
-        query=DEEP_PAGE,
-        variables={"domainId": DOMAIN, "first": 100, "after": after},
-        baseline_path="/jobs/after?" + urlencode({"domain_id": DOMAIN, "first": 100,
-                                                   "after": after}),
-        page_size=100,
-    ))
+    found.append(
+        Scenario(
+            name="jobsConnection 100 after 1000",
+            query=DEEP_PAGE,
+            variables={"domainId": DOMAIN, "first": 100, "after": after},
+            baseline_path="/jobs/after?" + urlencode({"domain_id": DOMAIN, "first": 100, "after": after}),
+            page_size=100,
+        )
+    )
     return found
 
 
@@ -101,7 +113,10 @@ def deep_cursor(data: Dataset) -> str:
     """The cursor of DOMAIN's job number DEEP_PAGE_START in the default order (newest first),
     signed with the key the benchmark servers use."""
     order = [("created_at", -1), ("_id", -1)]
-    jobs = sorted((job for job in data.jobs if job["domain_id"] == DOMAIN),
-                  key=lambda job: (job["created_at"], job["_id"]), reverse=True)
+    jobs = sorted(
+        (job for job in data.jobs if job["domain_id"] == DOMAIN),
+        key=lambda job: (job["created_at"], job["_id"]),
+        reverse=True,
+    )
     last_skipped = jobs[DEEP_PAGE_START - 1]
     return CursorCodec(DEVELOPMENT_CURSOR_SECRET).encode(order, position_of(last_skipped, order))

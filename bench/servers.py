@@ -53,9 +53,7 @@ class WireServer:
         if external:
             return cls(uri=external)
         port = port or free_port()
-        process = subprocess.Popen(
-            secantus_command(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        process = subprocess.Popen(secantus_command(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         server = cls(uri=f"mongodb://127.0.0.1:{port}/", process=process, port=port)
         server.wait_ready()
         return server

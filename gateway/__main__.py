@@ -26,13 +26,10 @@ def _parser() -> argparse.ArgumentParser:
         target.add_argument("--port", type=int, help="port to listen on (GATEWAY_PORT, 8000)")
         target.add_argument("--workers", type=int, help="worker processes (GATEWAY_WORKERS, 1)")
     commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
-    commands.add_parser(
-        "config-reference", help="print the configuration reference (docs/configuration.md)"
-    )
-    commands.add_parser(
-        "indexes", help="print the createIndex commands of the advised indexes (mongosh)"
-    )
+    commands.add_parser("config-reference", help="print the configuration reference (docs/configuration.md)")
+    commands.add_parser("indexes", help="print the createIndex commands of the advised indexes (mongosh)")
     from gateway.http.graphiql import VENDOR_DIR  # noqa: PLC0415
+
     fetch = commands.add_parser(
         "fetch-graphiql",
         help="re-fetch the pinned GraphiQL assets (needs npm; they ship in the package)",

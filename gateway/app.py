@@ -122,9 +122,7 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
         *rest_routes(contexts),
     ]
     if settings.graphiql:
-        routes.append(
-            Mount(VENDOR_ROUTE, VendorFiles(), name="vendor")
-        )
+        routes.append(Mount(VENDOR_ROUTE, VendorFiles(), name="vendor"))
     app = Starlette(
         routes=routes,
         middleware=[
@@ -164,14 +162,17 @@ def security_middleware(settings: Settings) -> list[Middleware]:
     """Request body limit, and CORS for the explicitly listed origins only (none by default)."""
     middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
     if settings.cors_origin_list:
-        middleware.insert(0, Middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origin_list,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
-            expose_headers=["X-Request-Id"],
-            max_age=600,
-        ))
+        middleware.insert(
+            0,
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origin_list,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
+                expose_headers=["X-Request-Id"],
+                max_age=600,
+            ),
+        )
     return middleware
 
 
@@ -182,8 +183,10 @@ def _announce(settings: Settings, handle: MongoHandle) -> None:
         log.info("GraphiQL: %s", url)
         log.info("try: %s", EXAMPLE_QUERY % DEMO_DOMAINS[0])
         if settings.demo_live:
-            log.info("live (WebSocket, or SSE with Accept: text/event-stream): %s",
-                     EXAMPLE_SUBSCRIPTION % DEMO_DOMAINS[0])
+            log.info(
+                "live (WebSocket, or SSE with Accept: text/event-stream): %s",
+                EXAMPLE_SUBSCRIPTION % DEMO_DOMAINS[0],
+            )
     else:
         log.info("serving database %r; GraphiQL: %s", settings.mongodb_database, url)
         if settings.uses_development_cursor_secret:

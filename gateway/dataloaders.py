@@ -62,13 +62,9 @@ def build_loaders(repository: JobRepository, on_batch: BatchObserver | None = No
         controller_by_id=DataLoader(
             load_fn=_observed("controller_by_id", repository.controllers_by_id, on_batch)
         ),
-        job_by_job_id=DataLoader(
-            load_fn=_observed("job_by_job_id", repository.jobs_by_job_id, on_batch)
-        ),
+        job_by_job_id=DataLoader(load_fn=_observed("job_by_job_id", repository.jobs_by_job_id, on_batch)),
         controller_by_controller_id=DataLoader(
-            load_fn=_observed(
-                "controller_by_controller_id", repository.controllers_by_controller_id, on_batch
-            )
+            load_fn=_observed("controller_by_controller_id", repository.controllers_by_controller_id, on_batch)
         ),
     )
 

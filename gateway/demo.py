@@ -75,9 +75,7 @@ def generate_demo_data(
     return jobs, controllers
 
 
-def _demo_job(
-    rng: random.Random, anchor: datetime, controllers: dict[str, list[ObjectId]]
-) -> dict[str, Any]:
+def _demo_job(rng: random.Random, anchor: datetime, controllers: dict[str, list[ObjectId]]) -> dict[str, Any]:
     domain = rng.choice(DEMO_DOMAINS)
     created = anchor - timedelta(minutes=rng.randint(0, 28 * 24 * 60))
     status = rng.choices(JOB_STATUSES, _STATUS_WEIGHTS)[0]
@@ -86,20 +84,26 @@ def _demo_job(
     finished_at = created + timedelta(seconds=rng.randint(20, 3600)) if finished else None
     remained = 0 if status == "SUCCESS" else rng.randint(0, total)
     resources = [f"i-{_hex(rng, 17)}" for _ in range(3)]
-    errors = [
-        {
-            "error_code": code,
-            "message": template.format(rng.choice(resources)),
-            "additional": {"resource_id": rng.choice(resources), "attempt": rng.randint(1, 3)},
-        }
-        for code, template in rng.choices(_ERROR_CODES, k=rng.randint(1, 4))
-    ] if status in ("ERROR", "TIMEOUT") else []
+    errors = (
+        [
+            {
+                "error_code": code,
+                "message": template.format(rng.choice(resources)),
+                "additional": {"resource_id": rng.choice(resources), "attempt": rng.randint(1, 3)},
+            }
+            for code, template in rng.choices(_ERROR_CODES, k=rng.randint(1, 4))
+        ]
+        if status in ("ERROR", "TIMEOUT")
+        else []
+    )
     return {
         "_id": _object_id(rng, created),
         "job_id": f"job-{_hex(rng)}",
         "status": status,
-        "filters": {"resource_type": "inventory.Server", "region_code": rng.choice(
-            ["ap-northeast-2", "us-east-1", "eu-west-1"])},
+        "filters": {
+            "resource_type": "inventory.Server",
+            "region_code": rng.choice(["ap-northeast-2", "us-east-1", "eu-west-1"]),
+        },
         "total_tasks": total,
         "remained_tasks": remained,
         "errors": errors,
@@ -119,9 +123,7 @@ def open_demo_database(settings: Settings) -> MongoHandle:
     nothing to connect to)."""
     client: Any = AsyncMongoMockClient(tz_aware=False)
     database = client[settings.mongodb_database]
-    jobs, controllers = generate_demo_data(
-        settings.demo_seed, settings.demo_jobs, datetime.now(UTC)
-    )
+    jobs, controllers = generate_demo_data(settings.demo_seed, settings.demo_jobs, datetime.now(UTC))
     # Seed through the synchronous mongomock collections: no event loop is needed at start.
     sync_db = database.delegate if hasattr(database, "delegate") else database
     if jobs:
@@ -147,8 +149,14 @@ async def simulate(database: Any, seed: int, interval: float = 2.0) -> None:
         )
         if not running or rng.random() < 0.2:
             template, _ = generate_demo_data(rng.randint(0, 1 << 30), 1, datetime.now(UTC))
-            job = template[0] | {"status": "IN_PROGRESS", "errors": [], "mark_error": 0,
-                                 "created_at": now, "updated_at": now, "finished_at": None}
+            job = template[0] | {
+                "status": "IN_PROGRESS",
+                "errors": [],
+                "mark_error": 0,
+                "created_at": now,
+                "updated_at": now,
+                "finished_at": None,
+            }
             job["remained_tasks"] = job["total_tasks"]
             await jobs.insert_one(job)
             continue
@@ -157,9 +165,12 @@ async def simulate(database: Any, seed: int, interval: float = 2.0) -> None:
         change: dict[str, Any] = {"remained_tasks": remained, "updated_at": now}
         if rng.random() < 0.05:
             code, message = rng.choice(_ERROR_CODES)
-            change |= {"status": "ERROR", "finished_at": now, "mark_error": 1, "errors": [
-                {"error_code": code, "message": message.format("i-demo"), "additional": {}}
-            ]}
+            change |= {
+                "status": "ERROR",
+                "finished_at": now,
+                "mark_error": 1,
+                "errors": [{"error_code": code, "message": message.format("i-demo"), "additional": {}}],
+            }
         elif remained == 0:
             change |= {"status": "SUCCESS", "finished_at": now}
         await jobs.update_one({"_id": job["_id"]}, {"$set": change})

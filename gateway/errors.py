@@ -67,9 +67,7 @@ class GatewayError(Exception):
     default_spaceone_code: ClassVar[str | None] = None
     http_status: ClassVar[int] = 500
 
-    def __init__(
-        self, message: str, *, spaceone_code: str | None = None, parameter: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, spaceone_code: str | None = None, parameter: str | None = None) -> None:
         """``message`` names parameters as SpaceONE does (snake_case). When it names one that
         GraphQL spells differently, ``parameter`` is that name as it appears in ``message``
         (before any client text): :attr:`message`, GraphQL's, spells it in camelCase, and

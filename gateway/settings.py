@@ -68,17 +68,23 @@ class Settings(BaseSettings):
         default=10_000, ge=1, description="server-side `maxTimeMS` of every MongoDB command; past it: TIMEOUT"
     )
     request_timeout_seconds: float = Field(
-        default=30.0, ge=0, le=3600,
+        default=30.0,
+        ge=0,
+        le=3600,
         description="bound on a whole request, queueing and every command included; past it the "
         "request is answered with TIMEOUT and its MongoDB work is cancelled (0: no bound)",
     )
     max_concurrent_commands_per_domain: int = Field(
-        default=8, ge=0, le=10_000,
+        default=8,
+        ge=0,
+        le=10_000,
         description="MongoDB commands one domain may have running at once in this process, so "
         "one tenant cannot take every pooled connection (0: no bound)",
     )
     max_concurrent_commands_wait_seconds: float = Field(
-        default=5.0, ge=0, le=600,
+        default=5.0,
+        ge=0,
+        le=600,
         description="how long a command waits for a free slot of its domain before the request "
         "is refused with RATE_LIMITED and Retry-After",
     )
@@ -153,7 +159,9 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = Field(default=None, description="when set, tokens must carry this `iss`")
     jwt_audience: str | None = Field(default=None, description="when set, tokens must carry this `aud`")
     max_query_depth: int = Field(
-        default=15, ge=2, le=100,
+        default=15,
+        ge=2,
+        le=100,
         description="selection depth, introspection fields counted (GraphiQL's introspection: 14)",
     )
     max_query_tokens: int = Field(
@@ -164,18 +172,23 @@ class Settings(BaseSettings):
         default=8, ge=1, le=1000, description="root fields of an operation, fragments expanded"
     )
     max_expanded_fields: int = Field(
-        default=1000, ge=10, le=1_000_000,
+        default=1000,
+        ge=10,
+        le=1_000_000,
         description="fields of an operation with every fragment spread expanded, measured before "
         "validation (GraphiQL's introspection: 230)",
     )
     max_field_pairs: int = Field(
-        default=600, ge=0, le=1_000_000,
+        default=600,
+        ge=0,
+        le=1_000_000,
         description="pairs of fields sharing a response name (a field repeated k times: k(k-1)/2; a "
         "pair of leaf fields counts 1/8) and of fragments spread in one merged selection set, each "
         "compared by validation",
     )
     max_cost: int = Field(
-        default=10_000, ge=1,
+        default=10_000,
+        ge=1,
         description="estimated cost an operation may have by the schema's @cost/@listSize "
         "directives (a batch's operations add up); statistics rows and timeline buckets, known "
         "once computed, are held to it too",
@@ -199,7 +212,9 @@ class Settings(BaseSettings):
     )
     # live updates (subscriptions) -----------------------------------------------------------
     live_poll_seconds: float = Field(
-        default=2.0, ge=0.1, le=300,
+        default=2.0,
+        ge=0.1,
+        le=300,
         description="poll interval per domain with subscribers when MongoDB has no change streams",
     )
     max_subscriptions_per_connection: int = Field(
@@ -209,7 +224,9 @@ class Settings(BaseSettings):
         default=10_000, ge=1, le=1_000_000, description="subscriptions one process may hold"
     )
     live_buffer_events: int = Field(
-        default=256, ge=1, le=100_000,
+        default=256,
+        ge=1,
+        le=100_000,
         description="events buffered per subscriber; past it the stream ends with SLOW_CONSUMER",
     )
     live_batch_events: int = Field(
@@ -225,7 +242,6 @@ class Settings(BaseSettings):
         default=True, description="in demo mode, a simulator advances the demo jobs (live updates)"
     )
 
-
     # Production surface: persisted queries, logs, shutdown.
     persisted_queries_cache_size: int = Field(
         default=1000,
@@ -237,7 +253,9 @@ class Settings(BaseSettings):
         default=None, description="allow-list file (JSON): only the operations it lists run"
     )
     max_batch_size: int = Field(
-        default=0, ge=0, le=1000,
+        default=0,
+        ge=0,
+        le=1000,
         description="operations a POST may send as one JSON array (a batch); 0: batches are refused",
     )
     get_cache_control: str | None = Field(

@@ -63,8 +63,11 @@ class GatewaySchema(strawberry.Schema):
                 if errors:
                     tag_parse_errors(errors)
                     result.errors = finalize_errors(
-                        [classify(e, request_id) if e.path and "code" not in (e.extensions or {}) else e
-                         for e in errors], request_id,
+                        [
+                            classify(e, request_id) if e.path and "code" not in (e.extensions or {}) else e
+                            for e in errors
+                        ],
+                        request_id,
                         hide_schema=self.hide_schema,
                     )
                 yield result

@@ -51,8 +51,9 @@ class GraphQLClient:
 
     http: httpx.AsyncClient
 
-    async def __call__(self, query: str, variables: dict[str, Any] | None = None,
-                       headers: dict[str, str] | None = None) -> dict[str, Any]:
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         response = await self.http.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
@@ -97,7 +98,9 @@ def command_recorder() -> CommandRecorder:
 @pytest.fixture(scope="session")
 async def wire_motor(wire_server: WireServer, command_recorder: CommandRecorder) -> AsyncIterator[Any]:
     client = AsyncIOMotorClient(
-        wire_server.uri, tz_aware=False, serverSelectionTimeoutMS=5000,
+        wire_server.uri,
+        tz_aware=False,
+        serverSelectionTimeoutMS=5000,
         event_listeners=[command_recorder, TENANT_GUARD],
     )
     yield client

@@ -84,11 +84,20 @@ def dataset(
                 status=status,
                 total_tasks=total,
                 remained_tasks=rng.randint(0, total),
-                filters={"region": rng.choice(["us-east-1", "eu-west-1", "ap-northeast-2"]),
-                         "size": rng.randint(1, 5)},
-                errors=[error(rng.choice(["E_NOT_FOUND", "E_DENIED", "E_BUSY"]),
-                              f"resource r-{rng.randint(1, 9)} failed", attempt=rng.randint(1, 3))
-                        for _ in range(rng.randint(1, 3))] if status in ("ERROR", "TIMEOUT") else [],
+                filters={
+                    "region": rng.choice(["us-east-1", "eu-west-1", "ap-northeast-2"]),
+                    "size": rng.randint(1, 5),
+                },
+                errors=[
+                    error(
+                        rng.choice(["E_NOT_FOUND", "E_DENIED", "E_BUSY"]),
+                        f"resource r-{rng.randint(1, 9)} failed",
+                        attempt=rng.randint(1, 3),
+                    )
+                    for _ in range(rng.randint(1, 3))
+                ]
+                if status in ("ERROR", "TIMEOUT")
+                else [],
                 controller=rng.choice([*own, None, ObjectId()]),
                 schedule_id=rng.choice(["schedule-a", "schedule-b", None]),
                 project_id=rng.choice(["project-x", "project-y"]),

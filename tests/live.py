@@ -35,15 +35,20 @@ class LiveGateway:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
         # The demo's live simulator is off unless asked for: these tests compare served data
         # with the generated demo data.
-        env |= {"GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(port), "GATEWAY_DEMO_LIVE": "false",
-                **environment}
+        env |= {
+            "GATEWAY_HOST": "127.0.0.1",
+            "GATEWAY_PORT": str(port),
+            "GATEWAY_DEMO_LIVE": "false",
+            **environment,
+        }
         log_path = Path(tempfile.mkstemp(prefix="gateway-", suffix=".log")[1])
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "gateway"], env=env, stdout=log, stderr=subprocess.STDOUT
             )
-        settings = Settings(**{k.removeprefix("GATEWAY_").lower(): v
-                               for k, v in env.items() if k.startswith("GATEWAY_")})
+        settings = Settings(
+            **{k.removeprefix("GATEWAY_").lower(): v for k, v in env.items() if k.startswith("GATEWAY_")}
+        )
         gateway = cls(process, f"http://127.0.0.1:{port}", settings, log_path)
         gateway.wait_ready()
         return gateway
@@ -68,9 +73,7 @@ class LiveGateway:
         """The demo jobs the process serves, generated independently from its settings.
 
         Dates move with the start time; statuses, ids, counts and the created-at order do not."""
-        jobs, _ = generate_demo_data(
-            self.settings.demo_seed, self.settings.demo_jobs, datetime.now(UTC)
-        )
+        jobs, _ = generate_demo_data(self.settings.demo_seed, self.settings.demo_jobs, datetime.now(UTC))
         return jobs
 
     def stop(self) -> None:

@@ -10,14 +10,24 @@ from typing import Any
 
 # JobFilter field → stored path (top-level fields of the job document)
 SCALAR_FIELDS = {
-    "jobId": "job_id", "status": "status", "scheduleId": "schedule_id", "projectId": "project_id",
-    "totalTasks": "total_tasks", "remainedTasks": "remained_tasks", "createdAt": "created_at",
-    "updatedAt": "updated_at", "finishedAt": "finished_at",
+    "jobId": "job_id",
+    "status": "status",
+    "scheduleId": "schedule_id",
+    "projectId": "project_id",
+    "totalTasks": "total_tasks",
+    "remainedTasks": "remained_tasks",
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+    "finishedAt": "finished_at",
 }
 DATE_FIELDS = {"createdAt", "updatedAt", "finishedAt"}
 ORDER_PATHS = {
-    "CREATED_AT": "created_at", "UPDATED_AT": "updated_at", "FINISHED_AT": "finished_at",
-    "STATUS": "status", "TOTAL_TASKS": "total_tasks", "REMAINED_TASKS": "remained_tasks",
+    "CREATED_AT": "created_at",
+    "UPDATED_AT": "updated_at",
+    "FINISHED_AT": "finished_at",
+    "STATUS": "status",
+    "TOTAL_TASKS": "total_tasks",
+    "REMAINED_TASKS": "remained_tasks",
     "JOB_ID": "job_id",
 }
 _MISSING = object()
@@ -55,8 +65,9 @@ def _compare(value: Any, operator: str, wanted: Any) -> bool:
         return isinstance(plain, str) and plain.lower().startswith(wanted.lower())
     if plain is None or type(plain) is not type(wanted):  # type bracketing: no cross-type order
         return False
-    return {"gt": plain > wanted, "gte": plain >= wanted, "lt": plain < wanted,
-            "lte": plain <= wanted}[operator]
+    return {"gt": plain > wanted, "gte": plain >= wanted, "lt": plain < wanted, "lte": plain <= wanted}[
+        operator
+    ]
 
 
 def _field_holds(value: Any, conditions: Mapping[str, Any], is_date: bool = False) -> bool:
@@ -82,7 +93,8 @@ def _codes_hold(errors: Any, conditions: Mapping[str, Any]) -> bool:
 
 
 def job_matches(
-    job_filter: Mapping[str, Any] | None, job: Mapping[str, Any],
+    job_filter: Mapping[str, Any] | None,
+    job: Mapping[str, Any],
     controllers: Mapping[Any, Mapping[str, Any]],
 ) -> bool:
     """``controllers``: the caller's controllers by ``_id``. ``or: []`` is ignored like a null."""

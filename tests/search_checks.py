@@ -26,9 +26,10 @@ async def check_scenario(
     client: GraphQLClient, scenario: Scenario, domain: str, jobs: list[Doc], controllers: list[Doc]
 ) -> None:
     by_id: dict[ObjectId, Doc] = {c["_id"]: c for c in controllers}
-    expected = [d["job_id"] for d in newest_first(
-        [d for d in jobs if d["domain_id"] == domain and scenario.predicate(d, by_id)]
-    )]
+    expected = [
+        d["job_id"]
+        for d in newest_first([d for d in jobs if d["domain_id"] == domain and scenario.predicate(d, by_id)])
+    ]
     query: dict[str, Any] = {"page": {"limit": 1000}}
     if scenario.filter:
         query["filter"] = scenario.filter

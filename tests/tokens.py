@@ -40,18 +40,21 @@ class KeyPair:
         jwk = json.loads(algorithm.to_jwk(self.private.public_key()))
         return {**jwk, "kid": self.kid, "use": "sig"}
 
-    def token(self, claims: dict[str, Any], *, kid: str | None = "same",
-              algorithm: str | None = None) -> str:
+    def token(self, claims: dict[str, Any], *, kid: str | None = "same", algorithm: str | None = None) -> str:
         headers = {"kid": self.kid if kid == "same" else kid} if kid else None
-        return jwt.encode(claims, self.private, algorithm=algorithm or self.algorithm,
-                          headers=headers)
+        return jwt.encode(claims, self.private, algorithm=algorithm or self.algorithm, headers=headers)
 
 
 def claims(domain: str | None = "domain-aaaaaaaaaaaa", **extra: Any) -> dict[str, Any]:
     """SpaceONE-like access-token claims, valid for an hour."""
     now = int(time.time())
-    body: dict[str, Any] = {"cat": "ACCESS_TOKEN", "iss": "spaceone.identity",
-                            "aud": "user@example.com", "iat": now, "exp": now + 3600}
+    body: dict[str, Any] = {
+        "cat": "ACCESS_TOKEN",
+        "iss": "spaceone.identity",
+        "aud": "user@example.com",
+        "iat": now,
+        "exp": now + 3600,
+    }
     if domain is not None:
         body["did"] = domain
     body.update(extra)

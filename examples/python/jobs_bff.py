@@ -67,8 +67,7 @@ class GatewayRejected(Exception):
         self.spaceone_code: str | None = extensions.get("spaceoneCode")
 
 
-async def execute(session: AsyncClientSession, request: GraphQLRequest,
-                  **variables: Any) -> dict[str, Any]:
+async def execute(session: AsyncClientSession, request: GraphQLRequest, **variables: Any) -> dict[str, Any]:
     """Run one request; GraphQL errors become ``GatewayRejected``."""
     try:
         return await session.execute(GraphQLRequest(request, variable_values=variables))
@@ -76,21 +75,22 @@ async def execute(session: AsyncClientSession, request: GraphQLRequest,
         raise GatewayRejected((error.errors or [{}])[0]) from error
 
 
-async def failed_jobs(session: AsyncClientSession, domain_id: str | None,
-                      page_size: int) -> AsyncIterator[dict[str, Any]]:
+async def failed_jobs(
+    session: AsyncClientSession, domain_id: str | None, page_size: int
+) -> AsyncIterator[dict[str, Any]]:
     """Each page of failed jobs (``totalCount``, ``nodes``), newest first."""
     after = None
     while True:
-        page = (await execute(session, FAILED_JOBS, domainId=domain_id, first=page_size,
-                              after=after))["jobsConnection"]
+        page = (await execute(session, FAILED_JOBS, domainId=domain_id, first=page_size, after=after))[
+            "jobsConnection"
+        ]
         yield page
         if not page["pageInfo"]["hasNextPage"]:
             return
         after = page["pageInfo"]["endCursor"]
 
 
-async def dashboard_card(session: AsyncClientSession, domain_id: str | None,
-                         page_size: int) -> dict[str, Any]:
+async def dashboard_card(session: AsyncClientSession, domain_id: str | None, page_size: int) -> dict[str, Any]:
     """The payload the frontend gets."""
     total, pages, newest = 0, 0, []
     by_code: Counter[str] = Counter()

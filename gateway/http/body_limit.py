@@ -52,12 +52,21 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(graphql_error_body(
-            f"the request body is larger than {self.max_bytes} bytes (GATEWAY_MAX_BODY_BYTES)",
-            {"code": "BAD_USER_INPUT"},
-        )).encode()
-        await send({"type": "http.response.start", "status": 413, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-            (b"cache-control", b"no-store"),
-        ]})
+        body = json.dumps(
+            graphql_error_body(
+                f"the request body is larger than {self.max_bytes} bytes (GATEWAY_MAX_BODY_BYTES)",
+                {"code": "BAD_USER_INPUT"},
+            )
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"cache-control", b"no-store"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

@@ -82,9 +82,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             graphql_ide="graphiql" if settings.graphiql else None,
             keep_alive=True,
             keep_alive_interval=settings.ws_keep_alive_seconds,
-            subscription_protocols=(
-                GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL
-            ),
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
             connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout),
         )
         # Subscriptions are limited (with a code) by the live hub; this bounds every operation
@@ -145,16 +143,16 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         response = await self.handle_http(request)
         await response(scope, receive, send)
 
-    async def serve_event_stream(
-        self, request: Request, scope: Scope, receive: Receive, send: Send
-    ) -> None:
+    async def serve_event_stream(self, request: Request, scope: Scope, receive: Receive, send: Send) -> None:
         """GraphQL over Server-Sent Events (distinct connections), by Strawberry's transport,
         once the token is accepted (401 otherwise)."""
         try:
             self.contexts.authenticator.principal_for(request.headers.get("authorization"))
         except GatewayError as refusal:
             response = self.json_response(
-                graphql_error_body(refusal.message, refusal.extensions), 401, APPLICATION_JSON,
+                graphql_error_body(refusal.message, refusal.extensions),
+                401,
+                APPLICATION_JSON,
                 {"WWW-Authenticate": 'Bearer realm="jobs-gateway"'},
             )
             await response(scope, receive, send)
@@ -179,7 +177,9 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                 graphql_error_body(
                     f"{request.method} is not supported; use GET or POST", {"code": "METHOD_NOT_ALLOWED"}
                 ),
-                405, APPLICATION_JSON, {"Allow": ALLOWED_METHODS},
+                405,
+                APPLICATION_JSON,
+                {"Allow": ALLOWED_METHODS},
             )
         if self.is_graphql_ide_request(request):
             if self.graphql_ide:
@@ -191,11 +191,11 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         if media_type is None:
             return self.json_response(
                 graphql_error_body(
-                    "the Accept header admits neither application/graphql-response+json "
-                    "nor application/json",
+                    "the Accept header admits neither application/graphql-response+json nor application/json",
                     {"code": "NOT_ACCEPTABLE"},
                 ),
-                406, APPLICATION_JSON,
+                406,
+                APPLICATION_JSON,
             )
         started = time.perf_counter()
         params: GraphQLParams | Batch | None = None
@@ -214,8 +214,9 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         except Timeout as timeout:  # nothing of the operation is sent: it did not finish
             body, headers = graphql_error_body(timeout.message, timeout.extensions), {}
             status = response_status(body, media_type)
-        self.observe(params if isinstance(params, GraphQLParams) else None, body, status,
-                     time.perf_counter() - started)
+        self.observe(
+            params if isinstance(params, GraphQLParams) else None, body, status, time.perf_counter() - started
+        )
         if request.method == "GET" and status == 200 and not body.get("errors"):
             if self.settings.get_cache_control:
                 headers = {**headers, "Cache-Control": self.settings.get_cache_control}
@@ -224,9 +225,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
     async def read_params(self, request: Request) -> GraphQLParams | Batch:
         if request.method == "GET":
             query_params = request.query_params
-            return decode_query_string(
-                {name: query_params.getlist(name) for name in query_params.keys()}
-            )
+            return decode_query_string({name: query_params.getlist(name) for name in query_params.keys()})
         check_content_type(request.headers.get("content-type"))
         return decode_body(await request.body(), max_batch_size=self.settings.max_batch_size)
 
@@ -252,8 +251,12 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                 status = response_status(body, media_type)
             except RequestRejected as rejected:
                 body, status = graphql_error_body(rejected.message, {"code": rejected.code}), rejected.status
-            self.observe(operation if isinstance(operation, GraphQLParams) else None, body, status,
-                         time.perf_counter() - started)
+            self.observe(
+                operation if isinstance(operation, GraphQLParams) else None,
+                body,
+                status,
+                time.perf_counter() - started,
+            )
             answers.append(body)
         if stats is not None:
             outcomes = {"ok" if not _codes(body) else "error" for body in answers}
@@ -285,21 +288,22 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                 variable_values=params.variables,
                 context_value=context,
                 operation_name=params.operation_name,
-                allowed_operation_types=(
-                    GET_OPERATIONS if request.method == "GET" else POST_OPERATIONS
-                ),
+                allowed_operation_types=(GET_OPERATIONS if request.method == "GET" else POST_OPERATIONS),
                 operation_extensions=params.extensions,
             )
         except InvalidOperationTypeError as error:
             if error.operation_type is OperationType.SUBSCRIPTION:
                 raise RequestRejected(
-                    400, "subscriptions are served over WebSocket (graphql-transport-ws, "
+                    400,
+                    "subscriptions are served over WebSocket (graphql-transport-ws, "
                     "graphql-ws) or Server-Sent Events (Accept: text/event-stream)",
                     code="BAD_REQUEST",
                 ) from None
             raise RequestRejected(
-                405, f"{error.operation_type.value} operations are not allowed over GET; use POST",
-                code="METHOD_NOT_ALLOWED", headers={"Allow": "POST"},
+                405,
+                f"{error.operation_type.value} operations are not allowed over GET; use POST",
+                code="METHOD_NOT_ALLOWED",
+                headers={"Allow": "POST"},
             ) from None
         except CannotGetOperationTypeError as error:
             reason = error.as_http_error_reason()
@@ -336,9 +340,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             response.headers["cache-control"] = NO_STORE
         return response
 
-    def observe(
-        self, params: GraphQLParams | None, body: dict[str, Any], status: int, seconds: float
-    ) -> None:
+    def observe(self, params: GraphQLParams | None, body: dict[str, Any], status: int, seconds: float) -> None:
         codes = _codes(body)
         outcome = "ok" if not codes else ("error" if "data" in body else "rejected")
         stats = current_request.get()
@@ -348,6 +350,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             operation = stats.operation
         if self.metrics is not None:
             self.metrics.observe_operation(operation, outcome, seconds, codes)
+
 
 def _retry_after(errors: list[GraphQLError] | None) -> int | None:
     """The longest ``Retry-After`` of the RATE_LIMITED errors that name one, if any."""
@@ -365,13 +368,11 @@ def _has_errors(body: Any) -> bool:
     return any(isinstance(item, dict) and item.get("errors") for item in bodies)
 
 
-
 def wants_event_stream(accept: str | None) -> bool:
     """GraphQL over SSE when the client asks for ``text/event-stream`` and names no JSON type:
     clients such as urql list every type they read, JSON first, and get JSON."""
     media = {part.split(";", 1)[0].strip().lower() for part in (accept or "").split(",")}
     return "text/event-stream" in media and media.isdisjoint(SUPPORTED_MEDIA_TYPES)
-
 
 
 def _request_error(errors: list[GraphQLError] | None) -> bool:

@@ -54,19 +54,27 @@ class Asset:
 
 
 REACT = Asset(
-    "react", "18.3.1", "umd/react.production.min.js",
+    "react",
+    "18.3.1",
+    "umd/react.production.min.js",
     "sha384-DGyLxAyjq0f9SPpVevD6IgztCFlnMF6oW/XQGmfe+IsZ8TqEiDrcHkMLKI6fiB/Z",
 )
 REACT_DOM = Asset(
-    "react-dom", "18.3.1", "umd/react-dom.production.min.js",
+    "react-dom",
+    "18.3.1",
+    "umd/react-dom.production.min.js",
     "sha384-gTGxhz21lVGYNMcdJOyq01Edg0jhn/c22nsx0kyqP0TxaV5WVdsSH1fSDUf5YJj1",
 )
 GRAPHIQL_JS = Asset(
-    "graphiql", "3.8.3", "graphiql.min.js",
+    "graphiql",
+    "3.8.3",
+    "graphiql.min.js",
     "sha384-HbRVEFG0JGJZeAHCJ9Xm2+tpknBQ7QZmNlO/DgZtkZ0aJSypT96YYGRNod99l9Ie",
 )
 GRAPHIQL_CSS = Asset(
-    "graphiql", "3.8.3", "graphiql.min.css",
+    "graphiql",
+    "3.8.3",
+    "graphiql.min.css",
     "sha384-Mq3vbRBY71jfjQAt/DcjxUIYY33ksal4cgdRt9U/hNPvHBCaT2JfJ/PTRiPKf0aM",
 )
 SCRIPTS = (REACT, REACT_DOM, GRAPHIQL_JS)
@@ -162,8 +170,7 @@ def page_config(settings: Settings) -> dict[str, Any]:
 def render_page(settings: Settings) -> str:
     """The HTML page: every asset from the gateway, hash-checked by the browser."""
     scripts = "\n".join(
-        f'    <script src="{a.url}" integrity="{a.integrity}" data-asset="{a.url}"></script>'
-        for a in SCRIPTS
+        f'    <script src="{a.url}" integrity="{a.integrity}" data-asset="{a.url}"></script>' for a in SCRIPTS
     )
     stylesheet = (
         f'    <link rel="stylesheet" href="{GRAPHIQL_CSS.url}" '
@@ -200,6 +207,7 @@ class GraphiQLPage:
             log.warning(
                 "GraphiQL cannot start: %s missing from %s; reinstall jobs-gateway, or run "
                 "`python -m gateway fetch-graphiql` to write them there",
-                ", ".join(missing), vendor_dir,
+                ", ".join(missing),
+                vendor_dir,
             )
         self.html = render_page(settings)

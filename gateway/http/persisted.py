@@ -51,8 +51,7 @@ def load_allow_list(path: Path) -> dict[str, str]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"cannot read the persisted operations file {path}: {error}") from None
     if isinstance(data, dict) and isinstance(data.get("operations"), list):
-        pairs = [(item.get("id"), item.get("body")) for item in data["operations"]
-                 if isinstance(item, dict)]
+        pairs = [(item.get("id"), item.get("body")) for item in data["operations"] if isinstance(item, dict)]
     elif isinstance(data, dict):
         pairs = list(data.items())
     elif isinstance(data, list):

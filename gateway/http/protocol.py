@@ -144,14 +144,13 @@ def check_content_type(content_type: str | None) -> None:
     media, *params = (part.strip() for part in content_type.split(";"))
     if media.lower() != APPLICATION_JSON:
         raise RequestRejected(
-            415, f"unsupported Content-Type {media!r}; send application/json",
+            415,
+            f"unsupported Content-Type {media!r}; send application/json",
             headers={"Accept-Post": APPLICATION_JSON},
         )
     for param in params:
         name, _, value = param.partition("=")
-        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in (
-            "utf-8", "utf8"
-        ):
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
             raise RequestRejected(415, f"unsupported charset {value.strip()!r}; send utf-8")
 
 
@@ -179,8 +178,9 @@ def decode_batch(data: list[Any], max_size: int) -> Batch:
         raise RequestRejected(400, "the batch is empty; send at least one operation")
     if len(data) > max_size:
         raise RequestRejected(
-            400, f"the batch has {len(data)} operations, more than the limit of {max_size} "
-            "(GATEWAY_MAX_BATCH_SIZE)", code="QUERY_TOO_COMPLEX",
+            400,
+            f"the batch has {len(data)} operations, more than the limit of {max_size} (GATEWAY_MAX_BATCH_SIZE)",
+            code="QUERY_TOO_COMPLEX",
         )
     return Batch(tuple(_batch_entry(item) for item in data))
 
@@ -246,9 +246,11 @@ def check_number_literals(document: str | None) -> None:
         while token.kind is not TokenKind.EOF:
             if token.kind in (TokenKind.INT, TokenKind.FLOAT) and len(token.value or "") > MAX_NUMBER_DIGITS:
                 raise RequestRejected(
-                    400, f"Syntax Error: a number literal of {len(token.value or '')} characters at "
+                    400,
+                    f"Syntax Error: a number literal of {len(token.value or '')} characters at "
                     f"line {token.line}, column {token.column}; numbers may have at most "
-                    f"{MAX_NUMBER_DIGITS} digits", code="GRAPHQL_PARSE_FAILED",
+                    f"{MAX_NUMBER_DIGITS} digits",
+                    code="GRAPHQL_PARSE_FAILED",
                 )
             token = lexer.advance()
     except GraphQLError:

@@ -125,10 +125,13 @@ class LegacyWSHandler(BaseGraphQLWSHandler[GatewayContext, None], _TokenExpiry):
             self.context.spent.clear()  # request cost limits count per operation, not per socket
         if not _valid_operation(message, "start"):
             operation_id = message.get("id")
-            await self.websocket.send_json({
-                "type": "error", "id": operation_id if isinstance(operation_id, str) else None,
-                "payload": {"message": "a start message needs an id and a query"},
-            })
+            await self.websocket.send_json(
+                {
+                    "type": "error",
+                    "id": operation_id if isinstance(operation_id, str) else None,
+                    "payload": {"message": "a start message needs an id and a query"},
+                }
+            )
             return
         await super().handle_message(message)  # type: ignore[arg-type]
 
@@ -137,10 +140,12 @@ class LegacyWSHandler(BaseGraphQLWSHandler[GatewayContext, None], _TokenExpiry):
         try:
             await view.authenticate_connection(self.context, message.get("payload"))
         except GatewayError as refusal:
-            await self.websocket.send_json({
-                "type": "connection_error",
-                "payload": {"message": refusal.message, "extensions": refusal.extensions},
-            })
+            await self.websocket.send_json(
+                {
+                    "type": "connection_error",
+                    "payload": {"message": refusal.message, "extensions": refusal.extensions},
+                }
+            )
             await self.websocket.close(code=CLOSE_FORBIDDEN, reason="Forbidden")
             return
         await super().handle_connection_init(message)

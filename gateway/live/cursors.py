@@ -39,9 +39,9 @@ class LiveCursorCodec:
         self._key = hmac.new(secret.encode(), _KEY_CONTEXT, hashlib.sha256).digest()
 
     def encode(self, cursor: LiveCursor) -> str:
-        body: dict[str, Any] = {"t": cursor.token} if cursor.token is not None else {
-            "p": list(cursor.position or ())
-        }
+        body: dict[str, Any] = (
+            {"t": cursor.token} if cursor.token is not None else {"p": list(cursor.position or ())}
+        )
         payload = json_util.dumps(body, json_options=CANONICAL_JSON_OPTIONS).encode()
         token = payload + self._sign(payload)
         return base64.urlsafe_b64encode(token).rstrip(b"=").decode("ascii")

@@ -83,8 +83,7 @@ class ChangeFeed:
             try:
                 cursor = await self.stream.open(self.token)
             except ChangeStreamsUnsupported as why:
-                log.info("no change streams on this database (%s): polling every %ss", why,
-                         self.poll_seconds)
+                log.info("no change streams on this database (%s): polling every %ss", why, self.poll_seconds)
                 self._tasks = [task for task in self._tasks if task is not asyncio.current_task()]
                 for task in self._tasks:
                     task.cancel()
@@ -94,10 +93,12 @@ class ChangeFeed:
                 log.warning("the change stream cannot resume from its token: subscribers resync")
                 self.token = None
                 self.hub.stats.feed_restarts += 1
-                self.hub.end_all(ResyncRequired(
-                    "the change history was lost (the database restarted or failed over); "
-                    "query again, then subscribe"
-                ))
+                self.hub.end_all(
+                    ResyncRequired(
+                        "the change history was lost (the database restarted or failed over); "
+                        "query again, then subscribe"
+                    )
+                )
                 continue
             except ServiceUnavailable:
                 await asyncio.sleep(RETRY_SECONDS)
@@ -111,9 +112,11 @@ class ChangeFeed:
                 log.warning("the database restarted in place: subscribers resync")
                 self.token = None
                 self.hub.stats.feed_restarts += 1
-                self.hub.end_all(ResyncRequired(
-                    "the database restarted; changes may have been lost: query again, then subscribe"
-                ))
+                self.hub.end_all(
+                    ResyncRequired(
+                        "the database restarted; changes may have been lost: query again, then subscribe"
+                    )
+                )
             except (ServiceUnavailable, ResyncRequired) as error:
                 log.warning("the change stream broke (%s); reopening after its token", error)
                 self.hub.stats.feed_restarts += 1
@@ -158,9 +161,7 @@ class ChangeFeed:
             except Exception:  # a bug must not stop the feed of every other subscriber
                 log.exception("live fan-out failed")
 
-    async def catch_up(
-        self, subscription: Subscription, token: Mapping[str, Any]
-    ) -> AsyncIterator[Delivery]:
+    async def catch_up(self, subscription: Subscription, token: Mapping[str, Any]) -> AsyncIterator[Delivery]:
         """The changes after ``token`` from a stream of the subscriber's own, until they meet
         what the shared stream has queued for it since it subscribed (or none are left)."""
         cursor = await self.stream.open(token)
@@ -177,8 +178,12 @@ class ChangeFeed:
                 changes = [c for raw in raws[:met] if (c := self.hub.scope_change(raw)) is not None]
                 changes = [c for c in changes if c.domain_id == subscription.domain_id]
                 ready.clear()
-                await deliver(subscription.repository, changes, [subscription],
-                              offer=lambda _, delivery: ready.append(delivery))
+                await deliver(
+                    subscription.repository,
+                    changes,
+                    [subscription],
+                    offer=lambda _, delivery: ready.append(delivery),
+                )
                 for delivery in ready:
                     yield delivery
                 subscription.skip.update(k for raw in raws[:met] if (k := _key(raw)) is not None)

@@ -261,11 +261,15 @@ class LiveHub:
             )
         if self._count >= self.max_subscriptions:
             raise RateLimited(
-                "the gateway holds as many subscriptions as it may (GATEWAY_MAX_SUBSCRIPTIONS); "
-                "try again later"
+                "the gateway holds as many subscriptions as it may (GATEWAY_MAX_SUBSCRIPTIONS); try again later"
             )
         subscription = Subscription(
-            self, repository, connection, job_id=job_id, where=where, buffer=self.buffer,
+            self,
+            repository,
+            connection,
+            job_id=job_id,
+            where=where,
+            buffer=self.buffer,
             resume=resume,
         )
         domain = self._domains.get(repository.domain_id)
@@ -333,8 +337,12 @@ class LiveHub:
         self.remember(document)
         kind = ChangeKind.CREATED if operation == "insert" else ChangeKind.UPDATED
         return Change(
-            kind, document["domain_id"], document["_id"], str(document.get("job_id") or ""),
-            document, token,
+            kind,
+            document["domain_id"],
+            document["_id"],
+            str(document.get("job_id") or ""),
+            document,
+            token,
         )
 
     # fan-out --------------------------------------------------------------------------------
@@ -355,9 +363,7 @@ class LiveHub:
             return
         await deliver(domain.repository, changes, list(domain.subscriptions))
 
-    async def catch_up(
-        self, subscription: Subscription, token: Mapping[str, Any]
-    ) -> AsyncIterator[Delivery]:
+    async def catch_up(self, subscription: Subscription, token: Mapping[str, Any]) -> AsyncIterator[Delivery]:
         """The changes after ``token`` up to the live feed (change streams only)."""
         if self.catch_up_source is None:
             raise ResyncRequired(
@@ -374,8 +380,7 @@ class LiveHub:
             await asyncio.wait_for(self.ready.wait(), timeout)
         except TimeoutError:
             raise ServiceUnavailable(
-                "live updates are not available yet (the job database is not reachable); "
-                "try again shortly"
+                "live updates are not available yet (the job database is not reachable); try again shortly"
             ) from None
 
 
@@ -428,4 +433,3 @@ async def deliver(
                 subscriber.end(answer)
             elif subscriber.wants(change, index, answer):
                 (offer or Subscription.offer)(subscriber, delivery)
-

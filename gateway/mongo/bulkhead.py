@@ -38,8 +38,7 @@ class Deadline:
 
     def expired(self) -> Timeout:
         return Timeout(
-            f"the request took longer than its limit of {self.seconds:g} s "
-            "(GATEWAY_REQUEST_TIMEOUT_SECONDS)"
+            f"the request took longer than its limit of {self.seconds:g} s (GATEWAY_REQUEST_TIMEOUT_SECONDS)"
         )
 
     def max_time_ms(self, configured: int) -> int:

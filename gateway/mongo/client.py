@@ -48,9 +48,7 @@ class MongoHandle:
         self.client.close()
 
 
-def open_mongo(
-    settings: Settings, listeners: Sequence[monitoring.CommandListener] = ()
-) -> MongoHandle:
+def open_mongo(settings: Settings, listeners: Sequence[monitoring.CommandListener] = ()) -> MongoHandle:
     """Connect lazily (no I/O here) to ``GATEWAY_MONGODB_URI``: the gateway starts even while
     MongoDB is down."""
     if not settings.mongodb_uri:

@@ -27,10 +27,7 @@ _AS_IS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
 def to_json(value: Any) -> Any:
     """Stored BSON-ish values (dates, ObjectIds) → plain JSON values."""
     if isinstance(value, dict):
-        return {
-            str(key): item if type(item) in _AS_IS else to_json(item)
-            for key, item in value.items()
-        }
+        return {str(key): item if type(item) in _AS_IS else to_json(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [item if type(item) in _AS_IS else to_json(item) for item in value]
     if isinstance(value, datetime):

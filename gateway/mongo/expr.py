@@ -57,9 +57,7 @@ class SearchSpec:
     count_only: bool = False
 
 
-def page_window(
-    start: int | None, limit: int | None, *, default_size: int, max_size: int
-) -> tuple[int, int]:
+def page_window(start: int | None, limit: int | None, *, default_size: int, max_size: int) -> tuple[int, int]:
     """SpaceONE paging → (1-based start, limit): a start below 1 means 1; no limit (or 0, how
     protobuf sends "unset") means the first page of the default size (``start`` is then ignored,
     as python-core ignores it); a negative or too large limit is refused."""

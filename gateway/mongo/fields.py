@@ -149,8 +149,9 @@ def _resolve_controller_field(name: str, rest: str) -> ResolvedField:
     if known in _CONTROLLER_FIELDS:
         return ResolvedField(name, known, _CONTROLLER_FIELDS[known], Target.CONTROLLER)
     top_level = tuple(name for name in _CONTROLLER_FIELDS if "." not in name)
-    hint = suggestion(known, tuple(_CONTROLLER_FIELDS), "controller_info fields", listed=top_level,
-                      prefix="controller_info.")
+    hint = suggestion(
+        known, tuple(_CONTROLLER_FIELDS), "controller_info fields", listed=top_level, prefix="controller_info."
+    )
     raise QueryError(f"unknown field '{shorten(name)}'{hint}")
 
 

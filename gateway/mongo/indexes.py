@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from gateway.mongo.repository import CONTROLLER_COLLECTION, JOB_COLLECTION
 
 CONNECTION_ORDER_PATHS = (
-    "created_at", "updated_at", "finished_at", "status", "total_tasks", "remained_tasks", "job_id",
+    "created_at",
+    "updated_at",
+    "finished_at",
+    "status",
+    "total_tasks",
+    "remained_tasks",
+    "job_id",
 )
 
 
@@ -38,22 +44,35 @@ class IndexAdvice:
 
 ADVICE: tuple[IndexAdvice, ...] = (
     *(
-        IndexAdvice(JOB_COLLECTION, (("domain_id", 1), (path, 1), ("_id", 1)),
-                    f"jobsConnection ordered by {path} (either direction)")
+        IndexAdvice(
+            JOB_COLLECTION,
+            (("domain_id", 1), (path, 1), ("_id", 1)),
+            f"jobsConnection ordered by {path} (either direction)",
+        )
         for path in CONNECTION_ORDER_PATHS
     ),
-    IndexAdvice(JOB_COLLECTION, (("domain_id", 1), ("created_at", -1), ("_id", 1)),
-                "jobs (SpaceONE listing): default order created_at descending, _id ascending"),
-    IndexAdvice(JOB_COLLECTION, (("domain_id", 1), ("status", 1), ("created_at", 1), ("_id", 1)),
-                "jobsConnection with a status filter, ordered by created_at (either direction)"),
-    IndexAdvice(JOB_COLLECTION, (("domain_id", 1), ("job_id", 1)),
-                "job(jobId) and jobId filters", unique=True),
-    IndexAdvice(JOB_COLLECTION, (("domain_id", 1), ("schedule_id", 1), ("created_at", 1)),
-                "jobs of one schedule, newest or oldest first"),
-    IndexAdvice(JOB_COLLECTION, (("domain_id", 1), ("errors.error_code", 1)),
-                "errorCode filters (multikey)"),
-    IndexAdvice(CONTROLLER_COLLECTION, (("domain_id", 1), ("controller_id", 1)),
-                "controllerId filters (the controller sub-query)"),
+    IndexAdvice(
+        JOB_COLLECTION,
+        (("domain_id", 1), ("created_at", -1), ("_id", 1)),
+        "jobs (SpaceONE listing): default order created_at descending, _id ascending",
+    ),
+    IndexAdvice(
+        JOB_COLLECTION,
+        (("domain_id", 1), ("status", 1), ("created_at", 1), ("_id", 1)),
+        "jobsConnection with a status filter, ordered by created_at (either direction)",
+    ),
+    IndexAdvice(JOB_COLLECTION, (("domain_id", 1), ("job_id", 1)), "job(jobId) and jobId filters", unique=True),
+    IndexAdvice(
+        JOB_COLLECTION,
+        (("domain_id", 1), ("schedule_id", 1), ("created_at", 1)),
+        "jobs of one schedule, newest or oldest first",
+    ),
+    IndexAdvice(JOB_COLLECTION, (("domain_id", 1), ("errors.error_code", 1)), "errorCode filters (multikey)"),
+    IndexAdvice(
+        CONTROLLER_COLLECTION,
+        (("domain_id", 1), ("controller_id", 1)),
+        "controllerId filters (the controller sub-query)",
+    ),
 )
 
 

@@ -99,10 +99,12 @@ def _beyond(path: str, direction: int, value: Any) -> Filter | None:
 
 def window_filter(order: Order, after: Position | None, before: Position | None) -> Filter:
     """Documents strictly between two positions of ``order`` (either bound may be absent)."""
-    return combine_and([
-        after_filter(order, after) if after is not None else {},
-        after_filter(reverse(order), before) if before is not None else {},
-    ])
+    return combine_and(
+        [
+            after_filter(order, after) if after is not None else {},
+            after_filter(reverse(order), before) if before is not None else {},
+        ]
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +146,7 @@ def page_request(
             raise InvalidParameter(f"`{name}` must not be negative, got {value}")
         if value is not None and value > max_size:
             raise InvalidParameter(
-                f"`{name}` {value} is above the maximum page size of {max_size} "
-                "(GATEWAY_MAX_PAGE_SIZE)"
+                f"`{name}` {value} is above the maximum page size of {max_size} (GATEWAY_MAX_PAGE_SIZE)"
             )
     if last is not None:
         return PageRequest(last, backward=True)
@@ -217,9 +218,7 @@ class CursorCodec:
         for another order, naming ``argument`` (``after`` / ``before``)."""
         token = _unbase64(cursor)
         payload, signature = token[:-_SIGNATURE_BYTES], token[-_SIGNATURE_BYTES:]
-        if len(token) <= _SIGNATURE_BYTES or not hmac.compare_digest(
-            signature, self._sign(payload)
-        ):
+        if len(token) <= _SIGNATURE_BYTES or not hmac.compare_digest(signature, self._sign(payload)):
             raise InvalidParameter(f"`{argument}` is not a cursor of this connection")
         try:
             made_for, values, object_id = json.loads(payload)
@@ -228,8 +227,7 @@ class CursorCodec:
             raise InvalidParameter(f"`{argument}` is not a cursor of this connection") from None
         if made_for != fingerprint(order) or len(position) != len(order):
             raise InvalidParameter(
-                f"`{argument}` is a cursor of another ordering; start again without it when "
-                "`orderBy` changes"
+                f"`{argument}` is a cursor of another ordering; start again without it when `orderBy` changes"
             )
         return position
 

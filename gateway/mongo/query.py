@@ -88,9 +88,7 @@ def _substitute(node: Any, ids: Sequence[Sequence[ObjectId]]) -> Any:
     return node
 
 
-def compile_filter(
-    expr: Expr, limits: QueryLimits, now: datetime | None = None
-) -> FilterPlan:
+def compile_filter(expr: Expr, limits: QueryLimits, now: datetime | None = None) -> FilterPlan:
     """Compile a neutral filter; raises :class:`QueryError` naming the first bad condition."""
     conditions = count_conditions(expr)
     if conditions > limits.max_conditions:
@@ -183,8 +181,7 @@ class _Compiler:
             )
         if not all(isinstance(item, SCALAR_TYPES) for item in value):
             raise QueryError(
-                f"operator '{operator}' on '{field.name}' takes a list of strings, numbers, "
-                "booleans or nulls",
+                f"operator '{operator}' on '{field.name}' takes a list of strings, numbers, booleans or nulls",
                 spaceone_code="ERROR_OPERATOR_LIST_VALUE_TYPE",
             )
         if len(value) > self.limits.max_list_values:
@@ -205,9 +202,7 @@ class _Compiler:
             return storable(_number(str(value), f"the value of '{operator}' on '{field.name}'"), "")
         return value
 
-    def regex(
-        self, field: ResolvedField, operator: str, pattern: str, *, escaped: bool
-    ) -> Regex[str]:
+    def regex(self, field: ResolvedField, operator: str, pattern: str, *, escaped: bool) -> Regex[str]:
         if len(pattern) > self.limits.max_regex_length:
             raise QueryError(
                 f"the pattern of '{operator}' on '{field.name}' is longer than the limit of "
@@ -221,8 +216,7 @@ class _Compiler:
                 re.compile(text)
             except re.error as error:
                 raise QueryError(
-                    f"the pattern of '{operator}' on '{field.name}' is not a valid regular "
-                    f"expression: {error}"
+                    f"the pattern of '{operator}' on '{field.name}' is not a valid regular expression: {error}"
                 ) from None
             if risk := backtracking_risk(text):
                 raise QueryError(
@@ -499,9 +493,7 @@ def parse_datetime(value: Any, what: str) -> datetime:
 
 # python-core's grammar (``spaceone.core.utils.parse_timediff_query``), without its ``|``: inside
 # ``[+|-]`` and ``[s|m|h|d|w]`` the bar is a character, not an alternative.
-_TIMEDIFF = re.compile(
-    r"^\s?(?P<base>now(?:/[dwm])?)\s?(?P<sign>[+-])\s?(?P<n>\d+)(?P<unit>[smhdw])\s?$"
-)
+_TIMEDIFF = re.compile(r"^\s?(?P<base>now(?:/[dwm])?)\s?(?P<sign>[+-])\s?(?P<n>\d+)(?P<unit>[smhdw])\s?$")
 _BASES = ("now", "now/d", "now/w", "now/m")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -513,9 +505,7 @@ def parse_timediff(value: str, now: datetime, what: str) -> datetime:
     match = _TIMEDIFF.match(value)
     base = match["base"] if match else value.strip()
     if base not in _BASES:
-        raise QueryError(
-            f"the value of {what} is not a time difference like 'now/d - 7d': {shorten(value)!r}"
-        )
+        raise QueryError(f"the value of {what} is not a time difference like 'now/d - 7d': {shorten(value)!r}")
     instant = now.astimezone(UTC).replace(tzinfo=None)
     if base != "now":
         instant = instant.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -49,4 +49,3 @@ def backtracking_risk(pattern: str) -> str | None:
     if unbounded > MAX_UNBOUNDED:
         return f"it has more than {MAX_UNBOUNDED} unbounded repetitions (*, +, {{n,}})"
     return None
-

@@ -161,14 +161,10 @@ class JobRepository:
 
     async def _controller_ids(self, controller_filter: Filter) -> list[ObjectId]:
         async with self._command() as max_time_ms:
-            cursor = self._controllers.find(
-                self.scoped(controller_filter), {"_id": 1}, max_time_ms=max_time_ms
-            )
+            cursor = self._controllers.find(self.scoped(controller_filter), {"_id": 1}, max_time_ms=max_time_ms)
             return [doc["_id"] async for doc in cursor]
 
-    async def search(
-        self, spec: SearchSpec, fields: Collection[str] | None, *, with_count: bool
-    ) -> Page:
+    async def search(self, spec: SearchSpec, fields: Collection[str] | None, *, with_count: bool) -> Page:
         """One page of jobs and, when asked, the count of every match (run concurrently)."""
         sort = compile_sort(spec.sort)  # checked before any command is sent
         mongo_filter = await self.job_filter(spec.where)
@@ -202,9 +198,7 @@ class JobRepository:
 
     async def _count(self, mongo_filter: Filter) -> int:
         async with self._command() as max_time_ms:
-            return int(
-                await self._jobs.count_documents(mongo_filter, maxTimeMS=max_time_ms)
-            )
+            return int(await self._jobs.count_documents(mongo_filter, maxTimeMS=max_time_ms))
 
     async def keyset_page(
         self,
@@ -253,7 +247,11 @@ class JobRepository:
         behind = self.scoped(combine_and([matches, after_filter(backwards, keyset.start)]))
         async with self._command() as max_time_ms:
             cursor = self._jobs.find(
-                behind, {"_id": 1}, sort=backwards, limit=1, batch_size=1,
+                behind,
+                {"_id": 1},
+                sort=backwards,
+                limit=1,
+                batch_size=1,
                 max_time_ms=max_time_ms,
             )
             return bool(await cursor.to_list(length=None))
@@ -273,14 +271,15 @@ class JobRepository:
         wanted = self.scoped(combine_and([matches, {"_id": {"$in": list(ids)}}]))
         with driver_errors():
             cursor = self._jobs.find(
-                wanted, {"_id": 1}, limit=len(ids), batch_size=len(ids),
+                wanted,
+                {"_id": 1},
+                limit=len(ids),
+                batch_size=len(ids),
                 max_time_ms=self._max_time_ms,
             )
             return {doc["_id"] async for doc in cursor}
 
-    async def matching_documents(
-        self, where: Expr, documents: Sequence[Mapping[str, Any]]
-    ) -> set[int]:
+    async def matching_documents(self, where: Expr, documents: Sequence[Mapping[str, Any]]) -> set[int]:
         """Which of ``documents`` (whole jobs as a change left them) match ``where``: evaluated
         by the database on those very documents (``$documents``, then the scoped ``$match`` of
         the compiled filter), in one command. A server without ``$documents`` (mongomock, before
@@ -307,20 +306,25 @@ class JobRepository:
         """The (``updated_at``, ``_id``) position of the domain's last update (polling's start)."""
         with driver_errors():
             cursor = self._jobs.find(
-                self.scoped({}), {"_id": 1, "updated_at": 1}, sort=reverse(UPDATE_ORDER),
-                limit=1, batch_size=1, max_time_ms=self._max_time_ms,
+                self.scoped({}),
+                {"_id": 1, "updated_at": 1},
+                sort=reverse(UPDATE_ORDER),
+                limit=1,
+                batch_size=1,
+                max_time_ms=self._max_time_ms,
             )
             found = await cursor.to_list(length=None)
         return (found[0].get("updated_at"), found[0]["_id"]) if found else None
 
-    async def updated_since(
-        self, position: tuple[Any, ObjectId] | None, limit: int
-    ) -> list[dict[str, Any]]:
+    async def updated_since(self, position: tuple[Any, ObjectId] | None, limit: int) -> list[dict[str, Any]]:
         """Whole job documents updated after ``position`` in (``updated_at``, ``_id``) order."""
         wanted = self.scoped(after_filter(UPDATE_ORDER, position) if position else {})
         with driver_errors():
             cursor = self._jobs.find(
-                wanted, sort=list(UPDATE_ORDER), limit=limit, batch_size=limit,
+                wanted,
+                sort=list(UPDATE_ORDER),
+                limit=limit,
+                batch_size=limit,
                 max_time_ms=self._max_time_ms,
             )
             documents: list[dict[str, Any]] = await cursor.to_list(length=None)
@@ -339,9 +343,7 @@ class JobRepository:
         """Job documents (without ``errors``) by ``job_id``, in key order (``None`` for a miss)."""
         return await self._by_key(self._jobs, "job_id", job_ids, job_projection(None))
 
-    async def controllers_by_controller_id(
-        self, controller_ids: Sequence[str]
-    ) -> list[dict[str, Any] | None]:
+    async def controllers_by_controller_id(self, controller_ids: Sequence[str]) -> list[dict[str, Any] | None]:
         """Controller documents by ``controller_id``, in key order (``None`` for a miss)."""
         return await self._by_key(self._controllers, "controller_id", controller_ids, None)
 
@@ -389,7 +391,6 @@ class JobRepository:
             )
             found = {doc["_id"]: doc async for doc in cursor}
         return [found.get(key) for key in ids]
-
 
     # aggregation ---------------------------------------------------------------------------
 
@@ -456,11 +457,8 @@ class JobRepository:
         rows = await self.aggregate(_within(where, field, start, end), timeline_pipeline(path, bounds))
         return read_timeline(bounds, rows)
 
-    async def _date_range(
-        self, where: Expr, path: str
-    ) -> tuple[datetime | None, datetime | None]:
-        stages = [{"$group": {"_id": None, "first": {"$min": "$" + path},
-                              "last": {"$max": "$" + path}}}]
+    async def _date_range(self, where: Expr, path: str) -> tuple[datetime | None, datetime | None]:
+        stages = [{"$group": {"_id": None, "first": {"$min": "$" + path}, "last": {"$max": "$" + path}}}]
         rows = await self.aggregate(where, stages, batch_size=1)
         row = rows[0] if rows else {}
         first, last = row.get("first"), row.get("last")

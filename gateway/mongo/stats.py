@@ -173,15 +173,36 @@ class StatsPlan:
 
 
 GROUP_OPERATORS = (
-    "count", "sum", "average", "max", "min", "first", "last", "add_to_set", "merge_objects", "push",
+    "count",
+    "sum",
+    "average",
+    "max",
+    "min",
+    "first",
+    "last",
+    "add_to_set",
+    "merge_objects",
+    "push",
 )
 PROJECT_OPERATORS = (
-    "size", "array_to_object", "object_to_array", "sum", "add", "subtract", "multiply", "divide",
+    "size",
+    "array_to_object",
+    "object_to_array",
+    "sum",
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
 )
-CONDITION_OPERATORS = {"eq": "$eq", "not": "$ne", "gt": "$gt", "gte": "$gte", "lt": "$lt",
-                       "lte": "$lte"}
-_ACCUMULATORS = {"max": "$max", "min": "$min", "first": "$first", "last": "$last",
-                 "add_to_set": "$addToSet", "merge_objects": "$mergeObjects"}
+CONDITION_OPERATORS = {"eq": "$eq", "not": "$ne", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
+_ACCUMULATORS = {
+    "max": "$max",
+    "min": "$min",
+    "first": "$first",
+    "last": "$last",
+    "add_to_set": "$addToSet",
+    "merge_objects": "$mergeObjects",
+}
 _DATE_PARTS = {"year": "$year", "month": "$month", "day": "$dayOfMonth"}
 _DATE_FORMAT_TOKEN = re.compile(r"%.?")
 _DATE_FORMAT_SPECIFIERS = set("YmdHMSLjwuUVG%")
@@ -192,8 +213,9 @@ _INTERNAL_PATHS = ("mark_error", "controller")
 def compile_statistics(spec: StatsSpec, limits: StatsLimits) -> StatsPlan:
     """Compile a statistics request; raises a :class:`BadUserInput` naming the bad key."""
     if spec.distinct is not None and spec.aggregate:
-        raise InvalidParameter("give either 'aggregate' or 'distinct', not both",
-                               spaceone_code="ERROR_INVALID_PARAMETER")
+        raise InvalidParameter(
+            "give either 'aggregate' or 'distinct', not both", spaceone_code="ERROR_INVALID_PARAMETER"
+        )
     if spec.distinct is not None:
         return _distinct(spec.distinct, spec.page)
     if not spec.aggregate:
@@ -263,7 +285,7 @@ class _JobShape:
         if through is None:
             return "$" + path
         # A path through an array as a $map: MongoDB and its stand-ins agree on it.
-        rest = path[len(through) + 1:]
+        rest = path[len(through) + 1 :]
         return {"$map": {"input": "$" + through, "as": "item", "in": "$$item." + rest}}
 
     def sort_path(self, name: str, where: str) -> str:
@@ -393,8 +415,7 @@ def _group_key(key: GroupKey, shape: _Shape, where: str) -> Any:
     if part is not None:
         operation: Any = {part: value}
     else:
-        operation = {"$dateToString": {"format": _date_format(key.date_format, where),
-                                       "date": value}}
+        operation = {"$dateToString": {"format": _date_format(key.date_format, where), "date": value}}
     # Only dates are converted: a null or missing date stays null, as in MongoDB.
     return {"$cond": [{"$gt": [value, None]}, operation, None]}
 
@@ -415,8 +436,10 @@ def _date_format(text: str, where: str) -> str:
 def _accumulator(group_field: GroupField, shape: _Shape, where: str) -> Any:
     operator = (group_field.operator or "").lower()
     if operator not in GROUP_OPERATORS:
-        raise QueryError(f"unknown operator {shorten(group_field.operator or '')!r} in '{where}.operator'"
-                         + suggestion(operator, GROUP_OPERATORS, "operators"))
+        raise QueryError(
+            f"unknown operator {shorten(group_field.operator or '')!r} in '{where}.operator'"
+            + suggestion(operator, GROUP_OPERATORS, "operators")
+        )
     if group_field.conditions and operator not in ("count", "sum", "average"):
         raise InvalidParameter(f"'{where}.conditions' apply only to count, sum and average")
     condition = _conditions(group_field.conditions, shape, f"{where}.conditions")
@@ -456,12 +479,15 @@ def _conditions(conditions: Sequence[Condition], shape: _Shape, where: str) -> A
 def _condition(cond: Condition, shape: _Shape, where: str) -> Any:
     operator = cond.operator.lower() if isinstance(cond.operator, str) else ""
     if operator not in CONDITION_OPERATORS:
-        raise QueryError(f"unknown operator {shorten(str(cond.operator))!r} in '{where}.o'"
-                         + suggestion(operator, tuple(CONDITION_OPERATORS), "operators"))
+        raise QueryError(
+            f"unknown operator {shorten(str(cond.operator))!r} in '{where}.o'"
+            + suggestion(operator, tuple(CONDITION_OPERATORS), "operators")
+        )
     value = cond.value
     if not isinstance(value, SCALAR_TYPES):
-        raise QueryError(f"'{where}.v' must be a string, number, boolean or null",
-                         spaceone_code="ERROR_OPERATOR_VALUE_TYPE")
+        raise QueryError(
+            f"'{where}.v' must be a string, number, boolean or null", spaceone_code="ERROR_OPERATOR_VALUE_TYPE"
+        )
     if value is not None and shape.kind(cond.key) is Kind.DATE:
         value = parse_datetime(value, f"'{where}.v'")
     return {CONDITION_OPERATORS[operator]: [shape.expr(cond.key, f"{where}.k"), {"$literal": value}]}
@@ -486,15 +512,14 @@ def _project(stage: Project, shape: _Shape, where: str) -> tuple[list[Stage], _S
 def _project_value(project_field: ProjectField, shape: _Shape, where: str) -> Any:
     operator = (project_field.operator or "").lower() or None
     if operator is not None and operator not in PROJECT_OPERATORS:
-        raise QueryError(f"unknown operator {shorten(project_field.operator or '')!r} in '{where}.operator'"
-                         + suggestion(operator, PROJECT_OPERATORS, "operators"))
-    if operator in ("add", "subtract", "multiply", "divide") or (
-        operator == "sum" and project_field.operands
-    ):
+        raise QueryError(
+            f"unknown operator {shorten(project_field.operator or '')!r} in '{where}.operator'"
+            + suggestion(operator, PROJECT_OPERATORS, "operators")
+        )
+    if operator in ("add", "subtract", "multiply", "divide") or (operator == "sum" and project_field.operands):
         return _arithmetic(operator, project_field, shape, where)
     if project_field.operands:
-        raise InvalidParameter(f"'{where}.operands' apply only to sum, add, subtract, multiply "
-                               "and divide")
+        raise InvalidParameter(f"'{where}.operands' apply only to sum, add, subtract, multiply and divide")
     if not project_field.key:
         raise RequiredParameter(f"'{where}.key' is required")
     value = shape.expr(project_field.key, f"{where}.key")

@@ -76,62 +76,88 @@ class GatewayMetrics:
         self.operation_label = OperationLabels()
         r = self.registry
         self.graphql_requests = Counter(
-            "gateway_graphql_requests", "GraphQL requests by operation name and outcome "
+            "gateway_graphql_requests",
+            "GraphQL requests by operation name and outcome "
             "(ok, error: answered with errors, rejected: not executed).",
-            ["operation", "outcome"], registry=r,
+            ["operation", "outcome"],
+            registry=r,
         )
         self.graphql_duration = Histogram(
-            "gateway_graphql_request_duration_seconds", "Time to answer a GraphQL request.",
-            ["operation"], buckets=LATENCY_BUCKETS, registry=r,
+            "gateway_graphql_request_duration_seconds",
+            "Time to answer a GraphQL request.",
+            ["operation"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.graphql_errors = Counter(
-            "gateway_graphql_errors", "GraphQL errors sent to clients, by extensions.code.",
-            ["code"], registry=r,
+            "gateway_graphql_errors",
+            "GraphQL errors sent to clients, by extensions.code.",
+            ["code"],
+            registry=r,
         )
         self.http_requests = Counter(
-            "gateway_http_requests", "HTTP requests by route, method and status.",
-            ["route", "method", "status"], registry=r,
+            "gateway_http_requests",
+            "HTTP requests by route, method and status.",
+            ["route", "method", "status"],
+            registry=r,
         )
         self.http_duration = Histogram(
-            "gateway_http_request_duration_seconds", "Time to answer an HTTP request, by route.",
-            ["route"], buckets=LATENCY_BUCKETS, registry=r,
+            "gateway_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route.",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.mongo_commands = Counter(
-            "gateway_mongodb_commands", "MongoDB commands sent, by command name and outcome.",
-            ["command", "outcome"], registry=r,
+            "gateway_mongodb_commands",
+            "MongoDB commands sent, by command name and outcome.",
+            ["command", "outcome"],
+            registry=r,
         )
         self.mongo_duration = Histogram(
-            "gateway_mongodb_command_duration_seconds", "MongoDB command latency as the driver "
-            "measured it.", ["command"], buckets=MONGO_BUCKETS, registry=r,
+            "gateway_mongodb_command_duration_seconds",
+            "MongoDB command latency as the driver measured it.",
+            ["command"],
+            buckets=MONGO_BUCKETS,
+            registry=r,
         )
         self.loader_batch = Histogram(
-            "gateway_dataloader_batch_size", "Keys per DataLoader batch (one query each).",
-            ["loader"], buckets=BATCH_BUCKETS, registry=r,
+            "gateway_dataloader_batch_size",
+            "Keys per DataLoader batch (one query each).",
+            ["loader"],
+            buckets=BATCH_BUCKETS,
+            registry=r,
         )
         self.command_slot_wait = Histogram(
-            "gateway_command_slot_wait_seconds", "Time a MongoDB command waited for a slot of its "
+            "gateway_command_slot_wait_seconds",
+            "Time a MongoDB command waited for a slot of its "
             "domain's bulkhead (only commands that had to wait), by whether it then got one.",
-            ["outcome"], buckets=LATENCY_BUCKETS, registry=r,
+            ["outcome"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.command_slot_refusals = Counter(
-            "gateway_command_slot_refusals", "MongoDB commands that gave up waiting for a slot "
+            "gateway_command_slot_refusals",
+            "MongoDB commands that gave up waiting for a slot "
             "of their domain (the request refused with RATE_LIMITED, or past its deadline).",
             registry=r,
         )
         self.event_loop_lag = Histogram(
-            "gateway_event_loop_lag_seconds", f"How late a {LAG_INTERVAL * 1000:.0f} ms sleep of "
+            "gateway_event_loop_lag_seconds",
+            f"How late a {LAG_INTERVAL * 1000:.0f} ms sleep of "
             "the event loop wakes up: the time every request of the process waited for the loop.",
-            buckets=LAG_BUCKETS, registry=r,
+            buckets=LAG_BUCKETS,
+            registry=r,
         )
         self.event_loop_lag_last = Gauge(
-            "gateway_event_loop_lag_last_seconds", "The latest event-loop lag measured.",
-            registry=r, multiprocess_mode="max",
+            "gateway_event_loop_lag_last_seconds",
+            "The latest event-loop lag measured.",
+            registry=r,
+            multiprocess_mode="max",
         )
         self.command_listener = MongoCommandMetrics(self)
 
-    def observe_operation(
-        self, name: str | None, outcome: str, seconds: float, codes: list[str]
-    ) -> None:
+    def observe_operation(self, name: str | None, outcome: str, seconds: float, codes: list[str]) -> None:
         label = self.operation_label(name)
         self.graphql_requests.labels(label, outcome).inc()
         self.graphql_duration.labels(label).observe(seconds)
@@ -141,7 +167,9 @@ class GatewayMetrics:
     def observe_http(self, method: str, path: str, status: int, seconds: float) -> None:
         route = path if path in KNOWN_ROUTES or path.startswith(REST_PREFIX) else "other"
         if route.startswith(REST_PREFIX) and route.rstrip("/").rsplit("/", 1)[-1] not in (
-            "jobs", "search", "stat"
+            "jobs",
+            "search",
+            "stat",
         ):
             route = "other"
         self.http_requests.labels(route, method, str(status)).inc()
@@ -188,21 +216,27 @@ class _LiveCollector:
     def collect(self) -> Iterator[Metric]:
         stats = self._stats
         yield GaugeMetricFamily(
-            "gateway_live_subscriptions", "Open subscriptions (jobUpdated and jobsChanged).",
+            "gateway_live_subscriptions",
+            "Open subscriptions (jobUpdated and jobsChanged).",
             value=self._subscriptions(),
         )
         for name, help_text, value in (
             ("gateway_live_changes_received", "Job changes read from the change feed.", stats.received),
             ("gateway_live_events_delivered", "Events handed to subscribers.", stats.delivered),
-            ("gateway_live_slow_consumer_closes", "Subscriptions ended with SLOW_CONSUMER.",
-             stats.slow_consumers),
-            ("gateway_live_feed_restarts", "Change stream reopenings (outage or lost history).",
-             stats.feed_restarts),
+            (
+                "gateway_live_slow_consumer_closes",
+                "Subscriptions ended with SLOW_CONSUMER.",
+                stats.slow_consumers,
+            ),
+            (
+                "gateway_live_feed_restarts",
+                "Change stream reopenings (outage or lost history).",
+                stats.feed_restarts,
+            ),
             ("gateway_live_batches", "Batches of changes matched and fanned out.", stats.batches),
         ):
             yield CounterMetricFamily(name, help_text, value=value)
-        mode = GaugeMetricFamily("gateway_live_feed_mode", "The change source in use.",
-                                 labels=["mode"])
+        mode = GaugeMetricFamily("gateway_live_feed_mode", "The change source in use.", labels=["mode"])
         mode.add_metric([stats.mode], 1)
         yield mode
 

@@ -21,14 +21,22 @@ from gateway.mongo.query import public_condition
 JOB_STATES = ("JOB_STATE_NONE", *JOB_STATUSES)  # indexed by SpaceONE's JobState enum number
 NO_STATUS = frozenset({"", "JOB_STATE_NONE", "NONE"})
 JOB_INFO_FIELDS = (
-    "job_id", "status", "filter", "total_tasks", "remained_tasks", "errors", "controller_info",
-    "project_id", "domain_id", "created_at", "updated_at", "finished_at",
+    "job_id",
+    "status",
+    "filter",
+    "total_tasks",
+    "remained_tasks",
+    "errors",
+    "controller_info",
+    "project_id",
+    "domain_id",
+    "created_at",
+    "updated_at",
+    "finished_at",
 )
 MINIMAL_FIELDS = ("job_id", "status", "created_at", "finished_at")
 _JOBS_QUERY_KEYS = frozenset({"query", "job_id", "status", "schedule_id", "project_id", "domain_id"})
-_QUERY_KEYS = frozenset(
-    {"filter", "filter_or", "sort", "page", "minimal", "count_only", "only", "keyword"}
-)
+_QUERY_KEYS = frozenset({"filter", "filter_or", "sort", "page", "minimal", "count_only", "only", "keyword"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,15 +162,16 @@ def selected_fields(query: Mapping[str, Any]) -> tuple[str, ...]:
     return JOB_INFO_FIELDS
 
 
-def parse_jobs_query(
-    body: Any, *, default_page_size: int, max_page_size: int
-) -> JobsRequest:
+def parse_jobs_query(body: Any, *, default_page_size: int, max_page_size: int) -> JobsRequest:
     """A ``JobsQuery`` JSON object → the neutral search, with the page limits of the settings."""
     request = snake_keys(body, "the request", _JOBS_QUERY_KEYS)
     query = snake_keys(request.get("query") or {}, "query", _QUERY_KEYS)
     extra = [
-        *(Condition(name, "eq", value) for name in ("job_id", "schedule_id", "project_id")
-          if (value := text(request.get(name), name))),
+        *(
+            Condition(name, "eq", value)
+            for name in ("job_id", "schedule_id", "project_id")
+            if (value := text(request.get(name), name))
+        ),
     ]
     if (status := status_condition(request.get("status"))) is not None:
         extra.append(status)

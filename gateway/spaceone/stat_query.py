@@ -53,8 +53,9 @@ def parse_stat_query(body: Any, *, default_page_size: int, max_page_size: int) -
 def _aggregate(value: Any) -> tuple[stats.AggregateStage, ...] | None:
     if value is None:
         return None
-    return tuple(_stage(item, f"aggregate[{index}]")
-                 for index, item in enumerate(_list(value, "query.aggregate")))
+    return tuple(
+        _stage(item, f"aggregate[{index}]") for index, item in enumerate(_list(value, "query.aggregate"))
+    )
 
 
 def _stage(item: Any, where: str) -> stats.AggregateStage:
@@ -78,10 +79,14 @@ def _unwind(value: Any, where: str) -> stats.Unwind:
 def _group(value: Any, where: str) -> stats.Group:
     group = snake_keys(value, where, frozenset({"keys", "fields"}))
     return stats.Group(
-        tuple(_group_key(key, f"{where}.keys[{i}]")
-              for i, key in enumerate(_list(group.get("keys"), f"{where}.keys"))),
-        tuple(_group_field(field, f"{where}.fields[{i}]")
-              for i, field in enumerate(_list(group.get("fields"), f"{where}.fields"))),
+        tuple(
+            _group_key(key, f"{where}.keys[{i}]")
+            for i, key in enumerate(_list(group.get("keys"), f"{where}.keys"))
+        ),
+        tuple(
+            _group_field(field, f"{where}.fields[{i}]")
+            for i, field in enumerate(_list(group.get("fields"), f"{where}.fields"))
+        ),
     )
 
 
@@ -103,16 +108,19 @@ def _group_field(value: Any, where: str) -> stats.GroupField:
         name=text(field.get("name"), f"{where}.name") or "",
         operator=operator,
         key=text(field.get("key"), f"{where}.key"),
-        fields=tuple(_sub_field(sub, f"{where}.fields[{i}]")
-                     for i, sub in enumerate(_list(field.get("fields"), f"{where}.fields"))),
+        fields=tuple(
+            _sub_field(sub, f"{where}.fields[{i}]")
+            for i, sub in enumerate(_list(field.get("fields"), f"{where}.fields"))
+        ),
         conditions=conditions(field.get("conditions"), f"{where}.conditions"),
     )
 
 
 def _sub_field(value: Any, where: str) -> stats.SubField:
     sub = snake_keys(value, where, frozenset({"key", "name"}))
-    return stats.SubField(text(sub.get("key"), f"{where}.key") or "",
-                          text(sub.get("name"), f"{where}.name") or "")
+    return stats.SubField(
+        text(sub.get("key"), f"{where}.key") or "", text(sub.get("name"), f"{where}.name") or ""
+    )
 
 
 def _count(value: Any, where: str) -> stats.Count:
@@ -127,8 +135,10 @@ def _sort(value: Any, where: str) -> stats.Sort:
 def _project(value: Any, where: str) -> stats.Project:
     project = snake_keys(value, where, frozenset({"fields", "exclude_keys"}))
     return stats.Project(
-        tuple(_project_field(field, f"{where}.fields[{i}]")
-              for i, field in enumerate(_list(project.get("fields"), f"{where}.fields"))),
+        tuple(
+            _project_field(field, f"{where}.fields[{i}]")
+            for i, field in enumerate(_list(project.get("fields"), f"{where}.fields"))
+        ),
         flag(project.get("exclude_keys"), f"{where}.exclude_keys"),
     )
 
@@ -139,8 +149,10 @@ def _project_field(value: Any, where: str) -> stats.ProjectField:
         name=text(field.get("name"), f"{where}.name") or "",
         key=text(field.get("key"), f"{where}.key"),
         operator=text(field.get("operator"), f"{where}.operator"),
-        operands=tuple(_operand(operand, f"{where}.operands[{i}]")
-                       for i, operand in enumerate(_list(field.get("operands"), f"{where}.operands"))),
+        operands=tuple(
+            _operand(operand, f"{where}.operands[{i}]")
+            for i, operand in enumerate(_list(field.get("operands"), f"{where}.operands"))
+        ),
     )
 
 

@@ -162,9 +162,7 @@ class LeafFastPathExecutor(StrawberryGraphQLCoreExecutionContext):
             self._leaf_fields[key] = leaf_field(field) if field is not None else None
         return self._leaf_fields[key]
 
-    def _selection(
-        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
-    ) -> Selection:
+    def _selection(self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> Selection:
         """The plan of a grouped field set, built once per request (graphql-core reuses the
         same grouped field set for every object of a list; it stays alive with the cache)."""
         cached = self._selections.get(id(grouped_field_set))
@@ -186,16 +184,12 @@ class LeafFastPathExecutor(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         if not self.leaf_fast_path:
-            return super().execute_fields(
-                parent_type, source_value, path, grouped_field_set, position_context
-            )
+            return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
         try:
-            for response_name, field_details_list, leaf in self._selection(
-                parent_type, grouped_field_set
-            ):
+            for response_name, field_details_list, leaf in self._selection(parent_type, grouped_field_set):
                 if leaf is not None:
                     try:
                         value = getattr(source_value, leaf.attribute)

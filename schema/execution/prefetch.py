@@ -65,8 +65,10 @@ class PagePrefetch:
 
     def failed(self) -> bool:
         """Whether a loader raised for any job of the page."""
-        outcomes = [*(o for page in self.errors.values() for o in page.values()),
-                    *(self.controllers or {}).values()]
+        outcomes = [
+            *(o for page in self.errors.values() for o in page.values()),
+            *(self.controllers or {}).values(),
+        ]
         return any(isinstance(outcome, BaseException) for outcome in outcomes)
 
 
@@ -122,11 +124,7 @@ def _merged(group: Iterable[SelectedField]) -> list[Selection]:
 def sub_selections(selections: Iterable[Selection], name: str) -> list[list[Selection]]:
     """For each response name under which the field ``name`` is selected, the merged
     sub-selections of its nodes."""
-    return [
-        _merged(group)
-        for group in _collected(selections).values()
-        if group[0].name == name
-    ]
+    return [_merged(group) for group in _collected(selections).values() if group[0].name == name]
 
 
 def nested_wanted(job_selections: Iterable[Sequence[Selection]]) -> NestedWanted:
@@ -172,9 +170,7 @@ async def _outcomes(loads: list[Awaitable[T]]) -> list[T | BaseException]:
 MISSING: Any = object()
 
 
-def _replaying(
-    loader: DataLoader[K, T], outcomes: Callable[[K], Outcome]
-) -> DataLoader[K, T]:
+def _replaying(loader: DataLoader[K, T], outcomes: Callable[[K], Outcome]) -> DataLoader[K, T]:
     """A loader answering from ``outcomes`` (exceptions fail their key, as a batch failure
     did) and asking ``loader`` for any key not loaded yet."""
 
@@ -182,8 +178,9 @@ def _replaying(
         found = [outcomes(key) for key in keys]
         missing = [key for key, outcome in zip(keys, found, strict=True) if outcome is MISSING]
         loaded = dict(zip(missing, await _outcomes([loader.load(key) for key in missing]), strict=True))
-        return [loaded[key] if outcome is MISSING else outcome
-                for key, outcome in zip(keys, found, strict=True)]
+        return [
+            loaded[key] if outcome is MISSING else outcome for key, outcome in zip(keys, found, strict=True)
+        ]
 
     return DataLoader(load_fn=replay)
 
@@ -197,9 +194,7 @@ def replay_loaders(loaders: Loaders, prefetch: PagePrefetch) -> Loaders:
             loaders.errors_by_job_id,
             lambda key: prefetch.errors.get(key[1], {}).get(key[0], MISSING),
         ),
-        controller_by_id=_replaying(
-            loaders.controller_by_id, lambda key: controllers.get(key, MISSING)
-        ),
+        controller_by_id=_replaying(loaders.controller_by_id, lambda key: controllers.get(key, MISSING)),
     )
 
 
@@ -212,10 +207,12 @@ async def prefetch_page(
         return loaders, None
     ids = [document["_id"] for document in documents]
     refs = [ref for d in documents if isinstance(ref := d.get("controller"), ObjectId)]
+
     # Keys in the order the field resolvers would load them, so each batch is the same command.
     def error_loads() -> list[Awaitable[Any]]:
-        return [loaders.errors_by_job_id.load((job_id, parts))
-                for parts in wanted.error_parts for job_id in ids]
+        return [
+            loaders.errors_by_job_id.load((job_id, parts)) for parts in wanted.error_parts for job_id in ids
+        ]
 
     def controller_loads() -> list[Awaitable[Any]]:
         return [loaders.controller_by_id.load(ref) for ref in refs] if wanted.controller else []
@@ -223,13 +220,13 @@ async def prefetch_page(
     if wanted.controller_first:
         first = controller_loads()
         outcomes = await _outcomes([*first, *error_loads()])
-        controller_outcomes, error_outcomes = outcomes[:len(first)], outcomes[len(first):]
+        controller_outcomes, error_outcomes = outcomes[: len(first)], outcomes[len(first) :]
     else:
         first = error_loads()
         outcomes = await _outcomes([*first, *controller_loads()])
-        error_outcomes, controller_outcomes = outcomes[:len(first)], outcomes[len(first):]
+        error_outcomes, controller_outcomes = outcomes[: len(first)], outcomes[len(first) :]
     errors = {
-        parts: dict(zip(ids, error_outcomes[i * len(ids):(i + 1) * len(ids)], strict=True))
+        parts: dict(zip(ids, error_outcomes[i * len(ids) : (i + 1) * len(ids)], strict=True))
         for i, parts in enumerate(wanted.error_parts)
     }
     controllers = dict(zip(refs, controller_outcomes, strict=True)) if wanted.controller else None

@@ -108,7 +108,8 @@ def field_cost(field: GraphQLField) -> FieldCost:
         return FieldCost(weight, is_list)
     sized = _given(size.sized_fields)
     return FieldCost(
-        weight, is_list,
+        weight,
+        is_list,
         slicing=tuple(tuple(path.split(".")) for path in _given(size.slicing_arguments) or ()),
         assumed_size=_given(size.assumed_size),
         sized_fields=frozenset(sized) if sized else None,
@@ -143,8 +144,9 @@ class CostModel:
             return None
         return self._level([operation.selection_set], root, fragments_of(document))
 
-    def _level(self, sets: Iterable[SelectionSetNode], parent: GraphQLObjectType,
-               fragments: Mapping[str, Any]) -> Plan:
+    def _level(
+        self, sets: Iterable[SelectionSetNode], parent: GraphQLObjectType, fragments: Mapping[str, Any]
+    ) -> Plan:
         groups: dict[str, list[FieldNode]] = {}
         for field in collect_fields(sets, fragments):
             if not field.name.value.startswith("__"):
@@ -186,8 +188,9 @@ def list_size(node: PlanNode, variables: dict[str, Any], settings: Settings) -> 
     return cost.assumed_size or 1
 
 
-def estimate(plan: Plan, variables: dict[str, Any], settings: Settings,
-             sizes: Mapping[str, int] | None = None) -> int:
+def estimate(
+    plan: Plan, variables: dict[str, Any], settings: Settings, sizes: Mapping[str, int] | None = None
+) -> int:
     total = 0
     for node in plan:
         cost = node.cost
@@ -247,7 +250,8 @@ class DemandControl(SchemaExtension):
             spent = _spend(context.context, self.estimated)
             if spent > self.settings.max_cost:
                 context.result = GraphQLExecutionResult(
-                    data=None, errors=[too_expensive(self.estimated, spent, self.settings.max_cost)])
+                    data=None, errors=[too_expensive(self.estimated, spent, self.settings.max_cost)]
+                )
                 yield
                 return
         yield

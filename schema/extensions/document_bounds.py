@@ -66,8 +66,11 @@ class Shape:
     def __add__(self, other: Shape) -> Shape:
         """Two parts of one selection set."""
         return Shape(
-            self.fields + other.fields, self.aliases + other.aliases, max(self.depth, other.depth),
-            self.root_fields + other.root_fields, max(self.lists, other.lists),
+            self.fields + other.fields,
+            self.aliases + other.aliases,
+            max(self.depth, other.depth),
+            self.root_fields + other.root_fields,
+            max(self.lists, other.lists),
             max(self.introspection, other.introspection),
         )
 
@@ -146,8 +149,9 @@ class Measure:
         return result
 
 
-def field_pairs(selection_set: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode],
-                limit: float) -> float:
+def field_pairs(
+    selection_set: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode], limit: float
+) -> float:
     """Pairs of fields sharing a response name once the operation's fields are merged as
     execution merges them (a pair of leaves counts ``LEAF_PAIR``), and pairs of fragments spread
     side by side; counting stops past ``limit``. Call it only on an operation whose expanded
@@ -171,8 +175,9 @@ def field_pairs(selection_set: SelectionSetNode, fragments: Mapping[str, Fragmen
     return pairs
 
 
-def collect(sets: Iterable[SelectionSetNode],
-            fragments: Mapping[str, FragmentDefinitionNode]) -> tuple[list[FieldNode], int]:
+def collect(
+    sets: Iterable[SelectionSetNode], fragments: Mapping[str, FragmentDefinitionNode]
+) -> tuple[list[FieldNode], int]:
     """The fields of one merged selection set (a fragment collected once, as in execution), and
     the pairs of distinct fragments spread side by side in one of its selection sets."""
     fields: list[FieldNode] = []
@@ -196,8 +201,9 @@ def collect(sets: Iterable[SelectionSetNode],
     return fields, fragment_pairs
 
 
-def collect_fields(sets: Iterable[SelectionSetNode],
-                   fragments: Mapping[str, FragmentDefinitionNode]) -> list[FieldNode]:
+def collect_fields(
+    sets: Iterable[SelectionSetNode], fragments: Mapping[str, FragmentDefinitionNode]
+) -> list[FieldNode]:
     return collect(sets, fragments)[0]
 
 
@@ -217,36 +223,48 @@ def document_refusals(document: DocumentNode, settings: Settings) -> list[GraphQ
         shape = measure.shape(operation.selection_set)
         label = operation_label(operation)
         if shape.fields > settings.max_expanded_fields:
-            return [too_complex(
-                f"{label} selects {shape.fields} fields with its fragments expanded, more than "
-                f"the limit of {settings.max_expanded_fields} (GATEWAY_MAX_EXPANDED_FIELDS)"
-            )]
+            return [
+                too_complex(
+                    f"{label} selects {shape.fields} fields with its fragments expanded, more than "
+                    f"the limit of {settings.max_expanded_fields} (GATEWAY_MAX_EXPANDED_FIELDS)"
+                )
+            ]
         if shape.aliases > settings.max_aliases:
-            return [too_complex(
-                f"{label} has {shape.aliases} aliases with its fragments expanded, more than "
-                f"the limit of {settings.max_aliases} (GATEWAY_MAX_ALIASES)"
-            )]
+            return [
+                too_complex(
+                    f"{label} has {shape.aliases} aliases with its fragments expanded, more than "
+                    f"the limit of {settings.max_aliases} (GATEWAY_MAX_ALIASES)"
+                )
+            ]
         if shape.depth > settings.max_query_depth:
-            return [too_complex(
-                f"{label} nests fields {shape.depth} deep, deeper than the limit of "
-                f"{settings.max_query_depth} (GATEWAY_MAX_QUERY_DEPTH)"
-            )]
+            return [
+                too_complex(
+                    f"{label} nests fields {shape.depth} deep, deeper than the limit of "
+                    f"{settings.max_query_depth} (GATEWAY_MAX_QUERY_DEPTH)"
+                )
+            ]
         if shape.root_fields > settings.max_root_fields:
-            return [too_complex(
-                f"{label} asks for {shape.root_fields} root fields, more than the limit of "
-                f"{settings.max_root_fields} (GATEWAY_MAX_ROOT_FIELDS)"
-            )]
+            return [
+                too_complex(
+                    f"{label} asks for {shape.root_fields} root fields, more than the limit of "
+                    f"{settings.max_root_fields} (GATEWAY_MAX_ROOT_FIELDS)"
+                )
+            ]
         if shape.introspection >= MAX_INTROSPECTION_LISTS:
-            return [too_complex(
-                f"{label} nests the introspection lists fields/interfaces/possibleTypes/"
-                f"inputFields {shape.introspection} deep; the limit is "
-                f"{MAX_INTROSPECTION_LISTS - 1} (maximum introspection depth exceeded)"
-            )]
+            return [
+                too_complex(
+                    f"{label} nests the introspection lists fields/interfaces/possibleTypes/"
+                    f"inputFields {shape.introspection} deep; the limit is "
+                    f"{MAX_INTROSPECTION_LISTS - 1} (maximum introspection depth exceeded)"
+                )
+            ]
         pairs = field_pairs(operation.selection_set, fragments, settings.max_field_pairs)
         if pairs > settings.max_field_pairs:
-            return [too_complex(
-                f"{label} repeats fields: more than {settings.max_field_pairs} pairs of fields "
-                "sharing a response name, or of fragments spread side by side, each pair "
-                f"to be compared (a pair of leaf fields counts {LEAF_PAIR}) (GATEWAY_MAX_FIELD_PAIRS)"
-            )]
+            return [
+                too_complex(
+                    f"{label} repeats fields: more than {settings.max_field_pairs} pairs of fields "
+                    "sharing a response name, or of fragments spread side by side, each pair "
+                    f"to be compared (a pair of leaf fields counts {LEAF_PAIR}) (GATEWAY_MAX_FIELD_PAIRS)"
+                )
+            ]
     return []

@@ -37,15 +37,15 @@ class ValidationCache(SchemaExtension):
         assert document is not None
         context.pre_execution_errors = self.cache.get_or_make(
             (context.query, rules),
-            lambda: self.precheck(document)
-            or validate_document(graphql_core_schema(context.schema), document, rules),
+            lambda: (
+                self.precheck(document)
+                or validate_document(graphql_core_schema(context.schema), document, rules)
+            ),
         )
         yield
 
 
-def validation_cache(
-    maxsize: int, precheck: Precheck = lambda _: []
-) -> Callable[[], ValidationCache]:
+def validation_cache(maxsize: int, precheck: Precheck = lambda _: []) -> Callable[[], ValidationCache]:
     """The extension factory; every request shares one cache of ``maxsize`` documents."""
     cache: LruCache[Any, list[Any]] = LruCache(maxsize)
     return lambda: ValidationCache(cache, precheck)

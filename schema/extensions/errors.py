@@ -28,8 +28,7 @@ def _tag(errors: list[GraphQLError] | None, code: str) -> None:
 
 
 def tag_parse_errors(errors: list[GraphQLError] | None) -> None:
-    _tag([error for error in errors or () if isinstance(error, GraphQLSyntaxError)],
-         "GRAPHQL_PARSE_FAILED")
+    _tag([error for error in errors or () if isinstance(error, GraphQLSyntaxError)], "GRAPHQL_PARSE_FAILED")
 
 
 def classify(error: GraphQLError, request_id: str | None) -> GraphQLError:
@@ -84,7 +83,9 @@ def finalize_errors(
                 error = _masked(error, request_id, "outside resolvers")
         if hide_schema and "Did you mean" in error.message:
             error = GraphQLError(
-                _SUGGESTION.sub("", error.message), error.nodes, path=error.path,
+                _SUGGESTION.sub("", error.message),
+                error.nodes,
+                path=error.path,
                 extensions=error.extensions,
             )
         final.append(error)
@@ -101,8 +102,13 @@ def _parse_failure(error: GraphQLSyntaxError) -> GraphQLError:
     """Parse errors: GRAPHQL_PARSE_FAILED, or QUERY_TOO_COMPLEX for a document refused for size."""
     for start, setting in _TOO_LARGE.items():
         if start in error.message:
-            return GraphQLError(f"{error.message} ({setting})", error.nodes, source=error.source,
-                                positions=error.positions, extensions={"code": "QUERY_TOO_COMPLEX"})
+            return GraphQLError(
+                f"{error.message} ({setting})",
+                error.nodes,
+                source=error.source,
+                positions=error.positions,
+                extensions={"code": "QUERY_TOO_COMPLEX"},
+            )
     _tag([error], "GRAPHQL_PARSE_FAILED")
     return error
 
@@ -111,7 +117,9 @@ def _masked(error: GraphQLError, request_id: str | None, where: str) -> GraphQLE
     """Log an unexpected error with its traceback; the client gets INTERNAL_SERVER_ERROR."""
     original = error.original_error
     log.error(
-        "unexpected error %s (request %s)", where, request_id,
+        "unexpected error %s (request %s)",
+        where,
+        request_id,
         exc_info=(type(original), original, original.__traceback__) if original else None,
     )
     extensions = {"code": "INTERNAL_SERVER_ERROR"}

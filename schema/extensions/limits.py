@@ -68,10 +68,12 @@ def input_depth_rule(max_depth: int) -> type[ASTValidationRule]:
         def enter_argument(self, node: Any, *_: Any) -> Any:
             value: ValueNode = node.value
             if nesting(value) > max_depth:
-                self.report_error(too_complex(
-                    f"the value of argument '{node.name.value}' is nested deeper than the limit "
-                    f"of {max_depth} (GATEWAY_MAX_INPUT_DEPTH)"
-                ))
+                self.report_error(
+                    too_complex(
+                        f"the value of argument '{node.name.value}' is nested deeper than the limit "
+                        f"of {max_depth} (GATEWAY_MAX_INPUT_DEPTH)"
+                    )
+                )
                 return self.BREAK
             return self.SKIP  # its parts were measured with it
 
@@ -99,10 +101,15 @@ class VariableDepth(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         if nesting(context.variables or {}) > self.settings.max_input_depth + 1:
-            context.result = GraphQLExecutionResult(data=None, errors=[too_complex(
-                f"the variables are nested deeper than the limit of "
-                f"{self.settings.max_input_depth} (GATEWAY_MAX_INPUT_DEPTH)"
-            )])
+            context.result = GraphQLExecutionResult(
+                data=None,
+                errors=[
+                    too_complex(
+                        f"the variables are nested deeper than the limit of "
+                        f"{self.settings.max_input_depth} (GATEWAY_MAX_INPUT_DEPTH)"
+                    )
+                ],
+            )
         yield
 
 

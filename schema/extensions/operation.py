@@ -24,8 +24,7 @@ class SingleOperation(SchemaExtension):
                 context.pre_execution_errors = [
                     *(context.pre_execution_errors or ()),
                     GraphQLError(
-                        "the document has several operations: name the one to run in "
-                        "operationName",
+                        "the document has several operations: name the one to run in operationName",
                         extensions={"code": "OPERATION_RESOLUTION_FAILURE"},
                     ),
                 ]

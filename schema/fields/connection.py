@@ -42,12 +42,8 @@ GatewayInfo = Info[GatewayContext, None]
 
 @strawberry.type(description="Where a page sits in the whole connection.")
 class PageInfo:
-    has_next_page: bool = strawberry.field(
-        description="More jobs follow the last one of this page (exact)."
-    )
-    has_previous_page: bool = strawberry.field(
-        description="Jobs precede the first one of this page (exact)."
-    )
+    has_next_page: bool = strawberry.field(description="More jobs follow the last one of this page (exact).")
+    has_previous_page: bool = strawberry.field(description="Jobs precede the first one of this page (exact).")
     start_cursor: str | None = strawberry.field(
         description="Cursor of the first job of the page; null when the page is empty."
     )
@@ -58,9 +54,7 @@ class PageInfo:
 
 @strawberry.type(description="A job and its position in the connection.")
 class JobEdge:
-    cursor: str = strawberry.field(
-        description="Opaque position of this job: pass it as `after` or `before`."
-    )
+    cursor: str = strawberry.field(description="Opaque position of this job: pass it as `after` or `before`.")
     node: Job = strawberry.field(description="The job.")
 
 
@@ -70,8 +64,7 @@ class JobConnection:
     nodes: list[Job] = strawberry.field(description="The jobs of the page (the edges' nodes).")
     page_info: PageInfo = strawberry.field(description="Cursors and neighbours of this page.")
     total_count: int = strawberry.field(
-        description="Every job that matches the filter, regardless of paging (counted only "
-        "when selected)."
+        description="Every job that matches the filter, regardless of paging (counted only when selected)."
     )
 
 
@@ -105,8 +98,7 @@ def cursor_codec(secret: str) -> CursorCodec:
 
 def order_keys(order_by: Iterable[JobOrder] | None) -> tuple[SortKey, ...]:
     return tuple(
-        SortKey(str(item.field.value), desc=item.direction is OrderDirection.DESC)
-        for item in order_by or ()
+        SortKey(str(item.field.value), desc=item.direction is OrderDirection.DESC) for item in order_by or ()
     )
 
 
@@ -173,9 +165,7 @@ async def resolve_jobs_connection(
         with_count=wanted.total_count,
         look_behind=behind_field in wanted.page_info,
     )
-    rows = page_slice(
-        page.documents, keyset, backward=request.backward, anything_behind=page.anything_behind
-    )
+    rows = page_slice(page.documents, keyset, backward=request.backward, anything_behind=page.anything_behind)
     loaders, prefetch = await prefetch_page(
         scope.loaders, rows.documents, nested_wanted_at(info, ("nodes",), ("edges", "node"))
     )
@@ -191,17 +181,19 @@ def _connection(
     total_count: int | None,
     prefetch: PagePrefetch | None,
 ) -> JobConnection:
-    nodes = [
-        Job.from_document(document, loaders, prefetch=prefetch) for document in rows.documents
-    ]
+    nodes = [Job.from_document(document, loaders, prefetch=prefetch) for document in rows.documents]
     start_cursor = end_cursor = None
     if rows.documents:
         start_cursor = codec.encode(order, position_of(rows.documents[0], order))
         end_cursor = codec.encode(order, position_of(rows.documents[-1], order))
-    edges = [
-        JobEdge(cursor=codec.encode(order, position_of(document, order)), node=node)
-        for document, node in zip(rows.documents, nodes, strict=True)
-    ] if wanted.edges else []
+    edges = (
+        [
+            JobEdge(cursor=codec.encode(order, position_of(document, order)), node=node)
+            for document, node in zip(rows.documents, nodes, strict=True)
+        ]
+        if wanted.edges
+        else []
+    )
     return JobConnection(
         edges=edges,
         nodes=nodes,

@@ -57,9 +57,7 @@ def search_where(query: SearchQuery | None, extra: Sequence[Condition] = ()) -> 
     return expr.query_where(conditions(query.filter), conditions(query.filter_or), query.keyword, extra)
 
 
-def search_spec(
-    query: SearchQuery | None, extra: Sequence[Condition], settings: Settings
-) -> SearchSpec:
+def search_spec(query: SearchQuery | None, extra: Sequence[Condition], settings: Settings) -> SearchSpec:
     for name in (query.only if query else None) or ():
         resolve_job_field(name)
     start, limit = page_window(query.page if query else None, settings)

@@ -43,7 +43,7 @@ class JobSummary:
     total_count: int = strawberry.field(description="Jobs matching the filter.")
     by_status: list[StatusCount] = strawberry.field(
         directives=[ListSize(assumed_size=len(JobStatus))],
-        description="Jobs per status; every status except NONE, zeros included."
+        description="Jobs per status; every status except NONE, zeros included.",
     )
     total_tasks: int = strawberry.field(description="Sum of `totalTasks`.")
     remained_tasks: int = strawberry.field(description="Sum of `remainedTasks`.")
@@ -63,7 +63,7 @@ class JobTimeBucket:
     count: int = strawberry.field(description="Jobs whose date falls in the bucket.")
     by_status: list[StatusCount] = strawberry.field(
         directives=[ListSize(assumed_size=len(JobStatus))],
-        description="Jobs per status; every status except NONE, zeros included."
+        description="Jobs per status; every status except NONE, zeros included.",
     )
 
 
@@ -84,8 +84,7 @@ def _summary(summary: Summary) -> JobSummary:
 
 
 def _bucket(bucket: TimelineBucket) -> JobTimeBucket:
-    return JobTimeBucket(start=bucket.start, count=bucket.count,
-                         by_status=_by_status(bucket.by_status))
+    return JobTimeBucket(start=bucket.start, count=bucket.count, by_status=_by_status(bucket.by_status))
 
 
 FILTER = strawberry.argument(description="Only jobs matching this filter (all jobs when omitted).")
@@ -111,13 +110,18 @@ async def resolve_job_timeline(
     interval: Annotated[TimeInterval, strawberry.argument(description="Bucket length.")],
     from_: Annotated[
         datetime | None,
-        strawberry.argument(name="from", description="First instant counted (default: the "
-                            "earliest job); the first bucket is the one holding it."),
+        strawberry.argument(
+            name="from",
+            description="First instant counted (default: the "
+            "earliest job); the first bucket is the one holding it.",
+        ),
     ] = None,
     to: Annotated[
         datetime | None,
-        strawberry.argument(description="Last instant counted, inclusive (default: the latest "
-                            "job); `from` after `to` is refused."),
+        strawberry.argument(
+            description="Last instant counted, inclusive (default: the latest "
+            "job); `from` after `to` is refused."
+        ),
     ] = None,
     timezone: Annotated[
         str | None,
@@ -128,9 +132,12 @@ async def resolve_job_timeline(
     zone = time_zone(timezone or "UTC")
     scope = info.context.scope(domain_id)
     buckets = await scope.repository.timeline(
-        job_filter_expr(filter), str((field or JobTimeField.CREATED_AT).value),
-        str(interval.value), zone,
-        from_, to,
+        job_filter_expr(filter),
+        str((field or JobTimeField.CREATED_AT).value),
+        str(interval.value),
+        zone,
+        from_,
+        to,
     )
     info.context.count_returned_rows(len(buckets))
     return [_bucket(bucket) for bucket in buckets]

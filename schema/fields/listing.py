@@ -42,9 +42,7 @@ async def resolve_jobs(
     domain_id: Annotated[str | None, DOMAIN_ID] = None,
 ) -> JobsInfo:
     scope = info.context.scope(domain_id)
-    extra = convenience_conditions(
-        job_id=job_id, status=status, schedule_id=schedule_id, project_id=project_id
-    )
+    extra = convenience_conditions(job_id=job_id, status=status, schedule_id=schedule_id, project_id=project_id)
     spec = search_spec(query, extra, info.context.settings)
     selected = field_selections(info)
     names = field_names(selected)
@@ -53,9 +51,7 @@ async def resolve_jobs(
         job_api_fields(child_selections(selected, "results")),
         with_count="totalCount" in names,
     )
-    loaders, prefetch = await prefetch_page(
-        scope.loaders, page.documents, nested_wanted_at(info, ("results",))
-    )
+    loaders, prefetch = await prefetch_page(scope.loaders, page.documents, nested_wanted_at(info, ("results",)))
     return JobsInfo(
         results=[Job.from_document(doc, loaders, prefetch=prefetch) for doc in page.documents],
         total_count=page.total_count or 0,
@@ -68,9 +64,7 @@ async def resolve_job(
     domain_id: Annotated[str | None, DOMAIN_ID] = None,
 ) -> Job | None:
     scope = info.context.scope(domain_id)
-    document = await scope.repository.find_job(
-        str(job_id), job_api_fields(field_selections(info))
-    )
+    document = await scope.repository.find_job(str(job_id), job_api_fields(field_selections(info)))
     if document is None:
         return None
     loaders, prefetch = await prefetch_page(scope.loaders, [document], nested_wanted_at(info, ()))

@@ -51,15 +51,15 @@ async def resolve_nodes(
     info: GatewayInfo,
     ids: Annotated[
         list[strawberry.ID],
-        strawberry.argument(description="Global ids this API returned (at most the maximum page "
-                            "size, GATEWAY_MAX_PAGE_SIZE)."),
+        strawberry.argument(
+            description="Global ids this API returned (at most the maximum page size, GATEWAY_MAX_PAGE_SIZE)."
+        ),
     ],
 ) -> list[Node | None]:
     limit = info.context.settings.max_page_size
     if len(ids) > limit:
         raise InvalidParameter(
-            f"`ids` has {len(ids)} ids, more than the maximum page size of {limit} "
-            "(GATEWAY_MAX_PAGE_SIZE)"
+            f"`ids` has {len(ids)} ids, more than the maximum page size of {limit} (GATEWAY_MAX_PAGE_SIZE)"
         )
     global_ids = [decode_global_id(node_id) for node_id in ids]  # all checked before any read
     return list(await asyncio.gather(*(load_node(info.context, g) for g in global_ids)))
@@ -69,8 +69,7 @@ async def resolve_nodes(
 class NodeQueries:
     node: Node | None = strawberry.field(
         resolver=resolve_node,
-        description="The object of a global id; null when it does not exist in the caller's "
-        "domain.",
+        description="The object of a global id; null when it does not exist in the caller's domain.",
     )
     nodes: list[Node | None] = strawberry.field(
         resolver=resolve_nodes,

@@ -27,9 +27,7 @@ class GroupOperator(Enum):
     FIRST = strawberry.enum_value("first", description="`key` of the first document.")
     LAST = strawberry.enum_value("last", description="`key` of the last document.")
     ADD_TO_SET = strawberry.enum_value("add_to_set", description="Distinct values of `key`.")
-    MERGE_OBJECTS = strawberry.enum_value(
-        "merge_objects", description="The objects of `key` merged into one."
-    )
+    MERGE_OBJECTS = strawberry.enum_value("merge_objects", description="The objects of `key` merged into one.")
     PUSH = strawberry.enum_value(
         "push", description="Every value of `key`, or an object of the sub-`fields` per document."
     )
@@ -44,13 +42,9 @@ class ProjectOperator(Enum):
     OBJECT_TO_ARRAY = strawberry.enum_value(
         "object_to_array", description="The object `key` as an array of `{k, v}` pairs."
     )
-    SUM = strawberry.enum_value(
-        "sum", description="Sum of the array `key`, or of `key` and the `operands`."
-    )
+    SUM = strawberry.enum_value("sum", description="Sum of the array `key`, or of `key` and the `operands`.")
     ADD = strawberry.enum_value("add", description="`key` plus the `operands` (two or more).")
-    SUBTRACT = strawberry.enum_value(
-        "subtract", description="First operand minus the second (exactly two)."
-    )
+    SUBTRACT = strawberry.enum_value("subtract", description="First operand minus the second (exactly two).")
     MULTIPLY = strawberry.enum_value(
         "multiply", description="Product of `key` and the `operands` (two or more)."
     )
@@ -67,8 +61,7 @@ class GroupKey:
     name: str = strawberry.field(description="Name of the key in the result rows.")
     date_format: str | None = strawberry.field(
         default=None,
-        description="For a date field: `year`, `month`, `day`, or a format such as `%Y-%m-%d` "
-        "(UTC).",
+        description="For a date field: `year`, `month`, `day`, or a format such as `%Y-%m-%d` (UTC).",
     )
 
 
@@ -98,9 +91,7 @@ class GroupField:
 @strawberry.input(description="Group documents by `keys` and accumulate `fields`.")
 class GroupStage:
     keys: list[GroupKey] | None = strawberry.field(default=None, description="Group keys.")
-    fields: list[GroupField] | None = strawberry.field(
-        default=None, description="Accumulated fields."
-    )
+    fields: list[GroupField] | None = strawberry.field(default=None, description="Accumulated fields.")
 
 
 @strawberry.input(one_of=True, description="One operand of a project operator: a field or a number.")
@@ -152,9 +143,7 @@ class AggregateStage:
     sort: Sort | None = strawberry.field(
         default=strawberry.UNSET, description="Order rows (a group key is referred to by its name)."
     )
-    project: ProjectStage | None = strawberry.field(
-        default=strawberry.UNSET, description="Reshape rows."
-    )
+    project: ProjectStage | None = strawberry.field(default=strawberry.UNSET, description="Reshape rows.")
     limit: int | None = strawberry.field(default=strawberry.UNSET, description="Keep the first N rows.")
     skip: int | None = strawberry.field(default=strawberry.UNSET, description="Drop the first N rows.")
 
@@ -188,7 +177,7 @@ class StatisticsResult:
         directives=[Cost(weight=1)],
         description="Rows with the group keys at the top level (dates as ISO-8601 UTC text); "
         "for `distinct`, the values, null included when a job holds null (jobs without the "
-        "field give no value, as MongoDB's `distinct`)."
+        "field give no value, as MongoDB's `distinct`).",
     )
     total_count: int | None = strawberry.field(
         description="Every row before paging; only when `page` was given."
@@ -267,8 +256,7 @@ async def resolve_job_stats(
     )
     result = await scope.repository.statistics(spec)
     info.context.count_returned_rows(len(result.rows))
-    return StatisticsResult(results=[to_json(row) for row in result.rows],
-                            total_count=result.total_count)
+    return StatisticsResult(results=[to_json(row) for row in result.rows], total_count=result.total_count)
 
 
 @strawberry.type

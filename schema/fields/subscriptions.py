@@ -104,8 +104,10 @@ async def resolve_jobs_changed(
     info: GatewayInfo,
     filter: Annotated[
         JobFilter | None,
-        strawberry.argument(description="Only changes after which the job matches this filter "
-                            "(as in `jobsConnection`); null: every change of the domain."),
+        strawberry.argument(
+            description="Only changes after which the job matches this filter "
+            "(as in `jobsConnection`); null: every change of the domain."
+        ),
     ] = None,
     after: Annotated[
         str | None,

@@ -15,8 +15,14 @@ not given (the estimate uses GATEWAY_DEFAULT_PAGE_SIZE when it is larger)."""
 
 @strawberry.schema_directive(
     name="cost",
-    locations=[Location.ARGUMENT_DEFINITION, Location.ENUM, Location.FIELD_DEFINITION,
-               Location.INPUT_FIELD_DEFINITION, Location.OBJECT, Location.SCALAR],
+    locations=[
+        Location.ARGUMENT_DEFINITION,
+        Location.ENUM,
+        Location.FIELD_DEFINITION,
+        Location.INPUT_FIELD_DEFINITION,
+        Location.OBJECT,
+        Location.SCALAR,
+    ],
     description="The weight of a field, or of every field of a type (IBM cost spec); without "
     "it an object costs 1 and a scalar or an enum 0.",
 )
@@ -40,5 +46,9 @@ class ListSize:
 
 def page(slicing: list[str], sized: list[str]) -> ListSize:
     """A field returning one page of ``sized`` lists, its size given by ``slicing``."""
-    return ListSize(assumed_size=PAGE_SIZE, slicing_arguments=slicing, sized_fields=sized,
-                    require_one_slicing_argument=False)
+    return ListSize(
+        assumed_size=PAGE_SIZE,
+        slicing_arguments=slicing,
+        sized_fields=sized,
+        require_one_slicing_argument=False,
+    )

@@ -35,8 +35,9 @@ class FilterOperator(Enum):
     EQ = strawberry.enum_value("eq", description="Equal to `v` (a scalar or null).")
     NOT = strawberry.enum_value("not", description="Not equal to `v` (a scalar or null).")
     EXISTS = strawberry.enum_value(
-        "exists", description="The field is present (`v: true`) or absent (`v: false`); "
-        "an explicit null counts as present."
+        "exists",
+        description="The field is present (`v: true`) or absent (`v: false`); "
+        "an explicit null counts as present.",
     )
     CONTAIN = strawberry.enum_value("contain", description="Contains the text `v`, case-insensitive.")
     NOT_CONTAIN = strawberry.enum_value(
@@ -53,9 +54,7 @@ class FilterOperator(Enum):
     MATCH = strawberry.enum_value(
         "match", description="An element of the array field matches every field of the object `v`."
     )
-    REGEX = strawberry.enum_value(
-        "regex", description="Matches the regular expression `v`, case-insensitive."
-    )
+    REGEX = strawberry.enum_value("regex", description="Matches the regular expression `v`, case-insensitive.")
     REGEX_IN = strawberry.enum_value(
         "regex_in", description="Matches at least one of the regular expressions in the list `v`."
     )
@@ -64,16 +63,13 @@ class FilterOperator(Enum):
     LT = strawberry.enum_value("lt", description="Less than `v` (coerced to the field's type).")
     LTE = strawberry.enum_value("lte", description="Less than or equal to `v`.")
     DATETIME_GT = strawberry.enum_value("datetime_gt", description="After the ISO-8601 date `v`.")
-    DATETIME_GTE = strawberry.enum_value(
-        "datetime_gte", description="At or after the ISO-8601 date `v`."
-    )
+    DATETIME_GTE = strawberry.enum_value("datetime_gte", description="At or after the ISO-8601 date `v`.")
     DATETIME_LT = strawberry.enum_value("datetime_lt", description="Before the ISO-8601 date `v`.")
-    DATETIME_LTE = strawberry.enum_value(
-        "datetime_lte", description="At or before the ISO-8601 date `v`."
-    )
+    DATETIME_LTE = strawberry.enum_value("datetime_lte", description="At or before the ISO-8601 date `v`.")
     TIMEDIFF_GT = strawberry.enum_value(
-        "timediff_gt", description="After the instant `v`: `now`, `now/d`, `now/w` or `now/m`, optionally "
-        "`+`/`-` N with unit s, m, h, d or w (e.g. `now/d - 7d`), UTC."
+        "timediff_gt",
+        description="After the instant `v`: `now`, `now/d`, `now/w` or `now/m`, optionally "
+        "`+`/`-` N with unit s, m, h, d or w (e.g. `now/d - 7d`), UTC.",
     )
     TIMEDIFF_GTE = strawberry.enum_value(
         "timediff_gte", description="At or after the relative instant `v` (see TIMEDIFF_GT)."

@@ -23,9 +23,7 @@ class StringFilter:
     ne: str | None = strawberry.field(default=None, description="Not equal to.")
     in_: list[str] | None = strawberry.field(default=None, name="in", description="One of.")
     nin: list[str] | None = strawberry.field(default=None, description="None of.")
-    contains: str | None = strawberry.field(
-        default=None, description="Contains the text, case-insensitive."
-    )
+    contains: str | None = strawberry.field(default=None, description="Contains the text, case-insensitive.")
     starts_with: str | None = strawberry.field(
         default=None, description="Starts with the text, case-insensitive."
     )
@@ -84,14 +82,10 @@ class JobFilter:
         "caller's controllers, like SpaceONE's `controller_id`).",
     )
     total_tasks: IntFilter | None = strawberry.field(default=None, description="On `totalTasks`.")
-    remained_tasks: IntFilter | None = strawberry.field(
-        default=None, description="On `remainedTasks`."
-    )
+    remained_tasks: IntFilter | None = strawberry.field(default=None, description="On `remainedTasks`.")
     created_at: DateTimeFilter | None = strawberry.field(default=None, description="On `createdAt`.")
     updated_at: DateTimeFilter | None = strawberry.field(default=None, description="On `updatedAt`.")
-    finished_at: DateTimeFilter | None = strawberry.field(
-        default=None, description="On `finishedAt`."
-    )
+    finished_at: DateTimeFilter | None = strawberry.field(default=None, description="On `finishedAt`.")
     error_code: StringFilter | None = strawberry.field(
         default=None, description="On the `errorCode` of any of the job's errors."
     )
@@ -115,16 +109,31 @@ class JobFilter:
 
 # operator attribute → SpaceONE operator of the neutral form
 _OPERATORS = {
-    "eq": "eq", "ne": "not", "in_": "in", "nin": "not_in", "contains": "contain",
-    "starts_with": "starts_with", "exists": "exists", "gt": "gt", "gte": "gte", "lt": "lt",
+    "eq": "eq",
+    "ne": "not",
+    "in_": "in",
+    "nin": "not_in",
+    "contains": "contain",
+    "starts_with": "starts_with",
+    "exists": "exists",
+    "gt": "gt",
+    "gte": "gte",
+    "lt": "lt",
     "lte": "lte",
 }
 # JobFilter attribute → API field name
 _FIELDS = {
-    "job_id": "job_id", "status": "status", "schedule_id": "schedule_id",
-    "project_id": "project_id", "controller_id": "controller_id", "total_tasks": "total_tasks",
-    "remained_tasks": "remained_tasks", "created_at": "created_at", "updated_at": "updated_at",
-    "finished_at": "finished_at", "error_code": "errors.error_code",
+    "job_id": "job_id",
+    "status": "status",
+    "schedule_id": "schedule_id",
+    "project_id": "project_id",
+    "controller_id": "controller_id",
+    "total_tasks": "total_tasks",
+    "remained_tasks": "remained_tasks",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "finished_at": "finished_at",
+    "error_code": "errors.error_code",
 }
 
 

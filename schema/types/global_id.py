@@ -33,8 +33,7 @@ def encode_global_id(type_name: str, domain_id: str, key: str) -> str:
 
 def decode_global_id(value: str) -> GlobalId:
     """The parts of an id this API issued; anything else is refused (BAD_USER_INPUT)."""
-    refusal = InvalidParameter(f"{shorten(value)!r} is not a global id of this API (give an `id` "
-                               "it returned)")
+    refusal = InvalidParameter(f"{shorten(value)!r} is not a global id of this API (give an `id` it returned)")
     if not value or len(value) > MAX_ID_LENGTH:
         raise refusal
     try:

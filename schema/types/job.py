@@ -25,9 +25,7 @@ from schema.types.scalars import JSON
 class ErrorInfo:
     error_code: str = strawberry.field(description="SpaceONE error code, e.g. ERROR_NOT_FOUND.")
     message: str = strawberry.field(description="What went wrong (up to 2,000 characters).")
-    additional: JSON | None = strawberry.field(
-        description="Further details the service attached, as stored."
-    )
+    additional: JSON | None = strawberry.field(description="Further details the service attached, as stored.")
 
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> ErrorInfo:
@@ -87,7 +85,8 @@ class Job(Node):
     prefetch: strawberry.Private[PagePrefetch | None]
 
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="Errors the job ran into (batched per request).", graphql_type=list[ErrorInfo],
+        description="Errors the job ran into (batched per request).",
+        graphql_type=list[ErrorInfo],
         directives=[ListSize(assumed_size=1)],
     )
     def errors(self, info: strawberry.Info) -> list[ErrorInfo] | Awaitable[list[ErrorInfo]]:
@@ -143,6 +142,4 @@ class Job(Node):
 @strawberry.type(description="A page of jobs, as SpaceONE's `JobsInfo`.")
 class JobsInfo:
     results: list[Job] = strawberry.field(description="The jobs of the requested page.")
-    total_count: int = strawberry.field(
-        description="Every job that matches the query, counted before paging."
-    )
+    total_count: int = strawberry.field(description="Every job that matches the query, counted before paging.")

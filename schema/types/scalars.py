@@ -42,4 +42,3 @@ SCALAR_MAP: dict[object, Any] = {
         parse_value=lambda value: value,
     ),
 }
-

@@ -29,8 +29,9 @@ QUERY = "document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror
 
 def expected_failed_jobs(gateway: LiveGateway, limit: int) -> tuple[int, list[dict[str, Any]]]:
     """FailedJobs on the first demo domain: ERROR jobs, newest first, ``_id`` breaking ties."""
-    failed = [job for job in gateway.demo_jobs()
-              if job["domain_id"] == DEMO_DOMAINS[0] and job["status"] == "ERROR"]
+    failed = [
+        job for job in gateway.demo_jobs() if job["domain_id"] == DEMO_DOMAINS[0] and job["status"] == "ERROR"
+    ]
     failed.sort(key=lambda job: job["_id"])
     failed.sort(key=lambda job: job["created_at"], reverse=True)
     return len(failed), failed[:limit]
@@ -99,7 +100,8 @@ def test_graphiql_runs_the_default_example_offline_with_a_pasted_header(
         assert "errors" not in answer
         assert {"Job", "Query"} <= {t["name"] for t in answer["data"]["__schema"]["types"]}
     assert {urlsplit(r.url).path for r in requests} >= {
-        "/static/vendor/graphiql.min.js", "/static/vendor/react.production.min.js"
+        "/static/vendor/graphiql.min.js",
+        "/static/vendor/react.production.min.js",
     }
     assert foreign == [], f"the page reached other hosts: {foreign}"
 
@@ -129,8 +131,10 @@ def test_an_asset_that_is_not_the_pinned_file_is_refused_and_named(
     offline_page: Any, demo_gateway: LiveGateway
 ) -> None:
     page, _, foreign = offline_page
-    page.route(f"**/{REACT.url}", lambda route: route.fulfill(
-        status=200, body="window.React = {};", content_type="text/javascript"))
+    page.route(
+        f"**/{REACT.url}",
+        lambda route: route.fulfill(status=200, body="window.React = {};", content_type="text/javascript"),
+    )
     page.goto(f"{demo_gateway.url}/graphql")
     text = _problem(page)
     assert f"GraphiQL cannot start: {REACT.url} did not load" in text and "pinned" in text
@@ -157,8 +161,9 @@ def test_an_asset_that_never_arrives_is_named_after_the_start_timeout(
 @pytest.fixture(scope="module")
 def simulated_demo() -> Any:
     """The demo with its live simulator on, polled often."""
-    gateway = LiveGateway.start(GATEWAY_DEMO_LIVE="true", GATEWAY_LIVE_POLL_SECONDS="0.2",
-                                GATEWAY_DEMO_JOBS="300")
+    gateway = LiveGateway.start(
+        GATEWAY_DEMO_LIVE="true", GATEWAY_LIVE_POLL_SECONDS="0.2", GATEWAY_DEMO_JOBS="300"
+    )
     yield gateway
     gateway.stop()
 
@@ -170,11 +175,12 @@ def test_graphiql_runs_a_subscription_over_websocket(browser: Browser, simulated
         page.goto(f"{simulated_demo.url}/graphql")
         page.wait_for_selector(".graphiql-query-editor .CodeMirror")
         page.wait_for_load_state("networkidle")  # the schema is loaded: the run button works
-        subscription = ('subscription Live { jobsChanged(domainId: "%s") '
-                        "{ kind jobId job { domainId status } } }" % domain)
+        subscription = (
+            'subscription Live { jobsChanged(domainId: "%s") { kind jobId job { domainId status } } }' % domain
+        )
         page.evaluate(
-            "(text) => document.querySelector('.graphiql-query-editor .CodeMirror')"
-            ".CodeMirror.setValue(text)", subscription,
+            "(text) => document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue(text)",
+            subscription,
         )
         page.wait_for_timeout(1000)  # GraphiQL takes the edited document after a debounce
         with page.expect_websocket() as opened:

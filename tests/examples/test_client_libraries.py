@@ -74,8 +74,7 @@ def test_apollo_and_urql_normalise_jobs_and_controllers_with_their_defaults(
     live = {controller["_id"] for controller in controllers}
     job_ids = [job["job_id"] for job in newest]
 
-    report = node_json(examples, "normalised-caches.mjs", f"{batching_gateway.url}/graphql",
-                       DOMAIN, str(FIRST))
+    report = node_json(examples, "normalised-caches.mjs", f"{batching_gateway.url}/graphql", DOMAIN, str(FIRST))
 
     assert report["printed"] == []  # no warning and no error from either library
     apollo = report["apollo"]
@@ -88,14 +87,20 @@ def test_apollo_and_urql_normalise_jobs_and_controllers_with_their_defaults(
     assert apollo["sharedEntries"] == len(newest)
     assert apollo["identified"] is True
     first = next(job for job in newest if job["job_id"] == apollo["listingJobIds"][0])
-    assert apollo["merged"] == {"__typename": "Job", "jobId": first["job_id"],
-                                "status": first["status"], "totalTasks": first["total_tasks"]}
+    assert apollo["merged"] == {
+        "__typename": "Job",
+        "jobId": first["job_id"],
+        "status": first["status"],
+        "totalTasks": first["total_tasks"],
+    }
     urql = report["urql"]
     assert urql["pageJobIds"] == urql["byIdJobIds"] == job_ids
     # the page read again from the cache alone, with a field only the second query asked for
     assert urql["mergedOutcome"] == "hit"
-    assert urql["merged"] == [{"jobId": job["job_id"], "totalTasks": job["total_tasks"],
-                               "remainedTasks": job["remained_tasks"]} for job in newest]
+    assert urql["merged"] == [
+        {"jobId": job["job_id"], "totalTasks": job["total_tasks"], "remainedTasks": job["remained_tasks"]}
+        for job in newest
+    ]
 
 
 def test_apollo_batch_http_link_sends_one_request_and_gets_each_answer(
@@ -111,38 +116,51 @@ def test_apollo_batch_http_link_sends_one_request_and_gets_each_answer(
         "operationsPerRequest": [4],
         "errorCount": sum(1 for job in own if job["status"] == "ERROR"),
         "successCount": sum(1 for job in own if job["status"] == "SUCCESS"),
-        "newest": {"__typename": "Job", "id": global_id("Job", DOMAIN, own[0]["job_id"]),
-                   "jobId": own[0]["job_id"]},
+        "newest": {
+            "__typename": "Job",
+            "id": global_id("Job", DOMAIN, own[0]["job_id"]),
+            "jobId": own[0]["job_id"],
+        },
         "malformed": {"codes": ["BAD_USER_INPUT"]},
         "printed": [],
     }
 
 
 RELAY_ARTIFACTS = {
-    "ControllerBadge_controller", "JobRow_job", "JobRowRefetchQuery", "JobsList_query",
-    "JobsListPaginationQuery", "JobsListQuery", "JobDetailsQuery", "JobDetailsBatchQuery",
+    "ControllerBadge_controller",
+    "JobRow_job",
+    "JobRowRefetchQuery",
+    "JobsList_query",
+    "JobsListPaginationQuery",
+    "JobsListQuery",
+    "JobDetailsQuery",
+    "JobDetailsBatchQuery",
     "JobDetailsFailedBackwardsQuery",
 }
 
 
 def compile_relay(examples: Path, workspace: Path, schema_text: str) -> tuple[int, str]:
     """relay-compiler on the Relay sources of examples/javascript/relay against a schema."""
-    shutil.copytree(examples / "relay" / "src", workspace / "src",
-                    ignore=shutil.ignore_patterns("__generated__"))
+    shutil.copytree(
+        examples / "relay" / "src", workspace / "src", ignore=shutil.ignore_patterns("__generated__")
+    )
     (workspace / "schema.graphql").write_text(schema_text)
     (workspace / "__generated__").mkdir()
-    (workspace / "relay.config.json").write_text(json.dumps({
-        "src": "./src", "schema": "./schema.graphql", "language": "javascript",
-        "artifactDirectory": "./__generated__",
-    }))
-    result = run(["node", str(examples / "node_modules" / "relay-compiler" / "cli.js")],
-                 cwd=workspace)
+    (workspace / "relay.config.json").write_text(
+        json.dumps(
+            {
+                "src": "./src",
+                "schema": "./schema.graphql",
+                "language": "javascript",
+                "artifactDirectory": "./__generated__",
+            }
+        )
+    )
+    result = run(["node", str(examples / "node_modules" / "relay-compiler" / "cli.js")], cwd=workspace)
     return result.returncode, result.stdout + result.stderr
 
 
-def test_relay_compiler_compiles_connections_and_refetchable_fragments(
-    examples: Path, tmp_path: Path
-) -> None:
+def test_relay_compiler_compiles_connections_and_refetchable_fragments(examples: Path, tmp_path: Path) -> None:
     status, output = compile_relay(examples, tmp_path, SCHEMA.read_text())
     assert status == 0, output
     generated = tmp_path / "__generated__"
@@ -154,9 +172,7 @@ def test_relay_compiler_compiles_connections_and_refetchable_fragments(
     assert '"direction": "forward"' in pagination
 
 
-def test_relay_compiler_refuses_the_same_documents_without_node(
-    examples: Path, tmp_path: Path
-) -> None:
+def test_relay_compiler_refuses_the_same_documents_without_node(examples: Path, tmp_path: Path) -> None:
     """The control: without Job implementing Node, @refetchable on Job cannot compile."""
     without_node = SCHEMA.read_text().replace("type Job implements Node {", "type Job {", 1)
     assert without_node != SCHEMA.read_text()

@@ -24,28 +24,83 @@ def condition(k: str, v: Any, o: str) -> dict[str, Any]:
 CASES = [
     ("unknown field", condition("colour", "red", "EQ"), "ERROR_DB_QUERY", "unknown field 'colour'"),
     ("internal field", condition("mark_error", 1, "EQ"), "ERROR_DB_QUERY", "unknown field 'mark_error'"),
-    ("list operator given a scalar", condition("status", "ERROR", "IN"),
-     "ERROR_OPERATOR_LIST_VALUE_TYPE", "'in' on 'status'"),
-    ("scalar operator given a list", condition("status", ["ERROR"], "EQ"),
-     "ERROR_OPERATOR_VALUE_TYPE", "'eq' on 'status'"),
-    ("$ne smuggled in v", condition("status", {"$ne": None}, "EQ"), "ERROR_OPERATOR_VALUE_TYPE", "not an object"),
-    ("$where smuggled in v", condition("job_id", {"$where": "sleep(1000)"}, "NOT"),
-     "ERROR_OPERATOR_VALUE_TYPE", "not an object"),
+    (
+        "list operator given a scalar",
+        condition("status", "ERROR", "IN"),
+        "ERROR_OPERATOR_LIST_VALUE_TYPE",
+        "'in' on 'status'",
+    ),
+    (
+        "scalar operator given a list",
+        condition("status", ["ERROR"], "EQ"),
+        "ERROR_OPERATOR_VALUE_TYPE",
+        "'eq' on 'status'",
+    ),
+    (
+        "$ne smuggled in v",
+        condition("status", {"$ne": None}, "EQ"),
+        "ERROR_OPERATOR_VALUE_TYPE",
+        "not an object",
+    ),
+    (
+        "$where smuggled in v",
+        condition("job_id", {"$where": "sleep(1000)"}, "NOT"),
+        "ERROR_OPERATOR_VALUE_TYPE",
+        "not an object",
+    ),
     ("$where inside a match object", condition("errors", {"$where": "1"}, "MATCH"), "ERROR_DB_QUERY", "$where"),
-    ("operator inside a match value", condition("errors", {"error_code": {"$ne": 1}}, "MATCH"),
-     "ERROR_OPERATOR_DICT_VALUE_TYPE", "error_code"),
+    (
+        "operator inside a match value",
+        condition("errors", {"error_code": {"$ne": 1}}, "MATCH"),
+        "ERROR_OPERATOR_DICT_VALUE_TYPE",
+        "error_code",
+    ),
     ("match given a scalar", condition("errors", "E", "MATCH"), "ERROR_OPERATOR_DICT_VALUE_TYPE", "object"),
-    ("exists given text", condition("finished_at", "yes", "EXISTS"), "ERROR_OPERATOR_BOOLEAN_TYPE", "true or false"),
+    (
+        "exists given text",
+        condition("finished_at", "yes", "EXISTS"),
+        "ERROR_OPERATOR_BOOLEAN_TYPE",
+        "true or false",
+    ),
     ("non-ISO date", condition("created_at", "last tuesday", "DATETIME_GT"), "ERROR_DB_QUERY", "ISO-8601"),
-    ("bad timediff", condition("created_at", "now - a while", "TIMEDIFF_GT"), "ERROR_DB_QUERY", "time difference"),
+    (
+        "bad timediff",
+        condition("created_at", "now - a while", "TIMEDIFF_GT"),
+        "ERROR_DB_QUERY",
+        "time difference",
+    ),
     ("bad regex", condition("job_id", "([", "REGEX"), "ERROR_DB_QUERY", "regular expression"),
     ("$ in a field path", condition("filter.$gt", 1, "EQ"), "ERROR_DB_QUERY", "invalid field"),
-    ("negative limit", {"query": {"page": {"limit": -5}}, "domain": DOMAIN}, "ERROR_INVALID_PARAMETER", "positive"),
-    ("huge limit", {"query": {"page": {"limit": 1001}}, "domain": DOMAIN}, "ERROR_INVALID_PARAMETER", "maximum page size"),
-    ("unsortable key", {"query": {"sort": {"key": "controller_info.name"}}, "domain": DOMAIN}, "ERROR_DB_QUERY",
-     "cannot sort by 'controller_info.name'"),
-    ("unknown sort key", {"query": {"sort": {"key": "$natural"}}, "domain": DOMAIN}, "ERROR_DB_QUERY", "$natural"),
-    ("unknown `only` field", {"query": {"only": ["secret"]}, "domain": DOMAIN}, "ERROR_DB_QUERY", "unknown field 'secret'"),
+    (
+        "negative limit",
+        {"query": {"page": {"limit": -5}}, "domain": DOMAIN},
+        "ERROR_INVALID_PARAMETER",
+        "positive",
+    ),
+    (
+        "huge limit",
+        {"query": {"page": {"limit": 1001}}, "domain": DOMAIN},
+        "ERROR_INVALID_PARAMETER",
+        "maximum page size",
+    ),
+    (
+        "unsortable key",
+        {"query": {"sort": {"key": "controller_info.name"}}, "domain": DOMAIN},
+        "ERROR_DB_QUERY",
+        "cannot sort by 'controller_info.name'",
+    ),
+    (
+        "unknown sort key",
+        {"query": {"sort": {"key": "$natural"}}, "domain": DOMAIN},
+        "ERROR_DB_QUERY",
+        "$natural",
+    ),
+    (
+        "unknown `only` field",
+        {"query": {"only": ["secret"]}, "domain": DOMAIN},
+        "ERROR_DB_QUERY",
+        "unknown field 'secret'",
+    ),
     ("missing domainId", {"query": {}}, "ERROR_REQUIRED_PARAMETER", "domainId is required"),
     ("integer beyond 64 bits", condition("total_tasks", 2**65, "EQ"), "ERROR_DB_QUERY", "64-bit"),
     ("NUL in a pattern", condition("job_id", "a\x00b", "CONTAIN"), "ERROR_DB_QUERY", "NUL"),
@@ -61,8 +116,9 @@ async def client(backend: Backend) -> GraphQLClient:
     return backend.client
 
 
-@pytest.mark.parametrize(("variables", "spaceone_code", "fragment"), [c[1:] for c in CASES],
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("variables", "spaceone_code", "fragment"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 async def test_bad_search_input_is_refused_clearly(
     client: GraphQLClient, variables: dict[str, Any], spaceone_code: str, fragment: str
 ) -> None:
@@ -78,7 +134,7 @@ async def test_bad_search_input_is_refused_clearly(
 
 
 async def test_a_syntax_error_is_a_parse_failure(client: GraphQLClient) -> None:
-    body = await client("{ jobs(domainId: ") 
+    body = await client("{ jobs(domainId: ")
     assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
     assert body.get("data") is None
 

@@ -23,8 +23,7 @@ ASK = {"cost": True}
 
 @pytest.fixture
 async def jobs(mock_db: Any) -> list[dict[str, Any]]:
-    documents = [factories.job(DOMAIN, errors=[factories.error(f"E{j}") for j in range(i)])
-                 for i in range(4)]
+    documents = [factories.job(DOMAIN, errors=[factories.error(f"E{j}") for j in range(i)]) for i in range(4)]
     await seed(mock_db, documents)
     return documents
 
@@ -52,7 +51,11 @@ def test_the_committed_schema_declares_the_cost_directives_on_the_paged_fields()
     assert {"cost", "listSize"} <= {d.name for d in schema.directives}
     query = schema.query_type
     assert query is not None
-    for name, sized in (("jobs", ["results"]), ("jobStats", ["results"]), ("jobsConnection", ["edges", "nodes"])):
+    for name, sized in (
+        ("jobs", ["results"]),
+        ("jobStats", ["results"]),
+        ("jobsConnection", ["edges", "nodes"]),
+    ):
         node = query.fields[name].ast_node
         assert node is not None
         [directive] = [d for d in node.directives or () if d.name.value == "listSize"]
@@ -61,10 +64,13 @@ def test_the_committed_schema_declares_the_cost_directives_on_the_paged_fields()
         assert arguments["slicingArguments"].values  # type: ignore[attr-defined]
 
 
-async def test_estimate_and_actual_are_reported_when_asked(client: httpx.AsyncClient,
-                                                           jobs: list[dict[str, Any]]) -> None:
-    query = '{ jobs(domainId: "%s", query: {page: {limit: 3}, sort: {key: "job_id"}}) ' \
-            "{ totalCount results { jobId errors { errorCode } } } }" % DOMAIN
+async def test_estimate_and_actual_are_reported_when_asked(
+    client: httpx.AsyncClient, jobs: list[dict[str, Any]]
+) -> None:
+    query = (
+        '{ jobs(domainId: "%s", query: {page: {limit: 3}, sort: {key: "job_id"}}) '
+        "{ totalCount results { jobId errors { errorCode } } } }" % DOMAIN
+    )
     body = await ask(client, query)
     page = sorted(jobs, key=lambda j: j["job_id"])[:3]
     assert [r["jobId"] for r in body["data"]["jobs"]["results"]] == [j["job_id"] for j in page]
@@ -76,8 +82,9 @@ async def test_estimate_and_actual_are_reported_when_asked(client: httpx.AsyncCl
     }
 
 
-async def test_statistics_rows_count_in_the_actual_cost(client: httpx.AsyncClient,
-                                                        jobs: list[dict[str, Any]]) -> None:
+async def test_statistics_rows_count_in_the_actual_cost(
+    client: httpx.AsyncClient, jobs: list[dict[str, Any]]
+) -> None:
     query = '{ jobStats(domainId: "%s", query: {distinct: "job_id"}) { results } }' % DOMAIN
     body = await ask(client, query)
     assert sorted(body["data"]["jobStats"]["results"]) == sorted(j["job_id"] for j in jobs)
@@ -87,8 +94,7 @@ async def test_statistics_rows_count_in_the_actual_cost(client: httpx.AsyncClien
 
 
 @pytest.mark.parametrize("extensions", [None, {}, {"cost": "yes"}, {"cost": False}])
-async def test_no_cost_is_reported_unless_asked(client: httpx.AsyncClient, jobs: Any,
-                                                extensions: Any) -> None:
+async def test_no_cost_is_reported_unless_asked(client: httpx.AsyncClient, jobs: Any, extensions: Any) -> None:
     body = await ask(client, '{ jobs(domainId: "%s") { totalCount } }' % DOMAIN, extensions)
     assert body["data"]["jobs"]["totalCount"] == len(jobs)
     assert "cost" not in (body.get("extensions") or {})
@@ -96,20 +102,33 @@ async def test_no_cost_is_reported_unless_asked(client: httpx.AsyncClient, jobs:
 
 def test_actual_cost_walks_lists_and_skips_nulls() -> None:
     leaf = FieldCost(weight=0, is_list=False)
-    errors = PlanNode("errors", "errors", FieldCost(weight=1, is_list=True), (),
-                      (PlanNode("errorCode", "errorCode", leaf, (), ()),))
+    errors = PlanNode(
+        "errors",
+        "errors",
+        FieldCost(weight=1, is_list=True),
+        (),
+        (PlanNode("errorCode", "errorCode", leaf, (), ()),),
+    )
     controller = PlanNode("ci", "controllerInfo", FieldCost(weight=1, is_list=False), (), ())
     plan: Plan = (PlanNode("results", "results", FieldCost(weight=1, is_list=True), (), (errors, controller)),)
-    data = {"results": [{"errors": [{"errorCode": "A"}, {"errorCode": "B"}], "ci": None},
-                        {"errors": [], "ci": {"name": "c"}}]}
+    data = {
+        "results": [
+            {"errors": [{"errorCode": "A"}, {"errorCode": "B"}], "ci": None},
+            {"errors": [], "ci": {"name": "c"}},
+        ]
+    }
     assert actual(plan, data) == (1 + 2) + (1 + 1)
 
 
-async def test_a_get_request_asks_for_the_cost_in_its_query_string(client: httpx.AsyncClient,
-                                                                   jobs: list[dict[str, Any]]) -> None:
+async def test_a_get_request_asks_for_the_cost_in_its_query_string(
+    client: httpx.AsyncClient, jobs: list[dict[str, Any]]
+) -> None:
     query = '{ jobs(domainId: "%s") { totalCount results { jobId } } }' % DOMAIN
-    response = await client.get("/graphql", params={"query": query, "extensions": '{"cost": true}'},
-                                headers={"Accept": "application/json"})
+    response = await client.get(
+        "/graphql",
+        params={"query": query, "extensions": '{"cost": true}'},
+        headers={"Accept": "application/json"},
+    )
     body = response.json()
     assert body["data"]["jobs"]["totalCount"] == len(jobs)
     assert body["extensions"]["cost"]["actual"] == 1 + len(jobs)

@@ -83,9 +83,11 @@ async def test_jobs_and_controllers_carry_their_global_id(seeded: Backend) -> No
         job = by_job_id[result["jobId"]]
         assert result["id"] == job_gid(job)
         controller = live_controller(job)
-        expected = None if controller is None else {
-            "id": controller_gid(controller), "controllerId": controller["controller_id"]
-        }
+        expected = (
+            None
+            if controller is None
+            else {"id": controller_gid(controller), "controllerId": controller["controller_id"]}
+        )
         assert result["controllerInfo"] == expected
 
 
@@ -94,40 +96,64 @@ async def test_node_fetches_the_job_and_the_controller_an_id_names(seeded: Backe
     controller = live_controller(job)
     assert controller is not None
     body = await seeded.client(NODE, {"id": job_gid(job)})
-    assert body == {"data": {"node": {
-        "__typename": "Job", "id": job_gid(job), "jobId": job["job_id"], "status": job["status"],
-        "domainId": DOMAIN, "errors": [{"errorCode": e["error_code"]} for e in job["errors"]],
-        "controllerInfo": {"id": controller_gid(controller),
-                           "controllerId": controller["controller_id"]},
-    }}}
+    assert body == {
+        "data": {
+            "node": {
+                "__typename": "Job",
+                "id": job_gid(job),
+                "jobId": job["job_id"],
+                "status": job["status"],
+                "domainId": DOMAIN,
+                "errors": [{"errorCode": e["error_code"]} for e in job["errors"]],
+                "controllerInfo": {
+                    "id": controller_gid(controller),
+                    "controllerId": controller["controller_id"],
+                },
+            }
+        }
+    }
     body = await seeded.client(NODE, {"id": controller_gid(controller)})
-    assert body == {"data": {"node": {
-        "__typename": "ControllerInfo", "id": controller_gid(controller),
-        "controllerId": controller["controller_id"], "name": controller["name"],
-        "controllerDomain": DOMAIN,
-    }}}
+    assert body == {
+        "data": {
+            "node": {
+                "__typename": "ControllerInfo",
+                "id": controller_gid(controller),
+                "controllerId": controller["controller_id"],
+                "name": controller["name"],
+                "controllerDomain": DOMAIN,
+            }
+        }
+    }
 
 
 async def test_nodes_answer_in_the_order_given_with_null_for_unknown_ids(seeded: Backend) -> None:
     jobs = OWN[:4]
     controller = next(c for c in CONTROLLERS if c["domain_id"] == DOMAIN)
     unknown = global_id("Job", DOMAIN, "job-ffffffffffff")
-    ids = [job_gid(jobs[2]), unknown, controller_gid(controller), job_gid(jobs[0]),
-           job_gid(jobs[2]), global_id("ControllerInfo", DOMAIN, "controller-none")]
+    ids = [
+        job_gid(jobs[2]),
+        unknown,
+        controller_gid(controller),
+        job_gid(jobs[0]),
+        job_gid(jobs[2]),
+        global_id("ControllerInfo", DOMAIN, "controller-none"),
+    ]
     body = await seeded.client(NODES, {"ids": ids})
-    assert body == {"data": {"nodes": [
-        {"__typename": "Job", "id": ids[0], "jobId": jobs[2]["job_id"]},
-        None,
-        {"__typename": "ControllerInfo", "id": ids[2], "controllerId": controller["controller_id"]},
-        {"__typename": "Job", "id": ids[3], "jobId": jobs[0]["job_id"]},
-        {"__typename": "Job", "id": ids[4], "jobId": jobs[2]["job_id"]},
-        None,
-    ]}}
+    assert body == {
+        "data": {
+            "nodes": [
+                {"__typename": "Job", "id": ids[0], "jobId": jobs[2]["job_id"]},
+                None,
+                {"__typename": "ControllerInfo", "id": ids[2], "controllerId": controller["controller_id"]},
+                {"__typename": "Job", "id": ids[3], "jobId": jobs[0]["job_id"]},
+                {"__typename": "Job", "id": ids[4], "jobId": jobs[2]["job_id"]},
+                None,
+            ]
+        }
+    }
 
 
-async def test_ids_are_the_same_across_requests_and_instances(
-    seeded: Backend, settings: Settings
-) -> None:
+async def test_ids_are_the_same_across_requests_and_instances(seeded: Backend, settings: Settings) -> None:
     first = await seeded.client(LIST, {"domain": DOMAIN})
     again = await seeded.client(LIST, {"domain": DOMAIN})
     other_settings = settings.model_copy(update={"cursor_secret": "another-secret-entirely"})
@@ -159,8 +185,9 @@ async def test_a_malformed_id_is_bad_user_input(seeded: Backend, case: str) -> N
 
 async def test_nodes_are_bounded_like_a_page(mock_db: Any) -> None:
     await seed(mock_db, JOBS, CONTROLLERS)
-    settings = Settings(mongodb_uri="mongodb://unused.invalid", demo_jobs=0, max_page_size=3,
-                        default_page_size=3)
+    settings = Settings(
+        mongodb_uri="mongodb://unused.invalid", demo_jobs=0, max_page_size=3, default_page_size=3
+    )
     async with client_for(settings, mock_db) as client:
         ids = [job_gid(job) for job in OWN[:3]]
         body = await client(NODES, {"ids": ids})
@@ -178,17 +205,21 @@ AppFactory = Callable[..., httpx.AsyncClient]
 @pytest.fixture
 async def jwt_client(mock_db: Any, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     await seed(mock_db, JOBS, CONTROLLERS)
-    settings = Settings(mongodb_uri="mongodb://unused.invalid", demo_jobs=0, auth="jwt",
-                        jwt_keys=str(write_jwks(tmp_path / "jwks.json", PAIR)))
+    settings = Settings(
+        mongodb_uri="mongodb://unused.invalid",
+        demo_jobs=0,
+        auth="jwt",
+        jwt_keys=str(write_jwks(tmp_path / "jwks.json", PAIR)),
+    )
     app = create_app(settings, MongoHandle(mock_db.client, mock_db, embedded=False))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as c:
         yield c
 
 
-async def post(client: httpx.AsyncClient, query: str, variables: dict[str, Any],
-               domain: str) -> dict[str, Any]:
-    response = await client.post("/graphql", json={"query": query, "variables": variables},
-                                 headers=bearer(PAIR.token(claims(domain))))
+async def post(client: httpx.AsyncClient, query: str, variables: dict[str, Any], domain: str) -> dict[str, Any]:
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=bearer(PAIR.token(claims(domain)))
+    )
     assert response.status_code == 200
     body: dict[str, Any] = response.json()
     return body
@@ -204,9 +235,9 @@ async def test_with_a_token_another_domains_id_is_null_like_an_unknown_one(
         assert await post(jwt_client, NODE, {"id": other}, DOMAIN) == {"data": {"node": None}}
     assert await post(jwt_client, NODE, {"id": unknown}, DOMAIN) == {"data": {"node": None}}
     body = await post(jwt_client, NODES, {"ids": [job_gid(theirs), job_gid(OWN[0])]}, DOMAIN)
-    assert body == {"data": {"nodes": [
-        None, {"__typename": "Job", "id": job_gid(OWN[0]), "jobId": OWN[0]["job_id"]}
-    ]}}
+    assert body == {
+        "data": {"nodes": [None, {"__typename": "Job", "id": job_gid(OWN[0]), "jobId": OWN[0]["job_id"]}]}
+    }
     # the owner of the other domain reads it
     body = await post(jwt_client, NODES, {"ids": [job_gid(theirs)]}, OTHER_DOMAIN)
     assert body["data"]["nodes"][0]["jobId"] == theirs["job_id"]

@@ -29,51 +29,83 @@ CASES: list[tuple[type, dict[str, Any]]] = [
     (SearchQuery, {}),
     (SearchQuery, {"page": {"limit": 100}}),
     (SearchQuery, {"page": {"start": 3, "limit": None}, "countOnly": True, "minimal": False}),
-    (SearchQuery, {
-        "filter": [{"k": "status", "v": "ERROR", "o": "EQ"},
-                   {"k": "filter.tags", "v": ["a", {"b": [1, None, 2.5]}], "o": "IN"},
-                   {"k": "job_id", "o": "EXISTS"}],
-        "filterOr": [{"k": "total_tasks", "v": 3, "o": "GTE"}],
-        "sort": {"keys": [{"key": "created_at", "desc": True}, {"key": "job_id"}]},
-        "only": ["job_id", "status"], "keyword": " job 12 ",
-    }),
+    (
+        SearchQuery,
+        {
+            "filter": [
+                {"k": "status", "v": "ERROR", "o": "EQ"},
+                {"k": "filter.tags", "v": ["a", {"b": [1, None, 2.5]}], "o": "IN"},
+                {"k": "job_id", "o": "EXISTS"},
+            ],
+            "filterOr": [{"k": "total_tasks", "v": 3, "o": "GTE"}],
+            "sort": {"keys": [{"key": "created_at", "desc": True}, {"key": "job_id"}]},
+            "only": ["job_id", "status"],
+            "keyword": " job 12 ",
+        },
+    ),
     (SearchQuery, {"sort": {"key": "status"}, "filter": None, "only": None}),
     (JobFilter, {}),
-    (JobFilter, {
-        "status": {"in": ["ERROR", "TIMEOUT"], "ne": "SUCCESS"},
-        "jobId": {"startsWith": "job-", "nin": ["job-1"], "isNull": False},
-        "totalTasks": {"gt": 1, "in": [2, 3]},
-        "createdAt": {"gte": "2026-01-01T00:00:00Z", "exists": True},
-        "hasErrors": True, "keyword": "x",
-        "and": [{"or": [{"errorCode": {"eq": "E1"}}, {"not": {"projectId": {"eq": "p"}}}]},
-                {"and": []}],
-    }),
+    (
+        JobFilter,
+        {
+            "status": {"in": ["ERROR", "TIMEOUT"], "ne": "SUCCESS"},
+            "jobId": {"startsWith": "job-", "nin": ["job-1"], "isNull": False},
+            "totalTasks": {"gt": 1, "in": [2, 3]},
+            "createdAt": {"gte": "2026-01-01T00:00:00Z", "exists": True},
+            "hasErrors": True,
+            "keyword": "x",
+            "and": [{"or": [{"errorCode": {"eq": "E1"}}, {"not": {"projectId": {"eq": "p"}}}]}, {"and": []}],
+        },
+    ),
     (JobOrder, {"field": "CREATED_AT"}),
     (JobOrder, {"field": "STATUS", "direction": "DESC"}),
     (StatisticsQuery, {"distinct": "status", "page": {"limit": 5}}),
-    (StatisticsQuery, {
-        "filter": [{"k": "status", "v": "ERROR", "o": "EQ"}],
-        "keyword": "job",
-        "aggregate": [
-            {"unwind": {"path": "errors"}},
-            {"group": {"keys": [{"key": "status", "name": "status"},
-                                {"key": "created_at", "name": "day", "dateFormat": "day"}],
-                       "fields": [{"name": "count", "operator": "COUNT",
-                                   "conditions": [{"k": "total_tasks", "v": 1, "o": "GT"}]},
-                                  {"name": "jobs", "operator": "PUSH",
-                                   "fields": [{"key": "job_id", "name": "id"}]},
-                                  {"name": "tasks", "key": "total_tasks", "operator": "SUM"}]}},
-            {"project": {"fields": [{"name": "ratio", "key": "tasks", "operator": "DIVIDE",
-                                     "operands": [{"key": "count"}, {"value": 2.5}]},
-                                    {"name": "count", "key": "count"}],
-                         "excludeKeys": True}},
-            {"sort": {"key": "count", "desc": True}},
-            {"count": {"name": "rows"}},
-            {"skip": 1},
-            {"limit": 10},
-        ],
-        "page": {"start": 2},
-    }),
+    (
+        StatisticsQuery,
+        {
+            "filter": [{"k": "status", "v": "ERROR", "o": "EQ"}],
+            "keyword": "job",
+            "aggregate": [
+                {"unwind": {"path": "errors"}},
+                {
+                    "group": {
+                        "keys": [
+                            {"key": "status", "name": "status"},
+                            {"key": "created_at", "name": "day", "dateFormat": "day"},
+                        ],
+                        "fields": [
+                            {
+                                "name": "count",
+                                "operator": "COUNT",
+                                "conditions": [{"k": "total_tasks", "v": 1, "o": "GT"}],
+                            },
+                            {"name": "jobs", "operator": "PUSH", "fields": [{"key": "job_id", "name": "id"}]},
+                            {"name": "tasks", "key": "total_tasks", "operator": "SUM"},
+                        ],
+                    }
+                },
+                {
+                    "project": {
+                        "fields": [
+                            {
+                                "name": "ratio",
+                                "key": "tasks",
+                                "operator": "DIVIDE",
+                                "operands": [{"key": "count"}, {"value": 2.5}],
+                            },
+                            {"name": "count", "key": "count"},
+                        ],
+                        "excludeKeys": True,
+                    }
+                },
+                {"sort": {"key": "count", "desc": True}},
+                {"count": {"name": "rows"}},
+                {"skip": 1},
+                {"limit": 10},
+            ],
+            "page": {"start": 2},
+        },
+    ),
 ]
 
 

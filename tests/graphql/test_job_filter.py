@@ -109,8 +109,12 @@ CASES: dict[str, Callable[[World], dict[str, Any] | None]] = {
     "totalTasks eq": lambda w: {"totalTasks": {"eq": 7}},
     "createdAt gte": lambda w: {"createdAt": {"gte": w.middle}},
     "createdAt lt": lambda w: {"createdAt": {"lt": w.middle}},
-    "finishedAt gt (nulls never match)": lambda w: {"finishedAt": {"gt": w.early_finish.isoformat() + "+00:00"}},
-    "finishedAt lte, zone +09:00": lambda w: {"finishedAt": {"lte": (w.early_finish + timedelta(hours=9)).isoformat() + "+09:00"}},
+    "finishedAt gt (nulls never match)": lambda w: {
+        "finishedAt": {"gt": w.early_finish.isoformat() + "+00:00"}
+    },
+    "finishedAt lte, zone +09:00": lambda w: {
+        "finishedAt": {"lte": (w.early_finish + timedelta(hours=9)).isoformat() + "+09:00"}
+    },
     "finishedAt eq": lambda w: {"finishedAt": {"eq": w.early_finish.isoformat() + "+00:00"}},
     "finishedAt isNull": lambda w: {"finishedAt": {"isNull": True}},
     "finishedAt exists false": lambda w: {"finishedAt": {"exists": False}},
@@ -151,8 +155,7 @@ async def _check(client: GraphQLClient, name: str) -> None:
     body = await client(QUERY, {"filter": job_filter})
     assert "errors" not in body, body
     expected = [
-        j["job_id"] for j in connection_order(w.own_jobs)
-        if job_matches(job_filter, j, w.own_controllers)
+        j["job_id"] for j in connection_order(w.own_jobs) if job_matches(job_filter, j, w.own_controllers)
     ]
     got = body["data"]["jobsConnection"]
     assert [n["jobId"] for n in got["nodes"]] == expected
@@ -161,8 +164,10 @@ async def _check(client: GraphQLClient, name: str) -> None:
 
 def test_the_cases_are_not_trivial() -> None:
     w = world()
-    sizes = {name: sum(job_matches(case(w), j, w.own_controllers) for j in w.own_jobs)
-             for name, case in CASES.items()}
+    sizes = {
+        name: sum(job_matches(case(w), j, w.own_controllers) for j in w.own_jobs)
+        for name, case in CASES.items()
+    }
     trivial = {"no filter", "empty filter", "null fields are ignored", "blank keyword"}
     nothing = {"not of an empty filter matches nothing", "controllerId of another domain"}
     for name, size in sizes.items():
@@ -188,9 +193,7 @@ async def test_job_filter_on_the_wire(wire_client: GraphQLClient, wire_db: Any, 
 DEEP = {"not": {"not": {"not": {"not": {"status": {"eq": "ERROR"}, "jobId": {"ne": "x"}}}}}}
 
 
-async def test_a_filter_deeper_than_the_limit_is_refused(
-    mock_db: Any, settings: Settings
-) -> None:
+async def test_a_filter_deeper_than_the_limit_is_refused(mock_db: Any, settings: Settings) -> None:
     async with client_for(settings.model_copy(update={"max_filter_depth": 4}), mock_db) as client:
         body = await client(QUERY, {"filter": DEEP})
     error = body["errors"][0]
@@ -200,9 +203,7 @@ async def test_a_filter_deeper_than_the_limit_is_refused(
         assert "errors" not in await client(QUERY, {"filter": DEEP})
 
 
-async def test_a_filter_with_too_many_conditions_is_refused(
-    mock_db: Any, settings: Settings
-) -> None:
+async def test_a_filter_with_too_many_conditions_is_refused(mock_db: Any, settings: Settings) -> None:
     many = {"or": [{"jobId": {"eq": f"job-{n}"}} for n in range(6)]}
     async with client_for(settings.model_copy(update={"max_filter_conditions": 5}), mock_db) as client:
         body = await client(QUERY, {"filter": many})

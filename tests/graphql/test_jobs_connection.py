@@ -52,6 +52,7 @@ async def own_jobs(mock_db: Any) -> list[dict[str, Any]]:
     await seed(mock_db, jobs, controllers)
     return own
 
+
 ORDERINGS: list[list[dict[str, str]] | None] = [
     None,
     [{"field": "FINISHED_AT"}],
@@ -76,13 +77,13 @@ async def _page(client: GraphQLClient, **variables: Any) -> dict[str, Any]:
     assert [e["node"]["jobId"] for e in connection["edges"]] == _ids(connection)
     cursors = [e["cursor"] for e in connection["edges"]]
     info = connection["pageInfo"]
-    assert (info["startCursor"], info["endCursor"]) == (
-        (cursors[0], cursors[-1]) if cursors else (None, None))
+    assert (info["startCursor"], info["endCursor"]) == ((cursors[0], cursors[-1]) if cursors else (None, None))
     return connection
 
 
-async def walk(client: GraphQLClient, order_by: Any, size: int, *, backward: bool = False,
-               job_filter: Any = None) -> list[list[str]]:
+async def walk(
+    client: GraphQLClient, order_by: Any, size: int, *, backward: bool = False, job_filter: Any = None
+) -> list[list[str]]:
     """Every page of the connection, in the order they were fetched; checks page info."""
     pages: list[list[str]] = []
     cursor: str | None = None
@@ -119,11 +120,14 @@ async def test_walking_backwards_visits_every_job_once_in_order(
     assert pages[0] == expected[-8:]
 
 
-async def test_a_filtered_walk_and_its_total_count(mock_client: GraphQLClient, own_jobs: list[dict[str, Any]]) -> None:
+async def test_a_filtered_walk_and_its_total_count(
+    mock_client: GraphQLClient, own_jobs: list[dict[str, Any]]
+) -> None:
     job_filter = {"status": {"in": ["SUCCESS", "ERROR"]}}
     order_by = [{"field": "FINISHED_AT", "direction": "DESC"}]
-    expected = [j["job_id"] for j in connection_order(own_jobs, order_by)
-                if j["status"] in ("SUCCESS", "ERROR")]
+    expected = [
+        j["job_id"] for j in connection_order(own_jobs, order_by) if j["status"] in ("SUCCESS", "ERROR")
+    ]
     pages = await walk(mock_client, order_by, 4, job_filter=job_filter)
     assert [job for page in pages for job in page] == expected
     connection = await _page(mock_client, orderBy=order_by, filter=job_filter, first=2)
@@ -143,11 +147,17 @@ async def test_between_two_cursors(mock_client: GraphQLClient, own_jobs: list[di
     assert (backward["pageInfo"]["hasNextPage"], backward["pageInfo"]["hasPreviousPage"]) == (True, True)
 
 
-async def test_an_empty_page_still_tells_what_follows(mock_client: GraphQLClient, own_jobs: list[dict[str, Any]]) -> None:
+async def test_an_empty_page_still_tells_what_follows(
+    mock_client: GraphQLClient, own_jobs: list[dict[str, Any]]
+) -> None:
     connection = await _page(mock_client, first=0)
     assert connection["nodes"] == []
-    assert connection["pageInfo"] == {"hasNextPage": True, "hasPreviousPage": False,
-                                      "startCursor": None, "endCursor": None}
+    assert connection["pageInfo"] == {
+        "hasNextPage": True,
+        "hasPreviousPage": False,
+        "startCursor": None,
+        "endCursor": None,
+    }
     assert connection["totalCount"] == len(own_jobs)
 
 
@@ -198,7 +208,9 @@ BAD_REQUESTS: dict[str, Any] = {
     "truncated before": lambda c: {"before": c[:-4]},
     "cursor of another ordering": lambda c: {"after": c, "orderBy": [{"field": "STATUS"}]},
     "cursor of another direction": lambda c: {
-        "before": c, "orderBy": [{"field": "CREATED_AT", "direction": "ASC"}]},
+        "before": c,
+        "orderBy": [{"field": "CREATED_AT", "direction": "ASC"}],
+    },
 }
 
 
@@ -214,6 +226,8 @@ async def test_bad_page_requests_are_refused(
     assert "Traceback" not in error["message"] and "$" not in error["message"]
 
 
-async def test_a_cursor_of_another_ordering_says_so(mock_client: GraphQLClient, own_jobs: list[dict[str, Any]]) -> None:
+async def test_a_cursor_of_another_ordering_says_so(
+    mock_client: GraphQLClient, own_jobs: list[dict[str, Any]]
+) -> None:
     body = await mock_client(PAGE, {"after": await _cursor(mock_client), "orderBy": [{"field": "JOB_ID"}]})
     assert "another ordering" in body["errors"][0]["message"]

@@ -17,7 +17,8 @@ from tests.search_checks import newest_first
 JOBS, CONTROLLERS = factories.dataset(3, (DOMAIN, OTHER_DOMAIN), 60)
 OWN = [d for d in JOBS if d["domain_id"] == DOMAIN]
 
-PAGE = """
+PAGE = (
+    """
 query Page($query: SearchQuery, $status: JobStatus, $project: String, $schedule: String, $job: String) {
   jobs(domainId: "%s", query: $query, status: $status, projectId: $project,
        scheduleId: $schedule, jobId: $job) {
@@ -25,9 +26,12 @@ query Page($query: SearchQuery, $status: JobStatus, $project: String, $schedule:
     results { jobId }
   }
 }
-""" % DOMAIN
+"""
+    % DOMAIN
+)
 
-EVERY_FIELD = """
+EVERY_FIELD = (
+    """
 query Every($query: SearchQuery) {
   jobs(domainId: "%s", query: $query) {
     totalCount
@@ -42,7 +46,9 @@ query Every($query: SearchQuery) {
     }
   }
 }
-""" % DOMAIN
+"""
+    % DOMAIN
+)
 
 
 @pytest.fixture
@@ -97,11 +103,12 @@ async def test_count_only_returns_no_results(seeded: Backend) -> None:
 
 
 async def test_convenience_arguments_are_anded(seeded: Backend) -> None:
-    body = await seeded.client(
-        PAGE, {"status": "SUCCESS", "project": "project-x", "schedule": "schedule-a"}
-    )
-    expected = [d for d in OWN if d["status"] == "SUCCESS" and d["project_id"] == "project-x"
-                and d["schedule_id"] == "schedule-a"]
+    body = await seeded.client(PAGE, {"status": "SUCCESS", "project": "project-x", "schedule": "schedule-a"})
+    expected = [
+        d
+        for d in OWN
+        if d["status"] == "SUCCESS" and d["project_id"] == "project-x" and d["schedule_id"] == "schedule-a"
+    ]
     assert ids(body) == [d["job_id"] for d in newest_first(expected)]
     body = await seeded.client(PAGE, {"status": "NONE", "job": ""})
     assert body["data"]["jobs"]["totalCount"] == len(OWN)
@@ -119,7 +126,10 @@ async def test_every_field_is_mapped_from_the_stored_document(seeded: Backend) -
         assert job["filter"] == stored_filter
         assert (job["totalTasks"], job["remainedTasks"]) == (doc["total_tasks"], doc["remained_tasks"])
         assert (job["scheduleId"], job["projectId"], job["domainId"]) == (
-            doc["schedule_id"], doc["project_id"], DOMAIN)
+            doc["schedule_id"],
+            doc["project_id"],
+            DOMAIN,
+        )
         assert job["createdAt"] == iso(doc["created_at"]) and job["createdAt"].endswith("Z")
         assert job["updatedAt"] == iso(doc["updated_at"])
         assert job["finishedAt"] == iso(doc["finished_at"])
@@ -143,8 +153,7 @@ async def test_a_controller_of_another_domain_is_never_shown(seeded: Backend) ->
     job = factories.job(DOMAIN, controller=foreign["_id"])
     await seed(seeded.db, [job])
     body = await seeded.client(
-        'query { job(jobId: "%s", domainId: "%s") { jobId controllerInfo { name } } }'
-        % (job["job_id"], DOMAIN)
+        'query { job(jobId: "%s", domainId: "%s") { jobId controllerInfo { name } } }' % (job["job_id"], DOMAIN)
     )
     assert body == {"data": {"job": {"jobId": job["job_id"], "controllerInfo": None}}}
 
@@ -154,7 +163,8 @@ async def test_job_by_id_is_scoped_to_the_domain(seeded: Backend) -> None:
     query = 'query($id: ID!) { job(jobId: $id, domainId: "%s") { jobId status errors { errorCode } } }'
     body = await seeded.client(query % DOMAIN, {"id": own["job_id"]})
     assert body["data"]["job"] == {
-        "jobId": own["job_id"], "status": own["status"],
+        "jobId": own["job_id"],
+        "status": own["status"],
         "errors": [{"errorCode": e["error_code"]} for e in own["errors"]],
     }
     body = await seeded.client(query % DOMAIN, {"id": foreign["job_id"]})
@@ -164,9 +174,7 @@ async def test_job_by_id_is_scoped_to_the_domain(seeded: Backend) -> None:
 
 
 async def test_other_domains_are_never_listed_or_counted(seeded: Backend) -> None:
-    body = await seeded.client(
-        PAGE, {"query": {"filter": [{"k": "domain_id", "v": OTHER_DOMAIN, "o": "EQ"}]}}
-    )
+    body = await seeded.client(PAGE, {"query": {"filter": [{"k": "domain_id", "v": OTHER_DOMAIN, "o": "EQ"}]}})
     assert body["data"]["jobs"] == {"totalCount": 0, "results": []}
 
 
@@ -184,13 +192,19 @@ async def test_fields_merged_from_several_nodes_read_everything_they_ask_for(see
         """query($id: ID!) {
           job(jobId: $id, domainId: "%s") { jobId errors { errorCode } }
           job(jobId: $id, domainId: "%s") { status errors { message } }
-        }""" % (DOMAIN, DOMAIN),
+        }"""
+        % (DOMAIN, DOMAIN),
         {"id": failed["job_id"]},
     )
-    assert body == {"data": {"job": {
-        "jobId": failed["job_id"], "status": failed["status"],
-        "errors": [{"errorCode": e["error_code"], "message": e["message"]} for e in failed["errors"]],
-    }}}
+    assert body == {
+        "data": {
+            "job": {
+                "jobId": failed["job_id"],
+                "status": failed["status"],
+                "errors": [{"errorCode": e["error_code"], "message": e["message"]} for e in failed["errors"]],
+            }
+        }
+    }
     body = await seeded.client(
         '{ jobs(domainId: "%s") { results { jobId } } jobs(domainId: "%s") { results { totalTasks } } }'
         % (DOMAIN, DOMAIN)

@@ -44,19 +44,42 @@ JOBS, CONTROLLERS = factories.dataset(11, (DOMAIN, OTHER_DOMAIN), 25)
 ODD_TIME = factories.BASE_TIME + timedelta(days=400)  # sorts the odd jobs first (newest)
 ODD = [
     factories.job(DOMAIN, job_id="job-odd-status", status="BOGUS", created_at=ODD_TIME),
-    factories.job(DOMAIN, job_id="job-odd-nulls", schedule_id=None, project_id=None,
-                  filters=None, created_at=None, updated_at=None),
-    factories.job(DOMAIN, job_id="job-odd-json", created_at=ODD_TIME - timedelta(minutes=1),
-                  filters={"ids": [ObjectId("5f1e5c0b8e3b4a0b9c1d2e3f")], "when": datetime(2026, 1, 2),
-                           "nested": {"list": [1, 2.5, None, True, "x"]}}),
-    factories.job(DOMAIN, job_id="job-odd-types", created_at=ODD_TIME - timedelta(minutes=2),
-                  schedule_id=12345, project_id=True),
-    factories.job(DOMAIN, job_id="job-odd-schedule-object", schedule_id={"a": 1},
-                  created_at=ODD_TIME - timedelta(minutes=3)),
-    factories.job(DOMAIN, job_id="job-odd-date-text", updated_at="yesterday",
-                  created_at=ODD_TIME - timedelta(minutes=4)),
-    factories.job(DOMAIN, job_id="job-odd-huge", total_tasks=2**40,
-                  created_at=ODD_TIME - timedelta(minutes=5)),
+    factories.job(
+        DOMAIN,
+        job_id="job-odd-nulls",
+        schedule_id=None,
+        project_id=None,
+        filters=None,
+        created_at=None,
+        updated_at=None,
+    ),
+    factories.job(
+        DOMAIN,
+        job_id="job-odd-json",
+        created_at=ODD_TIME - timedelta(minutes=1),
+        filters={
+            "ids": [ObjectId("5f1e5c0b8e3b4a0b9c1d2e3f")],
+            "when": datetime(2026, 1, 2),
+            "nested": {"list": [1, 2.5, None, True, "x"]},
+        },
+    ),
+    factories.job(
+        DOMAIN,
+        job_id="job-odd-types",
+        created_at=ODD_TIME - timedelta(minutes=2),
+        schedule_id=12345,
+        project_id=True,
+    ),
+    factories.job(
+        DOMAIN,
+        job_id="job-odd-schedule-object",
+        schedule_id={"a": 1},
+        created_at=ODD_TIME - timedelta(minutes=3),
+    ),
+    factories.job(
+        DOMAIN, job_id="job-odd-date-text", updated_at="yesterday", created_at=ODD_TIME - timedelta(minutes=4)
+    ),
+    factories.job(DOMAIN, job_id="job-odd-huge", total_tasks=2**40, created_at=ODD_TIME - timedelta(minutes=5)),
 ]
 
 FIELDS = """
@@ -65,19 +88,27 @@ FIELDS = """
 """
 
 CORPUS: dict[str, tuple[str, dict[str, Any]]] = {
-    "every field, nested": ("""
+    "every field, nested": (
+        """
         query ($d: String) { jobs(domainId: $d, query: {page: {limit: 40}}) {
           totalCount __typename
           results { __typename %s
             errors { __typename errorCode message additional }
             controllerInfo { __typename controllerId name provider capability tags createdAt
               domainId pluginInfo { __typename pluginId version options provider metadata } }
-          } } }""" % FIELDS, {"d": DOMAIN}),
-    "aliases and repeated fields": ("""
+          } } }"""
+        % FIELDS,
+        {"d": DOMAIN},
+    ),
+    "aliases and repeated fields": (
+        """
         query ($d: String) { jobs(domainId: $d) { n: totalCount results {
           id: jobId jobId again: jobId s: status status when: createdAt createdAt
-          t: totalTasks r: remainedTasks f: filter } } }""", {"d": DOMAIN}),
-    "fragments and inline fragments": ("""
+          t: totalTasks r: remainedTasks f: filter } } }""",
+        {"d": DOMAIN},
+    ),
+    "fragments and inline fragments": (
+        """
         fragment Ids on Job { jobId domainId ...Dates }
         fragment Dates on Job { createdAt updatedAt finishedAt }
         query ($d: String) { jobs(domainId: $d) { results {
@@ -85,62 +116,97 @@ CORPUS: dict[str, tuple[str, dict[str, Any]]] = {
           ... on Job { status jobId totalTasks }
           ... { projectId scheduleId filter }
           errors { ... on ErrorInfo { errorCode } message }
-        } } }""", {"d": DOMAIN}),
-    "include and skip, true": ("""
+        } } }""",
+        {"d": DOMAIN},
+    ),
+    "include and skip, true": (
+        """
         query ($d: String, $yes: Boolean!, $no: Boolean!) { jobs(domainId: $d) { results {
           jobId @include(if: $yes) status @skip(if: $no) createdAt @include(if: $no)
           finishedAt @skip(if: $yes) ... on Job @include(if: $yes) { projectId }
           ...Extra @skip(if: $no) } } }
         fragment Extra on Job { remainedTasks scheduleId @include(if: $yes) }""",
-        {"d": DOMAIN, "yes": True, "no": False}),
-    "include and skip, false": ("""
+        {"d": DOMAIN, "yes": True, "no": False},
+    ),
+    "include and skip, false": (
+        """
         query ($d: String, $yes: Boolean!, $no: Boolean!) { jobs(domainId: $d) { results {
           jobId @include(if: $yes) status @skip(if: $no) createdAt @include(if: $no)
-          finishedAt @skip(if: $yes) } } }""", {"d": DOMAIN, "yes": False, "no": True}),
-    "an awaitable attribute": ("""
+          finishedAt @skip(if: $yes) } } }""",
+        {"d": DOMAIN, "yes": False, "no": True},
+    ),
+    "an awaitable attribute": (
+        """
         query ($d: String, $id: ID!) { job(domainId: $d, jobId: $id) { projectId filter } }""",
-        {"d": DOMAIN, "id": JOBS[5]["job_id"]}),
-    "one job by id": ("""
+        {"d": DOMAIN, "id": JOBS[5]["job_id"]},
+    ),
+    "one job by id": (
+        """
         query ($d: String, $id: ID!) { job(domainId: $d, jobId: $id) { __typename %s
-          errors { errorCode message } controllerInfo { controllerId createdAt } } }""" % FIELDS,
-        {"d": DOMAIN, "id": JOBS[3]["job_id"]}),
-    "unknown job": ("""query ($d: String) { job(domainId: $d, jobId: "job-none") { jobId } }""",
-                    {"d": DOMAIN}),
-    "odd stored values, one at a time": ("""
+          errors { errorCode message } controllerInfo { controllerId createdAt } } }"""
+        % FIELDS,
+        {"d": DOMAIN, "id": JOBS[3]["job_id"]},
+    ),
+    "unknown job": ("""query ($d: String) { job(domainId: $d, jobId: "job-none") { jobId } }""", {"d": DOMAIN}),
+    "odd stored values, one at a time": (
+        """
         query ($d: String) { a: job(domainId: $d, jobId: "job-odd-status") { %s }
           b: job(domainId: $d, jobId: "job-odd-nulls") { %s }
           c: job(domainId: $d, jobId: "job-odd-json") { %s }
           d: job(domainId: $d, jobId: "job-odd-types") { %s }
           e: job(domainId: $d, jobId: "job-odd-schedule-object") { %s }
           f: job(domainId: $d, jobId: "job-odd-date-text") { %s }
-          g: job(domainId: $d, jobId: "job-odd-huge") { %s } }""" % ((FIELDS,) * 7),
-        {"d": DOMAIN}),
-    "odd values in a nullable list position": ("""
+          g: job(domainId: $d, jobId: "job-odd-huge") { %s } }"""
+        % ((FIELDS,) * 7),
+        {"d": DOMAIN},
+    ),
+    "odd values in a nullable list position": (
+        """
         query ($d: String) { jobsConnection(domainId: $d, first: 10) {
-          edges { cursor node { %s } } pageInfo { hasNextPage endCursor } } }""" % FIELDS,
-        {"d": DOMAIN}),
-    "odd values propagating to the root": ("""
+          edges { cursor node { %s } } pageInfo { hasNextPage endCursor } } }"""
+        % FIELDS,
+        {"d": DOMAIN},
+    ),
+    "odd values propagating to the root": (
+        """
         query ($d: String) { jobs(domainId: $d, query: {page: {limit: 10}}) {
-          results { %s } } }""" % FIELDS, {"d": DOMAIN}),
-    "status filter and enums": ("""
+          results { %s } } }"""
+        % FIELDS,
+        {"d": DOMAIN},
+    ),
+    "status filter and enums": (
+        """
         query ($d: String) { jobs(domainId: $d, status: ERROR) { totalCount
-          results { status jobId errors { errorCode additional } } } }""", {"d": DOMAIN}),
-    "connection nodes and page info": ("""
+          results { status jobId errors { errorCode additional } } } }""",
+        {"d": DOMAIN},
+    ),
+    "connection nodes and page info": (
+        """
         query ($d: String) { jobsConnection(domainId: $d, first: 5,
             filter: {status: {in: [SUCCESS, ERROR]}}, orderBy: [{field: STATUS}]) {
           totalCount nodes { jobId status finishedAt }
-          pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }""", {"d": DOMAIN}),
-    "summary and timeline": ("""
+          pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }""",
+        {"d": DOMAIN},
+    ),
+    "summary and timeline": (
+        """
         query ($d: String) { jobSummary(domainId: $d) { totalCount totalTasks remainedTasks
             jobsWithErrors successRate averageDurationSeconds byStatus { status count } }
           jobTimeline(domainId: $d, interval: DAY) { start count byStatus { status count } } }""",
-        {"d": DOMAIN}),
-    "statistics": ("""
+        {"d": DOMAIN},
+    ),
+    "statistics": (
+        """
         query ($d: String) { jobStats(domainId: $d, query: {distinct: "status"}) {
-          results totalCount __typename } }""", {"d": DOMAIN}),
+          results totalCount __typename } }""",
+        {"d": DOMAIN},
+    ),
     "bad input": ("""query { jobs(domainId: "x", query: {page: {limit: -1}}) { totalCount } }""", {}),
-    "introspection": ("""{ __typename __type(name: "Job") { name fields { name type { kind
-          name ofType { name kind } } } } }""", {}),
+    "introspection": (
+        """{ __typename __type(name: "Job") { name fields { name type { kind
+          name ofType { name kind } } } } }""",
+        {},
+    ),
 }
 
 
@@ -189,13 +255,13 @@ class Outcome:
         self.data = result.data
         self.errors = [error.formatted for error in result.errors or ()]
         self.originals = [
-            (type(error.original_error).__name__, str(error.original_error))
-            for error in result.errors or ()
+            (type(error.original_error).__name__, str(error.original_error)) for error in result.errors or ()
         ]
 
 
-async def _run(schema: Any, database: Any, settings: Settings, query: str,
-               variables: dict[str, Any]) -> Outcome:
+async def _run(
+    schema: Any, database: Any, settings: Settings, query: str, variables: dict[str, Any]
+) -> Outcome:
     context = GatewayContext(settings=settings, database=database, principal=ANONYMOUS)
     return Outcome(await schema.execute(query, variable_values=variables, context_value=context))
 
@@ -239,16 +305,21 @@ async def test_the_corpus_reaches_the_unusual_outcomes(
     database: Any, settings: Settings, bent_jobs: None, unmasked: None
 ) -> None:
     """Guards the corpus itself: the standard execution meets each kind of failure."""
-    one_at_a_time = await _run(STANDARD, database, settings,
-                               *CORPUS["odd stored values, one at a time"])
-    to_root = await _run(STANDARD, database, settings,
-                         *CORPUS["odd values propagating to the root"])
+    one_at_a_time = await _run(STANDARD, database, settings, *CORPUS["odd stored values, one at a time"])
+    to_root = await _run(STANDARD, database, settings, *CORPUS["odd values propagating to the root"])
     messages = {tuple(e["path"]): e["message"] for e in one_at_a_time.errors}
     assert messages[("b", "domainId")] == "Cannot return null for non-nullable field Job.domainId."
     assert messages[("a", "status")] == "Enum 'JobStatus' cannot represent value: 'BOGUS'"
-    assert set(messages) == {("a", "status"), ("b", "domainId"), ("c", "projectId"),
-                             ("d", "scheduleId"), ("e", "scheduleId"), ("f", "filter"),
-                             ("f", "updatedAt"), ("g", "totalTasks")}
+    assert set(messages) == {
+        ("a", "status"),
+        ("b", "domainId"),
+        ("c", "projectId"),
+        ("d", "scheduleId"),
+        ("e", "scheduleId"),
+        ("f", "filter"),
+        ("f", "updatedAt"),
+        ("g", "totalTasks"),
+    }
     assert messages[("f", "filter")] == "JSON as an exception"
     assert [k for k, v in one_at_a_time.data.items() if v is None] == ["a", "b", "g"]
     assert one_at_a_time.data["d"]["projectId"] == "true"  # coerced, not an error
@@ -316,7 +387,8 @@ async def test_middleware_turns_the_fast_path_off(
     database: Any, settings: Settings, counted: list[str]
 ) -> None:
     with_middleware = strawberry.Schema(
-        query=Query, extensions=[CountingMiddleware],
+        query=Query,
+        extensions=[CountingMiddleware],
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
         execution_context_class=LeafFastPathExecutor,
     )

@@ -34,11 +34,23 @@ PER_JOB = build_schema(prefetch_nested=False)
 JOBS, CONTROLLERS = factories.dataset(29, (DOMAIN, OTHER_DOMAIN), 30)
 FOREIGN_CONTROLLER = next(c["_id"] for c in CONTROLLERS if c["domain_id"] == OTHER_DOMAIN)
 EXTRA = [
-    factories.job(DOMAIN, job_id="job-foreign-controller", controller=FOREIGN_CONTROLLER,
-                  errors=[factories.error("E_DENIED", "not yours", attempt=1)], status="ERROR"),
-    factories.job(DOMAIN, job_id="job-gone-controller", controller=ObjectId(), status="ERROR",
-                  errors=[factories.error("E_BUSY", "busy", attempt=2),
-                          factories.error("E_NOT_FOUND", "gone", attempt=3)]),
+    factories.job(
+        DOMAIN,
+        job_id="job-foreign-controller",
+        controller=FOREIGN_CONTROLLER,
+        errors=[factories.error("E_DENIED", "not yours", attempt=1)],
+        status="ERROR",
+    ),
+    factories.job(
+        DOMAIN,
+        job_id="job-gone-controller",
+        controller=ObjectId(),
+        status="ERROR",
+        errors=[
+            factories.error("E_BUSY", "busy", attempt=2),
+            factories.error("E_NOT_FOUND", "gone", attempt=3),
+        ],
+    ),
     factories.job(DOMAIN, job_id="job-controller-text", controller="controller-not-an-id"),
 ]
 ERROR_JOB = next(j for j in JOBS if j["domain_id"] == DOMAIN and j["errors"])
@@ -48,81 +60,128 @@ CONTROLLER = """controllerInfo { controllerId name provider capability tags crea
   pluginInfo { pluginId version options provider metadata } }"""
 
 CORPUS: dict[str, tuple[str, dict[str, Any]]] = {
-    "jobs, every nested field": ("""
+    "jobs, every nested field": (
+        """
         query ($d: String) { jobs(domainId: $d, query: {page: {limit: 200}}) { totalCount
-          results { jobId status %s %s } } }""" % (ERRORS, CONTROLLER), {"d": DOMAIN}),
-    "controller before errors": ("""
+          results { jobId status %s %s } } }"""
+        % (ERRORS, CONTROLLER),
+        {"d": DOMAIN},
+    ),
+    "controller before errors": (
+        """
         query ($d: String) { jobs(domainId: $d) { results { controllerInfo { name }
-          errors { errorCode } } } }""", {"d": DOMAIN}),
-    "only errors": ("""
+          errors { errorCode } } } }""",
+        {"d": DOMAIN},
+    ),
+    "only errors": (
+        """
         query ($d: String) { jobs(domainId: $d, status: ERROR) { results { jobId errors { message } } } }""",
-        {"d": DOMAIN}),
-    "only controllers, other domain": ("""
+        {"d": DOMAIN},
+    ),
+    "only controllers, other domain": (
+        """
         query ($d: String) { jobs(domainId: $d) { results { jobId controllerInfo { controllerId domainId } } } }""",
-        {"d": OTHER_DOMAIN}),
-    "aliases with different error parts": ("""
+        {"d": OTHER_DOMAIN},
+    ),
+    "aliases with different error parts": (
+        """
         query ($d: String) { jobs(domainId: $d) { results { jobId
           codes: errors { errorCode } texts: errors { message additional }
           all: errors { __typename errorCode message additional } errors { errorCode }
-          c: controllerInfo { name } controllerInfo { provider } } } }""", {"d": DOMAIN}),
-    "one response name, different sub-selections": ("""
+          c: controllerInfo { name } controllerInfo { provider } } } }""",
+        {"d": DOMAIN},
+    ),
+    "one response name, different sub-selections": (
+        """
         query ($d: String) { jobs(domainId: $d) { results {
-          errors { errorCode } errors { message } } } }""", {"d": DOMAIN}),
-    "aliased results": ("""
+          errors { errorCode } errors { message } } } }""",
+        {"d": DOMAIN},
+    ),
+    "aliased results": (
+        """
         query ($d: String) { jobs(domainId: $d) {
           a: results { errors { errorCode } }
-          b: results { errors { message } controllerInfo { name } } } }""", {"d": DOMAIN}),
-    "fragments": ("""
+          b: results { errors { message } controllerInfo { name } } } }""",
+        {"d": DOMAIN},
+    ),
+    "fragments": (
+        """
         fragment Nested on Job { errors { ...Err } ... on Job { controllerInfo { ...Ctl } } }
         fragment Err on ErrorInfo { errorCode ... on ErrorInfo { message } }
         fragment Ctl on ControllerInfo { controllerId pluginInfo { pluginId } }
         query ($d: String) { jobs(domainId: $d) { results { jobId ...Nested
-          ... { more: errors { additional } } } } }""", {"d": DOMAIN}),
-    "skip and include": ("""
+          ... { more: errors { additional } } } } }""",
+        {"d": DOMAIN},
+    ),
+    "skip and include": (
+        """
         query ($d: String, $yes: Boolean!, $no: Boolean!) { jobs(domainId: $d) { results {
           errors @skip(if: $yes) { errorCode } errors { message @include(if: $no) additional }
           controllerInfo @include(if: $no) { name }
           ... on Job @skip(if: $yes) { x: errors { errorCode } }
           ...Extra @include(if: $yes) } } }
         fragment Extra on Job { y: errors { message } c: controllerInfo @skip(if: $no) { name } }""",
-        {"d": DOMAIN, "yes": True, "no": False}),
-    "everything skipped": ("""
+        {"d": DOMAIN, "yes": True, "no": False},
+    ),
+    "everything skipped": (
+        """
         query ($d: String, $yes: Boolean!) { jobs(domainId: $d) { results { jobId
           errors @skip(if: $yes) { errorCode } controllerInfo @skip(if: $yes) { name } } } }""",
-        {"d": DOMAIN, "yes": True}),
-    "no results selected": ("""
-        query ($d: String) { jobs(domainId: $d) { totalCount } }""", {"d": DOMAIN}),
-    "empty page": ("""
+        {"d": DOMAIN, "yes": True},
+    ),
+    "no results selected": (
+        """
+        query ($d: String) { jobs(domainId: $d) { totalCount } }""",
+        {"d": DOMAIN},
+    ),
+    "empty page": (
+        """
         query ($d: String) { jobs(domainId: $d, jobId: "job-none") { results { %s %s } } }"""
-        % (ERRORS, CONTROLLER), {"d": DOMAIN}),
-    "connection: nodes and edges share jobs": ("""
+        % (ERRORS, CONTROLLER),
+        {"d": DOMAIN},
+    ),
+    "connection: nodes and edges share jobs": (
+        """
         query ($d: String) { jobsConnection(domainId: $d, first: 40) {
           nodes { jobId errors { errorCode } controllerInfo { name } }
           edges { cursor node { errors { message } controllerInfo { controllerId } } } } }""",
-        {"d": DOMAIN}),
-    "connection: edges only, aliased node": ("""
+        {"d": DOMAIN},
+    ),
+    "connection: edges only, aliased node": (
+        """
         query ($d: String) { jobsConnection(domainId: $d, last: 15,
             filter: {status: {in: [ERROR, TIMEOUT]}}) {
-          edges { n: node { %s } node { jobId } } pageInfo { hasPreviousPage } } }""" % ERRORS,
-        {"d": DOMAIN}),
-    "one job": ("""
+          edges { n: node { %s } node { jobId } } pageInfo { hasPreviousPage } } }"""
+        % ERRORS,
+        {"d": DOMAIN},
+    ),
+    "one job": (
+        """
         query ($d: String, $id: ID!) { job(domainId: $d, jobId: $id) { jobId %s %s
-          again: errors { errorCode } } }""" % (ERRORS, CONTROLLER),
-        {"d": DOMAIN, "id": ERROR_JOB["job_id"]}),
-    "odd controllers, one at a time": ("""
+          again: errors { errorCode } } }"""
+        % (ERRORS, CONTROLLER),
+        {"d": DOMAIN, "id": ERROR_JOB["job_id"]},
+    ),
+    "odd controllers, one at a time": (
+        """
         query ($d: String) {
           a: job(domainId: $d, jobId: "job-foreign-controller") { %s %s }
           b: job(domainId: $d, jobId: "job-gone-controller") { %s %s }
           c: job(domainId: $d, jobId: "job-controller-text") { %s %s }
-          d: job(domainId: $d, jobId: "job-none") { %s } }""" % ((ERRORS, CONTROLLER) * 3 + (ERRORS,)),
-        {"d": DOMAIN}),
-    "several root fields share the loaders": ("""
+          d: job(domainId: $d, jobId: "job-none") { %s } }"""
+        % ((ERRORS, CONTROLLER) * 3 + (ERRORS,)),
+        {"d": DOMAIN},
+    ),
+    "several root fields share the loaders": (
+        """
         query ($d: String, $id: ID!) {
           jobs(domainId: $d, query: {page: {limit: 12}}) { results { errors { errorCode } controllerInfo { name } } }
           job(domainId: $d, jobId: $id) { errors { message } controllerInfo { name } }
           jobsConnection(domainId: $d, first: 7) { nodes { errors { errorCode } } }
-          other: jobs(domainId: "%s") { results { controllerInfo { domainId } } } }""" % OTHER_DOMAIN,
-        {"d": DOMAIN, "id": ERROR_JOB["job_id"]}),
+          other: jobs(domainId: "%s") { results { controllerInfo { domainId } } } }"""
+        % OTHER_DOMAIN,
+        {"d": DOMAIN, "id": ERROR_JOB["job_id"]},
+    ),
 }
 
 
@@ -134,8 +193,7 @@ class Outcome:
         self.data = result.data
         self.errors = [error.formatted for error in result.errors or ()]
         self.originals = [
-            (type(error.original_error).__name__, str(error.original_error))
-            for error in result.errors or ()
+            (type(error.original_error).__name__, str(error.original_error)) for error in result.errors or ()
         ]
         self.reads = reads
 
@@ -153,8 +211,7 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
     errors_by_job = JobRepository.errors_by_job
     controllers_by_id = JobRepository.controllers_by_id
 
-    async def recorded_errors(self: JobRepository, ids: Sequence[ObjectId],
-                              parts: Collection[str] = ()) -> Any:
+    async def recorded_errors(self: JobRepository, ids: Sequence[ObjectId], parts: Collection[str] = ()) -> Any:
         recorded.append(("errors", self.domain_id, sorted(ids), sorted(parts)))
         if (error := FAILURE.get("now", _never)("errors", frozenset(parts))) is not None:
             raise error
@@ -178,16 +235,26 @@ def _never(method: str, parts: frozenset[str]) -> None:
 FAILURE: dict[str, Failure] = {}
 
 
-async def _run(gateway_schema: Any, database: Any, settings: Settings, reads: list[tuple[Any, ...]],
-               query: str, variables: dict[str, Any]) -> Outcome:
+async def _run(
+    gateway_schema: Any,
+    database: Any,
+    settings: Settings,
+    reads: list[tuple[Any, ...]],
+    query: str,
+    variables: dict[str, Any],
+) -> Outcome:
     reads.clear()
     context = GatewayContext(settings=settings, database=database, principal=ANONYMOUS)
     result = await gateway_schema.execute(query, variable_values=variables, context_value=context)
     return Outcome(result, list(reads))
 
 
-async def _both(database: Any, settings: Settings, reads: list[tuple[Any, ...]], name: str,
-                ) -> tuple[Outcome, Outcome]:
+async def _both(
+    database: Any,
+    settings: Settings,
+    reads: list[tuple[Any, ...]],
+    name: str,
+) -> tuple[Outcome, Outcome]:
     query, variables = CORPUS[name]
     per_job = await _run(PER_JOB, database, settings, reads, query, variables)
     prefetched = await _run(PREFETCH, database, settings, reads, query, variables)
@@ -243,19 +310,26 @@ async def test_prefetch_answers_and_reads_exactly_as_per_job_loading(
 
 FAILURES: dict[str, Failure] = {
     "controllers unavailable": lambda method, parts: (
-        ServiceUnavailable("controllers unavailable") if method == "controllers" else None),
+        ServiceUnavailable("controllers unavailable") if method == "controllers" else None
+    ),
     "errors unavailable": lambda method, parts: (
-        ServiceUnavailable("errors unavailable") if method == "errors" else None),
+        ServiceUnavailable("errors unavailable") if method == "errors" else None
+    ),
     "every read fails unexpectedly": lambda method, parts: RuntimeError(f"boom in {method}"),
     "only the reads of messages fail": lambda method, parts: (
-        ServiceUnavailable("messages unavailable") if "message" in parts else None),
+        ServiceUnavailable("messages unavailable") if "message" in parts else None
+    ),
 }
 
 
 @pytest.mark.parametrize("failure", list(FAILURES))
 @pytest.mark.parametrize("name", list(CORPUS))
 async def test_loader_failures_surface_at_the_same_paths_with_the_same_codes(
-    name: str, failure: str, database: Any, settings: Settings, reads: list[tuple[Any, ...]],
+    name: str,
+    failure: str,
+    database: Any,
+    settings: Settings,
+    reads: list[tuple[Any, ...]],
     failing: Any,
 ) -> None:
     failing(FAILURES[failure])
@@ -265,12 +339,19 @@ async def test_loader_failures_surface_at_the_same_paths_with_the_same_codes(
 
 @pytest.mark.parametrize("failure", list(FAILURES))
 async def test_loader_failures_unmasked_are_the_same_exceptions(
-    failure: str, database: Any, settings: Settings, reads: list[tuple[Any, ...]], failing: Any,
+    failure: str,
+    database: Any,
+    settings: Settings,
+    reads: list[tuple[Any, ...]],
+    failing: Any,
     unmasked: None,
 ) -> None:
     failing(FAILURES[failure])
-    for name in ("jobs, every nested field", "aliases with different error parts",
-                 "odd controllers, one at a time"):
+    for name in (
+        "jobs, every nested field",
+        "aliases with different error parts",
+        "odd controllers, one at a time",
+    ):
         per_job, prefetched = await _both(database, settings, reads, name)
         _assert_same(per_job, prefetched, name)
 
@@ -282,18 +363,19 @@ async def test_the_corpus_reaches_what_it_is_meant_to(
     and foreign controllers as null, and an outage reported as SERVICE_UNAVAILABLE."""
     per_job, _ = await _both(database, settings, reads, "aliases with different error parts")
     parts_read = {tuple(read[3]) for read in per_job.reads if read[0] == "errors"}
-    assert parts_read == {("error_code",), ("additional", "message"),
-                          ("additional", "error_code", "message")}
+    assert parts_read == {("error_code",), ("additional", "message"), ("additional", "error_code", "message")}
     odd, _ = await _both(database, settings, reads, "odd controllers, one at a time")
     assert odd.data["a"]["controllerInfo"] is None and odd.data["b"]["controllerInfo"] is None
-    assert odd.data["b"]["errors"] == [{"errorCode": "E_BUSY", "message": "busy", "additional": {"attempt": 2}},
-                                       {"errorCode": "E_NOT_FOUND", "message": "gone",
-                                        "additional": {"attempt": 3}}]
+    assert odd.data["b"]["errors"] == [
+        {"errorCode": "E_BUSY", "message": "busy", "additional": {"attempt": 2}},
+        {"errorCode": "E_NOT_FOUND", "message": "gone", "additional": {"attempt": 3}},
+    ]
     assert odd.data["d"] is None
     failing(FAILURES["controllers unavailable"])
     outage, _ = await _both(database, settings, reads, "jobs, every nested field")
-    with_controller = [d for d in [*JOBS, *EXTRA]
-                       if d["domain_id"] == DOMAIN and isinstance(d["controller"], ObjectId)]
+    with_controller = [
+        d for d in [*JOBS, *EXTRA] if d["domain_id"] == DOMAIN and isinstance(d["controller"], ObjectId)
+    ]
     codes = [error["extensions"]["code"] for error in outage.errors]
     assert codes == ["SERVICE_UNAVAILABLE"] * len(with_controller)
     assert all(error["path"][-1] == "controllerInfo" for error in outage.errors)

@@ -50,8 +50,11 @@ class _RemoveField(Visitor):
 
     def enter_field_definition(self, node: FieldDefinitionNode, *args: Any) -> object:
         owner = args[3][-1]  # ancestors: the type definition holding the field
-        if (isinstance(owner, ObjectTypeDefinitionNode) and owner.name.value == self.type_name
-                and node.name.value == self.field_name):
+        if (
+            isinstance(owner, ObjectTypeDefinitionNode)
+            and owner.name.value == self.type_name
+            and node.name.value == self.field_name
+        ):
             self.removed = True
             return REMOVE
         return None
@@ -70,9 +73,7 @@ def test_the_live_schema_does_not_break_the_committed_contract() -> None:
 
 
 def test_the_guard_notices_a_removed_field() -> None:
-    report = breaking_change_report(
-        _committed(), _without_field(SNAPSHOT.read_text(), "Job", "status")
-    )
+    report = breaking_change_report(_committed(), _without_field(SNAPSHOT.read_text(), "Job", "status"))
     assert report is not None
     assert "\n  - FIELD_REMOVED: Field Job.status was removed.\n" in report
     assert report.count("\n  - ") == 1
@@ -83,7 +84,8 @@ def test_the_guard_lets_additions_through() -> None:
     grown = build_schema(
         SNAPSHOT.read_text().replace(
             "type Job implements Node {",
-            'type Job implements Node {\n  """A field added later."""\n  addedLater: String\n', 1,
+            'type Job implements Node {\n  """A field added later."""\n  addedLater: String\n',
+            1,
         )
     )
     assert "addedLater" in grown.type_map["Job"].fields  # type: ignore[union-attr]

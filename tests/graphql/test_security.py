@@ -61,11 +61,18 @@ async def gateway(mock_db: Any, tmp_path: Path) -> AsyncIterator[AppFactory]:
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 
-async def post(client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None,
-               headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+async def post(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, Any]]:
     """POST under ``application/graphql-response+json`` (request errors get 4xx statuses)."""
-    response = await client.post("/graphql", json={"query": query, "variables": variables or {}},
-                                 headers={"Accept": GRAPHQL_RESPONSE, **(headers or {})})
+    response = await client.post(
+        "/graphql",
+        json={"query": query, "variables": variables or {}},
+        headers={"Accept": GRAPHQL_RESPONSE, **(headers or {})},
+    )
     return response.status_code, response.json()
 
 
@@ -90,13 +97,14 @@ async def test_with_a_token_the_domain_is_the_tokens(gateway: AppFactory, data: 
     assert body["data"]["jobs"]["totalCount"] == len(data[DOMAIN])
 
 
-async def test_another_domain_id_than_the_tokens_is_forbidden(gateway: AppFactory,
-                                                              data: Any) -> None:
+async def test_another_domain_id_than_the_tokens_is_forbidden(gateway: AppFactory, data: Any) -> None:
     client = gateway(jwt=True)
     token = bearer(PAIR.token(claims(DOMAIN)))
     other_job = data[OTHER_DOMAIN][0]["job_id"]
-    for query, variables in ((JOBS, {"domain": OTHER_DOMAIN}),
-                             (JOB, {"id": other_job, "domain": OTHER_DOMAIN})):
+    for query, variables in (
+        (JOBS, {"domain": OTHER_DOMAIN}),
+        (JOB, {"id": other_job, "domain": OTHER_DOMAIN}),
+    ):
         status, body = await post(client, query, variables, token)
         assert codes(body) == ["FORBIDDEN"]
         assert body["errors"][0]["extensions"]["spaceoneCode"] == "ERROR_PERMISSION_DENIED"
@@ -109,13 +117,13 @@ async def test_another_domain_id_than_the_tokens_is_forbidden(gateway: AppFactor
 READ_PATHS = {
     "jobs": (JOBS, {}),
     "job": (JOB, {"id": "job-x"}),
-    "jobsConnection": ("query($domain: String) { jobsConnection(domainId: $domain) "
-                       "{ totalCount } }", {}),
-    "jobStats": ("query($domain: String) { jobStats(domainId: $domain, query: "
-                 "{distinct: \"status\"}) { results } }", {}),
+    "jobsConnection": ("query($domain: String) { jobsConnection(domainId: $domain) { totalCount } }", {}),
+    "jobStats": (
+        'query($domain: String) { jobStats(domainId: $domain, query: {distinct: "status"}) { results } }',
+        {},
+    ),
     "jobSummary": ("query($domain: String) { jobSummary(domainId: $domain) { totalCount } }", {}),
-    "jobTimeline": ("query($domain: String) { jobTimeline(domainId: $domain, interval: DAY) "
-                    "{ count } }", {}),
+    "jobTimeline": ("query($domain: String) { jobTimeline(domainId: $domain, interval: DAY) { count } }", {}),
 }
 
 
@@ -134,29 +142,31 @@ async def test_every_read_path_refuses_another_domain_and_a_missing_token(
     assert status == 200 and "errors" not in body
 
 
-async def test_rest_routes_need_a_token_and_keep_to_its_domain(gateway: AppFactory,
-                                                               data: Any) -> None:
+async def test_rest_routes_need_a_token_and_keep_to_its_domain(gateway: AppFactory, data: Any) -> None:
     client = gateway(jwt=True)
     token = bearer(PAIR.token(claims(DOMAIN)))
-    for method, path in (("GET", "/power-scheduler/v1/jobs"),
-                         ("POST", "/power-scheduler/v1/jobs/search")):
+    for method, path in (("GET", "/power-scheduler/v1/jobs"), ("POST", "/power-scheduler/v1/jobs/search")):
         response = await client.request(method, path, json={} if method == "POST" else None)
         assert response.status_code == 401
         assert response.json()["error"]["code"] == "ERROR_AUTHENTICATE_FAILURE"
-        response = await client.request(method, path, headers=token,
-                                        params={"domain_id": OTHER_DOMAIN} if method == "GET" else None,
-                                        json={"domain_id": OTHER_DOMAIN} if method == "POST" else None)
+        response = await client.request(
+            method,
+            path,
+            headers=token,
+            params={"domain_id": OTHER_DOMAIN} if method == "GET" else None,
+            json={"domain_id": OTHER_DOMAIN} if method == "POST" else None,
+        )
         assert response.status_code == 403
-        response = await client.request(method, path, headers=token,
-                                        json={} if method == "POST" else None)
+        response = await client.request(method, path, headers=token, json={} if method == "POST" else None)
         assert response.status_code == 200
         assert {job["job_id"] for job in response.json()["results"]} == job_ids(data[DOMAIN])
 
 
-@pytest.mark.parametrize("case", ["missing", "expired", "wrong key", "alg none", "confusion",
-                                  "no did", "not bearer", "wrong algorithm"])
-async def test_bad_tokens_fail_the_whole_request_with_401(gateway: AppFactory, data: Any,
-                                                          case: str) -> None:
+@pytest.mark.parametrize(
+    "case",
+    ["missing", "expired", "wrong key", "alg none", "confusion", "no did", "not bearer", "wrong algorithm"],
+)
+async def test_bad_tokens_fail_the_whole_request_with_401(gateway: AppFactory, data: Any, case: str) -> None:
     import time  # noqa: PLC0415
 
     client = gateway(jwt=True)
@@ -175,8 +185,9 @@ async def test_bad_tokens_fail_the_whole_request_with_401(gateway: AppFactory, d
     assert "data" not in body  # nothing was executed
     assert codes(body) == ["UNAUTHENTICATED"]
     assert body["errors"][0]["extensions"]["spaceoneCode"] == "ERROR_AUTHENTICATE_FAILURE"
-    response = await client.post("/graphql", json={"query": "{ __typename }"},
-                                 headers={"Accept": "application/json", **headers})
+    response = await client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"Accept": "application/json", **headers}
+    )
     assert response.status_code == 200  # application/json: errors travel with 200
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert response.headers["www-authenticate"].startswith("Bearer")
@@ -194,10 +205,12 @@ async def test_the_context_carries_the_refusal_for_other_routes(gateway: AppFact
     refused = app.state.authenticator
     with pytest.raises(Unauthenticated):
         refused.principal_for("Bearer nonsense")
-    context = GatewayContext(settings=app.state.settings, database=None,
-                             principal=refused.principal_for(bearer(PAIR.token(claims()))[
-                                 "Authorization"]),
-                             auth_error=Unauthenticated("no token"))
+    context = GatewayContext(
+        settings=app.state.settings,
+        database=None,
+        principal=refused.principal_for(bearer(PAIR.token(claims()))["Authorization"]),
+        auth_error=Unauthenticated("no token"),
+    )
     with pytest.raises(Unauthenticated):
         context.check_authenticated()
 
@@ -208,8 +221,9 @@ async def test_graphiql_page_needs_no_token(gateway: AppFactory) -> None:
     assert response.status_code == 200 and "graphiql" in response.text.lower()
 
 
-async def test_open_mode_beyond_loopback_logs_a_warning(gateway: AppFactory,
-                                                        caplog: pytest.LogCaptureFixture) -> None:
+async def test_open_mode_beyond_loopback_logs_a_warning(
+    gateway: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.WARNING, logger="gateway"):
         gateway(host="0.0.0.0")
     assert any("GATEWAY_AUTH=none" in record.message for record in caplog.records)
@@ -228,16 +242,17 @@ INJECTIONS = [
     ("$ key nested in a match value", condition("errors", {"additional": {"$gt": ""}}, "MATCH")),
     ("$ key in a dotted match key", condition("errors", {"additional.$where": "1"}, "MATCH")),
     ("$ key as a match field", condition("filter", {"$or": [{}]}, "MATCH")),
-    ("$ key in a filter-or value", {"query": {"filterOr": [{"k": "status", "v": {"$exists": 1},
-                                                           "o": "NOT"}]}, "domain": DOMAIN}),
+    (
+        "$ key in a filter-or value",
+        {"query": {"filterOr": [{"k": "status", "v": {"$exists": 1}, "o": "NOT"}]}, "domain": DOMAIN},
+    ),
     ("NUL in a field path", condition("filter.reg\u0000ion", "x", "EQ")),
     ("$ segment in a controller path", condition("controller_info.tags.$where", "x", "EQ")),
     ("empty path segment", condition("filter..x", "x", "EQ")),
     ("over-long field path", condition("filter." + "a" * 600, "x", "EQ")),
     ("sort by an operator", {"query": {"sort": {"keys": [{"key": "$where"}]}}, "domain": DOMAIN}),
     ("sort by a free path with $", {"query": {"sort": {"key": "filter.$natural"}}, "domain": DOMAIN}),
-    ("sort by a controller field", {"query": {"sort": {"key": "controller_info.name"}},
-                                    "domain": DOMAIN}),
+    ("sort by a controller field", {"query": {"sort": {"key": "controller_info.name"}}, "domain": DOMAIN}),
     ("sort key with NUL", {"query": {"sort": {"key": "status\u0000"}}, "domain": DOMAIN}),
     ("only with an operator", {"query": {"only": ["$where"]}, "domain": DOMAIN}),
     ("over-long regex", condition("job_id", "a" * 257, "REGEX")),
@@ -247,8 +262,10 @@ INJECTIONS = [
     ("over-long keyword", {"query": {"keyword": "k" * 257}, "domain": DOMAIN}),
     ("too many values", condition("job_id", [f"job-{i}" for i in range(1001)], "IN")),
     ("too many match fields", condition("errors", {f"f{i}": 1 for i in range(1001)}, "MATCH")),
-    ("too many conditions", {"query": {"filter": [{"k": "status", "v": "ERROR", "o": "EQ"}] * 51},
-                             "domain": DOMAIN}),
+    (
+        "too many conditions",
+        {"query": {"filter": [{"k": "status", "v": "ERROR", "o": "EQ"}] * 51}, "domain": DOMAIN},
+    ),
 ]
 
 
@@ -267,35 +284,49 @@ async def test_client_values_never_become_operators_or_paths(
 STATS = "query($q: StatisticsQuery!, $d: String) { jobStats(query: $q, domainId: $d) { results } }"
 TYPED = {
     "jobsConnection": "query($f: JobFilter, $d: String) { jobsConnection(filter: $f, domainId: $d) "
-                      "{ totalCount } }",
-    "jobSummary": "query($f: JobFilter, $d: String) { jobSummary(filter: $f, domainId: $d) "
-                  "{ totalCount } }",
+    "{ totalCount } }",
+    "jobSummary": "query($f: JobFilter, $d: String) { jobSummary(filter: $f, domainId: $d) { totalCount } }",
     "jobTimeline": "query($f: JobFilter, $d: String) { jobTimeline(filter: $f, domainId: $d, "
-                   "interval: DAY) { count } }",
+    "interval: DAY) { count } }",
 }
 GROUP_COUNT = {"operator": "COUNT", "name": "n"}
 STATS_INJECTIONS = [
-    ("$ in a group key name", {"aggregate": [{"group": {"keys": [{"key": "status", "name": "$x"}],
-                                                        "fields": [GROUP_COUNT]}}]}),
-    ("$ in a group field name", {"aggregate": [{"group": {"keys": [{"key": "status", "name": "s"}],
-                                                          "fields": [{**GROUP_COUNT, "name": "$n"}]}}]}),
-    ("dotted field name", {"aggregate": [{"group": {"keys": [{"key": "status", "name": "a.b"}],
-                                                    "fields": [GROUP_COUNT]}}]}),
-    ("$ in a group key", {"aggregate": [{"group": {"keys": [{"key": "$domain_id", "name": "d"}],
-                                                   "fields": [GROUP_COUNT]}}]}),
-    ("NUL in a group key", {"aggregate": [{"group": {"keys": [{"key": "filter.a\u0000", "name": "d"}],
-                                                     "fields": [GROUP_COUNT]}}]}),
+    (
+        "$ in a group key name",
+        {"aggregate": [{"group": {"keys": [{"key": "status", "name": "$x"}], "fields": [GROUP_COUNT]}}]},
+    ),
+    (
+        "$ in a group field name",
+        {
+            "aggregate": [
+                {"group": {"keys": [{"key": "status", "name": "s"}], "fields": [{**GROUP_COUNT, "name": "$n"}]}}
+            ]
+        },
+    ),
+    (
+        "dotted field name",
+        {"aggregate": [{"group": {"keys": [{"key": "status", "name": "a.b"}], "fields": [GROUP_COUNT]}}]},
+    ),
+    (
+        "$ in a group key",
+        {"aggregate": [{"group": {"keys": [{"key": "$domain_id", "name": "d"}], "fields": [GROUP_COUNT]}}]},
+    ),
+    (
+        "NUL in a group key",
+        {"aggregate": [{"group": {"keys": [{"key": "filter.a\u0000", "name": "d"}], "fields": [GROUP_COUNT]}}]},
+    ),
     ("$ in an unwind path", {"aggregate": [{"unwind": {"path": "$errors"}}]}),
     ("$ in a count name", {"aggregate": [{"count": {"name": "$where"}}]}),
     ("$ in a distinct key", {"distinct": "$domain_id"}),
-    ("$ in a v of a stats filter", {"filter": [{"k": "status", "v": {"$ne": 1}, "o": "EQ"}],
-                                    "distinct": "status"}),
+    (
+        "$ in a v of a stats filter",
+        {"filter": [{"k": "status", "v": {"$ne": 1}, "o": "EQ"}], "distinct": "status"},
+    ),
     ("too many stages", {"aggregate": [{"limit": 5}] * 21}),
 ]
 
 
-@pytest.mark.parametrize("query", [c[1] for c in STATS_INJECTIONS],
-                         ids=[c[0] for c in STATS_INJECTIONS])
+@pytest.mark.parametrize("query", [c[1] for c in STATS_INJECTIONS], ids=[c[0] for c in STATS_INJECTIONS])
 async def test_statistics_names_and_keys_never_become_operators_or_paths(
     mock_client: Any, data: Any, query: dict[str, Any]
 ) -> None:
@@ -307,11 +338,17 @@ async def test_statistics_names_and_keys_never_become_operators_or_paths(
 
 
 @pytest.mark.parametrize("path", sorted(TYPED))
-@pytest.mark.parametrize("job_filter", [
-    {"jobId": {"contains": "a" * 257}}, {"errorCode": {"startsWith": "b" * 257}},
-    {"keyword": "k" * 257}, {"jobId": {"in": [f"j{i}" for i in range(1001)]}},
-    {"or": [{"jobId": {"eq": "x"}}] * 51},
-], ids=["contains", "startsWith", "keyword", "values", "conditions"])
+@pytest.mark.parametrize(
+    "job_filter",
+    [
+        {"jobId": {"contains": "a" * 257}},
+        {"errorCode": {"startsWith": "b" * 257}},
+        {"keyword": "k" * 257},
+        {"jobId": {"in": [f"j{i}" for i in range(1001)]}},
+        {"or": [{"jobId": {"eq": "x"}}] * 51},
+    ],
+    ids=["contains", "startsWith", "keyword", "values", "conditions"],
+)
 async def test_typed_filters_are_bounded_on_every_path(
     mock_client: Any, data: Any, path: str, job_filter: dict[str, Any]
 ) -> None:
@@ -322,16 +359,16 @@ async def test_typed_filters_are_bounded_on_every_path(
     assert ok["data"]["jobsConnection"]["totalCount"] == len(data[DOMAIN])
 
 
-async def test_operator_looking_strings_are_plain_data(mock_client: Any, data: Any,
-                                                       mock_db: Any) -> None:
+async def test_operator_looking_strings_are_plain_data(mock_client: Any, data: Any, mock_db: Any) -> None:
     odd = factories.job(DOMAIN, job_id="$where", filters={"q": {"$gt": ""}})
     await seed(mock_db, [odd])
     body = await mock_client(JOBS, condition("job_id", "$where", "EQ"))
     assert [r["jobId"] for r in body["data"]["jobs"]["results"]] == ["$where"]
     body = await mock_client(JOB, {"id": '{"$ne": null}', "domain": DOMAIN})
     assert body == {"data": {"job": None}}
-    body = await mock_client(JOBS, {"query": {"filter": [{"k": "domain_id", "v": OTHER_DOMAIN,
-                                                          "o": "EQ"}]}, "domain": DOMAIN})
+    body = await mock_client(
+        JOBS, {"query": {"filter": [{"k": "domain_id", "v": OTHER_DOMAIN, "o": "EQ"}]}, "domain": DOMAIN}
+    )
     assert body["data"]["jobs"] == {"totalCount": 0, "results": []}
 
 
@@ -339,30 +376,56 @@ async def test_operator_looking_strings_are_plain_data(mock_client: Any, data: A
 
 
 LIMITS = [
-    ("depth", {"max_query_depth": 3},
-     '{ jobs(domainId: "%s") { results { controllerInfo { pluginInfo { pluginId } } } } }' % DOMAIN,
-     "GATEWAY_MAX_QUERY_DEPTH"),
-    ("tokens", {"max_query_tokens": 60},
-     "{ " + " ".join(f"f{i}: __typename" for i in range(30)) + " }", "GATEWAY_MAX_QUERY_TOKENS"),
-    ("aliases", {"max_aliases": 3},
-     "{ " + " ".join(f"a{i}: __typename" for i in range(4)) + " }", "GATEWAY_MAX_ALIASES"),
-    ("root fields", {"max_root_fields": 2},
-     "{ " + " ".join(f'a{i}: jobs(domainId: "{DOMAIN}") {{ totalCount }}' for i in range(3)) + " }",
-     "GATEWAY_MAX_ROOT_FIELDS"),
-    ("root fields through fragments", {"max_root_fields": 2},
-     "query { ...F } fragment F on Query { a: jobs(domainId: \"%s\") { totalCount } "
-     "b: jobs(domainId: \"%s\") { totalCount } ...G } fragment G on Query { c: job(jobId: \"x\", "
-     "domainId: \"%s\") { jobId } }" % (DOMAIN, DOMAIN, DOMAIN), "GATEWAY_MAX_ROOT_FIELDS"),
-    ("input nesting", {"max_input_depth": 4},
-     '{ jobs(domainId: "%s", query: {filter: [{k: "filter.a", v: [[[["x"]]]], o: IN}]}) '
-     "{ totalCount } }" % DOMAIN, "GATEWAY_MAX_INPUT_DEPTH"),
-    ("document nesting", {}, '{ jobs(domainId: "%s", query: {filter: [{k: "a", v: %s, o: IN}]}) '
-     "{ totalCount } }" % (DOMAIN, "[" * 200 + "]" * 200), "GATEWAY_MAX_INPUT_DEPTH"),
+    (
+        "depth",
+        {"max_query_depth": 3},
+        '{ jobs(domainId: "%s") { results { controllerInfo { pluginInfo { pluginId } } } } }' % DOMAIN,
+        "GATEWAY_MAX_QUERY_DEPTH",
+    ),
+    (
+        "tokens",
+        {"max_query_tokens": 60},
+        "{ " + " ".join(f"f{i}: __typename" for i in range(30)) + " }",
+        "GATEWAY_MAX_QUERY_TOKENS",
+    ),
+    (
+        "aliases",
+        {"max_aliases": 3},
+        "{ " + " ".join(f"a{i}: __typename" for i in range(4)) + " }",
+        "GATEWAY_MAX_ALIASES",
+    ),
+    (
+        "root fields",
+        {"max_root_fields": 2},
+        "{ " + " ".join(f'a{i}: jobs(domainId: "{DOMAIN}") {{ totalCount }}' for i in range(3)) + " }",
+        "GATEWAY_MAX_ROOT_FIELDS",
+    ),
+    (
+        "root fields through fragments",
+        {"max_root_fields": 2},
+        'query { ...F } fragment F on Query { a: jobs(domainId: "%s") { totalCount } '
+        'b: jobs(domainId: "%s") { totalCount } ...G } fragment G on Query { c: job(jobId: "x", '
+        'domainId: "%s") { jobId } }' % (DOMAIN, DOMAIN, DOMAIN),
+        "GATEWAY_MAX_ROOT_FIELDS",
+    ),
+    (
+        "input nesting",
+        {"max_input_depth": 4},
+        '{ jobs(domainId: "%s", query: {filter: [{k: "filter.a", v: [[[["x"]]]], o: IN}]}) '
+        "{ totalCount } }" % DOMAIN,
+        "GATEWAY_MAX_INPUT_DEPTH",
+    ),
+    (
+        "document nesting",
+        {},
+        '{ jobs(domainId: "%s", query: {filter: [{k: "a", v: %s, o: IN}]}) '
+        "{ totalCount } }" % (DOMAIN, "[" * 200 + "]" * 200),
+        "GATEWAY_MAX_INPUT_DEPTH",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("overrides", "query", "setting"), [c[1:] for c in LIMITS],
-                         ids=[c[0] for c in LIMITS])
+@pytest.mark.parametrize(("overrides", "query", "setting"), [c[1:] for c in LIMITS], ids=[c[0] for c in LIMITS])
 async def test_expensive_documents_are_refused_naming_the_limit(
     gateway: AppFactory, data: Any, overrides: dict[str, Any], query: str, setting: str
 ) -> None:
@@ -383,13 +446,25 @@ def page_cost(jobs: int, per_job: int) -> int:
 
 
 COSTS = [
-    ("page sizes times nested lists", 150,
-     '{ jobs(domainId: "%s", query: {page: {limit: 100}}) { results { jobId errors { errorCode } } } }'
-     % DOMAIN, page_cost(100, 1)),
-    ("over aliases", 250, "{ " + " ".join(f'a{i}: jobs(domainId: "{DOMAIN}") {{ results {{ jobId }} }}'
-                                          for i in range(3)) + " }", 3 * page_cost(100, 0)),
-    ("connection edges and nodes", 500, '{ jobsConnection(domainId: "%s", first: 200) '
-     "{ edges { node { jobId } } nodes { jobId } } }" % DOMAIN, 1 + 200 * 2 + 200),
+    (
+        "page sizes times nested lists",
+        150,
+        '{ jobs(domainId: "%s", query: {page: {limit: 100}}) { results { jobId errors { errorCode } } } }'
+        % DOMAIN,
+        page_cost(100, 1),
+    ),
+    (
+        "over aliases",
+        250,
+        "{ " + " ".join(f'a{i}: jobs(domainId: "{DOMAIN}") {{ results {{ jobId }} }}' for i in range(3)) + " }",
+        3 * page_cost(100, 0),
+    ),
+    (
+        "connection edges and nodes",
+        500,
+        '{ jobsConnection(domainId: "%s", first: 200) { edges { node { jobId } } nodes { jobId } } }' % DOMAIN,
+        1 + 200 * 2 + 200,
+    ),
 ]
 
 
@@ -410,8 +485,7 @@ async def test_operations_estimated_too_expensive_are_refused_naming_estimate_an
     assert status == 200 and "errors" not in body
 
 
-async def test_the_estimate_counts_page_sizes_given_in_variables(gateway: AppFactory,
-                                                                 data: Any) -> None:
+async def test_the_estimate_counts_page_sizes_given_in_variables(gateway: AppFactory, data: Any) -> None:
     client = gateway(max_cost=2000)
     small = {"domain": DOMAIN, "query": {"page": {"limit": 1000}}}
     status, body = await post(client, JOBS, small)
@@ -422,14 +496,12 @@ async def test_the_estimate_counts_page_sizes_given_in_variables(gateway: AppFac
     assert f"estimated cost is {page_cost(1000, 1)}," in body["errors"][0]["message"]
 
 
-async def test_the_same_document_is_priced_by_each_request_s_variables(gateway: AppFactory,
-                                                                       data: Any) -> None:
+async def test_the_same_document_is_priced_by_each_request_s_variables(gateway: AppFactory, data: Any) -> None:
     """The plan is read once per document; page sizes come from each request."""
     client = gateway(max_cost=page_cost(150, 1))
     query = JOBS.replace("results { jobId domainId }", "results { jobId errors { errorCode } }")
     for limit, refused in ((100, False), (200, True), (150, False), (151, True), (0, False)):
-        status, body = await post(client, query, {"domain": DOMAIN,
-                                                  "query": {"page": {"limit": limit}}})
+        status, body = await post(client, query, {"domain": DOMAIN, "query": {"page": {"limit": limit}}})
         assert (codes(body) == ["COST_ESTIMATED_TOO_EXPENSIVE"]) is refused, (limit, body)
         if not refused:
             assert body["data"]["jobs"]["totalCount"] == len(data[DOMAIN])
@@ -443,8 +515,7 @@ async def test_deep_variables_are_refused(gateway: AppFactory) -> None:
     status, body = await post(client, JOBS, condition("job_id", v, "IN"))
     assert codes(body) == ["QUERY_TOO_COMPLEX"]
     deep = b'{"query": "{ __typename }", "variables": {"a": ' + b"[" * 50_000 + b"]" * 50_000 + b"}}"
-    response = await client.post("/graphql", content=deep,
-                                 headers={"Content-Type": "application/json"})
+    response = await client.post("/graphql", content=deep, headers={"Content-Type": "application/json"})
     assert response.status_code == 400
 
 
@@ -455,8 +526,7 @@ async def test_page_size_above_the_maximum_is_refused(gateway: AppFactory) -> No
     assert "GATEWAY_MAX_PAGE_SIZE" in body["errors"][0]["message"]
 
 
-async def test_oversized_bodies_get_413_with_or_without_content_length(gateway: AppFactory,
-                                                                       data: Any) -> None:
+async def test_oversized_bodies_get_413_with_or_without_content_length(gateway: AppFactory, data: Any) -> None:
     client = gateway(max_body_bytes=2048)
     big = {"query": "{ __typename }", "variables": {"pad": "x" * 4096}}
     response = await client.post("/graphql", json=big)
@@ -469,8 +539,7 @@ async def test_oversized_bodies_get_413_with_or_without_content_length(gateway: 
             yield b" " * 512
         yield b'{"query": "{ __typename }"}'
 
-    response = await client.post("/graphql", content=chunks(),
-                                 headers={"Content-Type": "application/json"})
+    response = await client.post("/graphql", content=chunks(), headers={"Content-Type": "application/json"})
     assert "content-length" not in response.request.headers
     assert response.status_code == 413
     status, body = await post(client, JOBS, {"domain": DOMAIN})
@@ -502,34 +571,35 @@ async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(
     monkeypatch.setattr(JobRepository, "search", broken)
     with caplog.at_level(logging.ERROR):
         response = await mock_client.http.post(
-            "/graphql", json={"query": JOBS, "variables": {"domain": DOMAIN}},
+            "/graphql",
+            json={"query": JOBS, "variables": {"domain": DOMAIN}},
             headers={"X-Request-Id": "req-42"},
         )
     body = response.json()
     assert body["errors"][0]["message"] == "Internal server error"
-    assert body["errors"][0]["extensions"] == {"code": "INTERNAL_SERVER_ERROR",
-                                               "requestId": "req-42"}
+    assert body["errors"][0]["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-42"}
     assert "hunter2" not in response.text
     logged = [r for r in caplog.records if "req-42" in r.getMessage()]
     assert logged and logged[0].exc_info and "hunter2" in str(logged[0].exc_info[1])
 
 
-async def test_a_malformed_request_id_is_replaced(mock_client: Any, data: Any,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_malformed_request_id_is_replaced(
+    mock_client: Any, data: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async def broken(*_: Any, **__: Any) -> Any:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(JobRepository, "search", broken)
     response = await mock_client.http.post(
-        "/graphql", json={"query": JOBS, "variables": {"domain": DOMAIN}},
+        "/graphql",
+        json={"query": JOBS, "variables": {"domain": DOMAIN}},
         headers={"X-Request-Id": "evil\rinjected log line" + "x" * 100},
     )
     request_id = response.json()["errors"][0]["extensions"]["requestId"]
     assert request_id.isalnum() and len(request_id) == 32
 
 
-async def test_introspection_and_suggestions_can_be_switched_off(gateway: AppFactory,
-                                                                 data: Any) -> None:
+async def test_introspection_and_suggestions_can_be_switched_off(gateway: AppFactory, data: Any) -> None:
     open_client, closed = gateway(), gateway(introspection=False)
     query = "{ __schema { queryType { name } } }"
     assert (await post(open_client, query))[1]["data"]["__schema"]["queryType"]["name"] == "Query"
@@ -539,8 +609,9 @@ async def test_introspection_and_suggestions_can_be_switched_off(gateway: AppFac
     assert "Did you mean" in (await post(open_client, typo))[1]["errors"][0]["message"]
     status, body = await post(closed, typo)
     assert "Did you mean" not in str(body) and "jobs" not in body["errors"][0]["message"]
-    status, body = await post(closed, JOBS, {"domain": DOMAIN, "query": {"filter": [
-        {"k": "status", "v": "ERROR", "o": "EQQ"}]}})
+    status, body = await post(
+        closed, JOBS, {"domain": DOMAIN, "query": {"filter": [{"k": "status", "v": "ERROR", "o": "EQQ"}]}}
+    )
     assert codes(body) == ["BAD_USER_INPUT"] and "Did you mean" not in str(body)
     status, body = await post(closed, "{ __typename }")
     assert body == {"data": {"__typename": "Query"}}
@@ -555,24 +626,24 @@ async def test_graphiql_can_be_switched_off(gateway: AppFactory) -> None:
 
 
 async def test_cors_allows_only_the_listed_origins(gateway: AppFactory) -> None:
-    preflight = {"Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "authorization,content-type"}
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
     default = gateway()
-    response = await default.options("/graphql", headers={"Origin": "https://app.example",
-                                                          **preflight})
+    response = await default.options("/graphql", headers={"Origin": "https://app.example", **preflight})
     assert "access-control-allow-origin" not in response.headers
     client = gateway(cors_origins="https://app.example, https://ops.example")
-    response = await client.options("/graphql", headers={"Origin": "https://ops.example",
-                                                         **preflight})
+    response = await client.options("/graphql", headers={"Origin": "https://ops.example", **preflight})
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == "https://ops.example"
     assert "authorization" in response.headers["access-control-allow-headers"].lower()
-    response = await client.options("/graphql", headers={"Origin": "https://evil.example",
-                                                         **preflight})
+    response = await client.options("/graphql", headers={"Origin": "https://evil.example", **preflight})
     assert response.status_code == 400
     assert "access-control-allow-origin" not in response.headers
-    response = await client.post("/graphql", json={"query": "{ __typename }"},
-                                 headers={"Origin": "https://evil.example"})
+    response = await client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"Origin": "https://evil.example"}
+    )
     assert "access-control-allow-origin" not in response.headers
     with pytest.raises(ValueError, match="explicit"):
         Settings(cors_origins="*")

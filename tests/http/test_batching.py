@@ -19,8 +19,8 @@ from tests.conftest import DOMAIN, OTHER_DOMAIN, seed
 
 JOBS = [factories.job(DOMAIN, status=status) for status in ("ERROR", "SUCCESS", "ERROR")]
 THEIRS = [factories.job(OTHER_DOMAIN, status="ERROR")]
-COUNT = "query Count($status: JobStatus) { jobs(domainId: \"%s\", status: $status) { totalCount } }" % DOMAIN
-PAGE = "query Page { jobs(domainId: \"%s\") { results { jobId } } }" % DOMAIN
+COUNT = 'query Count($status: JobStatus) { jobs(domainId: "%s", status: $status) { totalCount } }' % DOMAIN
+PAGE = 'query Page { jobs(domainId: "%s") { results { jobId } } }' % DOMAIN
 GQL = "application/graphql-response+json"
 
 
@@ -51,11 +51,15 @@ async def test_batches_are_refused_unless_enabled(http: httpx.AsyncClient) -> No
 
 
 async def test_a_batch_is_answered_as_an_array_in_order(batching: httpx.AsyncClient) -> None:
-    response = await batching.post("/graphql", json=[
-        {"query": COUNT, "variables": {"status": "ERROR"}},
-        {"query": "{ nope }"},
-        {"query": COUNT, "variables": {"status": "SUCCESS"}, "operationName": "Count"},
-    ], headers={"accept": GQL})
+    response = await batching.post(
+        "/graphql",
+        json=[
+            {"query": COUNT, "variables": {"status": "ERROR"}},
+            {"query": "{ nope }"},
+            {"query": COUNT, "variables": {"status": "SUCCESS"}, "operationName": "Count"},
+        ],
+        headers={"accept": GQL},
+    )
     assert response.status_code == 200
     first, second, third = response.json()
     assert first == {"data": {"jobs": {"totalCount": count_of("ERROR")}}}
@@ -66,22 +70,36 @@ async def test_a_batch_is_answered_as_an_array_in_order(batching: httpx.AsyncCli
 
 
 async def test_a_malformed_entry_is_answered_in_its_place(batching: httpx.AsyncClient) -> None:
-    response = await batching.post("/graphql", json=[
-        5, {"query": COUNT}, {"variables": {}}, {"query": COUNT, "variables": []},
-    ])
+    response = await batching.post(
+        "/graphql",
+        json=[
+            5,
+            {"query": COUNT},
+            {"variables": {}},
+            {"query": COUNT, "variables": []},
+        ],
+    )
     assert response.status_code == 200
     bodies = response.json()
     assert bodies[1] == {"data": {"jobs": {"totalCount": len(JOBS)}}}
     messages = [body["errors"][0]["message"] for i, body in enumerate(bodies) if i != 1]
-    assert messages == ["each operation of a batch must be a JSON object",
-                        "the request has no 'query'", "'variables' must be an object or null"]
+    assert messages == [
+        "each operation of a batch must be a JSON object",
+        "the request has no 'query'",
+        "'variables' must be an object or null",
+    ]
 
 
-@pytest.mark.parametrize(("batch", "message"), [
-    ([], "the batch is empty; send at least one operation"),
-    ([{"query": COUNT}] * 5,
-     "the batch has 5 operations, more than the limit of 4 (GATEWAY_MAX_BATCH_SIZE)"),
-])
+@pytest.mark.parametrize(
+    ("batch", "message"),
+    [
+        ([], "the batch is empty; send at least one operation"),
+        (
+            [{"query": COUNT}] * 5,
+            "the batch has 5 operations, more than the limit of 4 (GATEWAY_MAX_BATCH_SIZE)",
+        ),
+    ],
+)
 async def test_an_empty_or_too_long_batch_is_refused_whole(
     batching: httpx.AsyncClient, batch: list[Any], message: str
 ) -> None:
@@ -105,13 +123,20 @@ async def test_cost_limits_hold_for_the_batch_as_a_whole(mock_db: Any) -> None:
 
 
 async def test_each_operation_of_a_batch_is_its_own_metric(batching: httpx.AsyncClient) -> None:
-    await batching.post("/graphql", json=[
-        {"query": COUNT, "operationName": "Count"}, {"query": PAGE, "operationName": "Page"},
-        {"query": "query Broken { nope }"},
-    ])
+    await batching.post(
+        "/graphql",
+        json=[
+            {"query": COUNT, "operationName": "Count"},
+            {"query": PAGE, "operationName": "Page"},
+            {"query": "query Broken { nope }"},
+        ],
+    )
     text = (await batching.get("/metrics")).text
-    values = {(s.name, tuple(sorted(s.labels.items()))): s.value
-              for family in text_string_to_metric_families(text) for s in family.samples}
+    values = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
     requests = "gateway_graphql_requests_total"
     assert values[(requests, (("operation", "Count"), ("outcome", "ok")))] == 1
     assert values[(requests, (("operation", "Page"), ("outcome", "ok")))] == 1

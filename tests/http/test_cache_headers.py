@@ -24,8 +24,9 @@ CACHE = "public, max-age=30"
 @pytest.fixture
 async def client(mock_db: Any) -> AsyncIterator[httpx.AsyncClient]:
     await seed(mock_db, [factories.job(DOMAIN) for _ in range(2)])
-    settings = Settings(mongodb_uri="mongodb://unused.invalid", demo_jobs=0,
-                        get_cache_control=CACHE, max_body_bytes=2000)
+    settings = Settings(
+        mongodb_uri="mongodb://unused.invalid", demo_jobs=0, get_cache_control=CACHE, max_body_bytes=2000
+    )
     app = create_app(settings, MongoHandle(mock_db.client, mock_db, embedded=False))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as c:
         yield c
@@ -45,26 +46,26 @@ async def test_a_successful_get_keeps_the_configured_cache_control(
 
 
 @pytest.mark.parametrize("accept", ["application/json", "application/graphql-response+json"])
-async def test_a_persisted_query_not_found_is_never_stored(
-    client: httpx.AsyncClient, accept: str
-) -> None:
-    response = await client.get("/graphql", params={"extensions": apq(COUNT)},
-                                headers={"accept": accept})
+async def test_a_persisted_query_not_found_is_never_stored(client: httpx.AsyncClient, accept: str) -> None:
+    response = await client.get("/graphql", params={"extensions": apq(COUNT)}, headers={"accept": accept})
     assert response.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
     assert response.headers["cache-control"] == "no-store"
     registered = await client.get("/graphql", params={"query": COUNT, "extensions": apq(COUNT)})
     assert registered.headers["cache-control"] == CACHE
 
 
-@pytest.mark.parametrize(("method", "request_args"), [
-    ("GET", {"params": {"query": "{ nope }"}}),  # validation
-    ("GET", {"params": {"query": "{ jobs { totalCount } }"}}),  # domainId missing: data null
-    ("GET", {"params": {"query": "{"}}),  # parse
-    ("POST", {"json": {"query": "{ nope }"}}),
-    ("POST", {"content": b"[1]", "headers": {"content-type": "application/json"}}),
-    ("POST", {"json": {"query": "x" * 3000}}),  # above the body limit: 413
-    ("PUT", {"json": {"query": COUNT}}),  # 405
-])
+@pytest.mark.parametrize(
+    ("method", "request_args"),
+    [
+        ("GET", {"params": {"query": "{ nope }"}}),  # validation
+        ("GET", {"params": {"query": "{ jobs { totalCount } }"}}),  # domainId missing: data null
+        ("GET", {"params": {"query": "{"}}),  # parse
+        ("POST", {"json": {"query": "{ nope }"}}),
+        ("POST", {"content": b"[1]", "headers": {"content-type": "application/json"}}),
+        ("POST", {"json": {"query": "x" * 3000}}),  # above the body limit: 413
+        ("PUT", {"json": {"query": COUNT}}),  # 405
+    ],
+)
 async def test_every_error_answer_says_no_store(
     client: httpx.AsyncClient, method: str, request_args: dict[str, Any]
 ) -> None:

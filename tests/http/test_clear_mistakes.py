@@ -88,32 +88,46 @@ async def test_another_domain_than_the_tokens_is_named_each_front_doors_way(
     mock_db: Any, tmp_path: Path
 ) -> None:
     pair = KeyPair.rsa("k1")
-    settings = Settings(mongodb_uri="mongodb://unused.invalid", demo_jobs=0, auth="jwt",
-                        jwt_keys=str(write_jwks(tmp_path / "jwks.json", pair)))
+    settings = Settings(
+        mongodb_uri="mongodb://unused.invalid",
+        demo_jobs=0,
+        auth="jwt",
+        jwt_keys=str(write_jwks(tmp_path / "jwks.json", pair)),
+    )
     app = create_app(settings, MongoHandle(mock_db.client, mock_db, embedded=False))
     token = bearer(pair.token(claims(DOMAIN)))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http:
         rest = await http.post(SEARCH, json={"domain_id": OTHER_DOMAIN}, headers=token)
-        graphql = await http.post("/graphql", json={"query": '{ jobs(domainId: "%s") { totalCount } }'
-                                                    % OTHER_DOMAIN}, headers={**token, **PLAIN})
+        graphql = await http.post(
+            "/graphql",
+            json={"query": '{ jobs(domainId: "%s") { totalCount } }' % OTHER_DOMAIN},
+            headers={**token, **PLAIN},
+        )
     assert rest.status_code == 403
-    assert rest.json()["error"] == {"code": "ERROR_PERMISSION_DENIED",
-                                    "message": "domain_id differs from the domain of the token"}
+    assert rest.json()["error"] == {
+        "code": "ERROR_PERMISSION_DENIED",
+        "message": "domain_id differs from the domain of the token",
+    }
     assert [e["message"] for e in graphql.json()["errors"]] == ["domainId differs from the domain of the token"]
 
 
 async def test_a_bad_date_format_is_named_date_format_on_rest_and_date_format_in_graphql(
     http: httpx.AsyncClient, jobs: None
 ) -> None:
-    group = {"keys": [{"key": "created_at", "name": "day", "date_format": "%Q"}],
-             "fields": [{"operator": "count", "name": "n"}]}
+    group = {
+        "keys": [{"key": "created_at", "name": "day", "date_format": "%Q"}],
+        "fields": [{"operator": "count", "name": "n"}],
+    }
     error = await rest_error(http, STAT, {"domain_id": DOMAIN, "query": {"aggregate": [{"group": group}]}})
     assert error["code"] == "ERROR_INVALID_PARAMETER"
     assert error["message"].startswith("'aggregate[0].group.keys[0].date_format' '%Q' is not ")
     assert "dateFormat" not in error["message"]
-    errors = await graphql_errors(http, '{ jobStats(domainId: "%s", query: {aggregate: [{group: {'
-                                  'keys: [{key: "created_at", name: "day", dateFormat: "%%Q"}], '
-                                  'fields: [{operator: COUNT, name: "n"}]}}]}) { results } }' % DOMAIN)
+    errors = await graphql_errors(
+        http,
+        '{ jobStats(domainId: "%s", query: {aggregate: [{group: {'
+        'keys: [{key: "created_at", name: "day", dateFormat: "%%Q"}], '
+        'fields: [{operator: COUNT, name: "n"}]}}]}) { results } }' % DOMAIN,
+    )
     assert errors[0]["message"].startswith("'aggregate[0].group.keys[0].dateFormat' '%Q' is not ")
 
 
@@ -128,8 +142,9 @@ async def test_an_unknown_filter_key_suggests_the_closest_field_on_both_front_do
     body = {"domain_id": DOMAIN, "query": {"filter": [{"k": "staus", "v": "ERROR", "o": "eq"}]}}
     assert await rest_error(http, SEARCH, body) == {"code": "ERROR_DB_QUERY", "message": expected}
     errors = await graphql_errors(
-        http, '{ jobs(domainId: "%s", query: {filter: [{k: "staus", v: "ERROR", o: EQ}]}) { totalCount } }'
-        % DOMAIN)
+        http,
+        '{ jobs(domainId: "%s", query: {filter: [{k: "staus", v: "ERROR", o: EQ}]}) { totalCount } }' % DOMAIN,
+    )
     assert [e["message"] for e in errors] == [expected]
 
 
@@ -150,8 +165,11 @@ async def test_an_unknown_operator_lists_the_operators_or_names_the_closest(
     condition = {"k": "status", "v": "ERROR", "o": "equals"}
     body = {"domain_id": DOMAIN, "query": {"filter": [condition]}}
     error = await rest_error(http, SEARCH, body)
-    assert error == {"code": "ERROR_DB_QUERY", "message": "unknown operator 'equals' in the condition on "
-                     f"'status'; valid operators: {', '.join(PUBLIC_OPERATORS)}"}
+    assert error == {
+        "code": "ERROR_DB_QUERY",
+        "message": "unknown operator 'equals' in the condition on "
+        f"'status'; valid operators: {', '.join(PUBLIC_OPERATORS)}",
+    }
     assert "starts_with" not in error["message"]  # internal operators are not offered
     nearest = difflib.get_close_matches("contians", PUBLIC_OPERATORS, n=1)
     assert nearest == ["contain"]
@@ -180,8 +198,12 @@ async def test_sort_and_only_keys_suggest_the_closest_field(
 
 
 async def test_an_unsortable_field_lists_the_sortable_ones(http: httpx.AsyncClient, jobs: None) -> None:
-    error = await rest_error(http, SEARCH, {"domain_id": DOMAIN, "query": {"sort": {"key": "controller_info.name"}}})
-    assert error["message"].startswith("cannot sort by 'controller_info.name'; sortable fields: job_id, status, ")
+    error = await rest_error(
+        http, SEARCH, {"domain_id": DOMAIN, "query": {"sort": {"key": "controller_info.name"}}}
+    )
+    assert error["message"].startswith(
+        "cannot sort by 'controller_info.name'; sortable fields: job_id, status, "
+    )
     for listed in error["message"].split(": ", 1)[1].split(", "):
         ok = await http.post(SEARCH, json={"domain_id": DOMAIN, "query": {"sort": {"key": listed}}})
         assert ok.status_code == 200, listed
@@ -195,8 +217,10 @@ async def test_a_statistics_group_key_suggests_the_closest_field(http: httpx.Asy
 
 async def test_an_unknown_parameter_suggests_the_closest_one(http: httpx.AsyncClient) -> None:
     error = await rest_error(http, SEARCH, {"domain_id": DOMAIN, "query": {"filtr": []}})
-    assert error == {"code": "ERROR_INVALID_PARAMETER",
-                     "message": "unknown parameter 'filtr' in query; did you mean 'filter'?"}
+    assert error == {
+        "code": "ERROR_INVALID_PARAMETER",
+        "message": "unknown parameter 'filtr' in query; did you mean 'filter'?",
+    }
     error = await rest_error(http, SEARCH, {"domainId": DOMAIN, "query": {"page": {"size": 3}}})
     assert error["message"] == "unknown parameter 'size' in query.page; valid parameters: limit, start"
 
@@ -244,13 +268,16 @@ async def test_a_malformed_query_parameter_says_where(http: httpx.AsyncClient) -
 
 async def test_a_malformed_graphql_body_says_where(http: httpx.AsyncClient) -> None:
     text = '{\n  "query": "{ jobs { totalCount } }"\n  "variables": {}\n}'
-    response = await http.post("/graphql", content=text.encode(),
-                               headers={"content-type": "application/json", **PLAIN})
+    response = await http.post(
+        "/graphql", content=text.encode(), headers={"content-type": "application/json", **PLAIN}
+    )
     assert response.status_code == 400
-    assert response.json()["errors"] == [{
-        "message": f"the request body is not valid JSON: {position(text)}",
-        "extensions": {"code": "BAD_REQUEST"},
-    }]
+    assert response.json()["errors"] == [
+        {
+            "message": f"the request body is not valid JSON: {position(text)}",
+            "extensions": {"code": "BAD_REQUEST"},
+        }
+    ]
 
 
 async def test_malformed_graphql_variables_in_a_get_say_where(http: httpx.AsyncClient) -> None:

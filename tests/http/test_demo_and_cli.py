@@ -78,22 +78,37 @@ REFUSED_ON_ALL_ADDRESSES = (
 def _start_refused(args: list[str], environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
     env |= {"GATEWAY_PORT": str(free_port()), **environment}
-    return subprocess.run([sys.executable, "-m", "gateway", *args], env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
-@pytest.mark.parametrize(("args", "environment", "line"), [
-    ([], {"GATEWAY_HOST": "0.0.0.0"}, REFUSED_ON_ALL_ADDRESSES),
-    (["--host", "0.0.0.0"], {}, REFUSED_ON_ALL_ADDRESSES),
-    (["--host", "0.0.0.0", "--workers", "2"], {}, REFUSED_ON_ALL_ADDRESSES),
-    (["serve", "--host", "10.1.2.3"], {}, REFUSED_ON_ALL_ADDRESSES.replace("0.0.0.0", "10.1.2.3")),
-    ([], {"GATEWAY_DEMO": "false"},
-     "jobs-gateway: GATEWAY_MONGODB_URI is not set and GATEWAY_DEMO=false; "
-     "set GATEWAY_MONGODB_URI to the power-scheduler MongoDB"),
-    ([], {"GATEWAY_DEMO": "true", "GATEWAY_MONGODB_URI": "mongodb://127.0.0.1:1"},
-     "jobs-gateway: GATEWAY_DEMO=true contradicts GATEWAY_MONGODB_URI; unset one of them "
-     "(the demo database, or the MongoDB the URI names)"),
-])
+@pytest.mark.parametrize(
+    ("args", "environment", "line"),
+    [
+        ([], {"GATEWAY_HOST": "0.0.0.0"}, REFUSED_ON_ALL_ADDRESSES),
+        (["--host", "0.0.0.0"], {}, REFUSED_ON_ALL_ADDRESSES),
+        (["--host", "0.0.0.0", "--workers", "2"], {}, REFUSED_ON_ALL_ADDRESSES),
+        (["serve", "--host", "10.1.2.3"], {}, REFUSED_ON_ALL_ADDRESSES.replace("0.0.0.0", "10.1.2.3")),
+        (
+            [],
+            {"GATEWAY_DEMO": "false"},
+            "jobs-gateway: GATEWAY_MONGODB_URI is not set and GATEWAY_DEMO=false; "
+            "set GATEWAY_MONGODB_URI to the power-scheduler MongoDB",
+        ),
+        (
+            [],
+            {"GATEWAY_DEMO": "true", "GATEWAY_MONGODB_URI": "mongodb://127.0.0.1:1"},
+            "jobs-gateway: GATEWAY_DEMO=true contradicts GATEWAY_MONGODB_URI; unset one of them "
+            "(the demo database, or the MongoDB the URI names)",
+        ),
+    ],
+)
 def test_without_a_database_asked_for_the_gateway_refuses_to_start_in_one_line(
     args: list[str], environment: dict[str, str], line: str
 ) -> None:
@@ -114,16 +129,23 @@ def test_each_refused_setting_is_one_line_named_as_it_is_set() -> None:
 
 def _demo_total(gateway: LiveGateway) -> tuple[int, int]:
     """(served, expected) number of jobs of the first demo domain."""
-    response = httpx.post(f"{gateway.url}/graphql", timeout=30,
-                          json={"query": '{ jobs(domainId: "%s") { totalCount } }' % DEMO_DOMAINS[0]})
+    response = httpx.post(
+        f"{gateway.url}/graphql",
+        timeout=30,
+        json={"query": '{ jobs(domainId: "%s") { totalCount } }' % DEMO_DOMAINS[0]},
+    )
     served = response.json()["data"]["jobs"]["totalCount"]
     return served, sum(job["domain_id"] == DEMO_DOMAINS[0] for job in gateway.demo_jobs())
 
 
-@pytest.mark.parametrize("environment", [
-    {},  # the README's `jobs-gateway`: the default loopback host
-    {"GATEWAY_HOST": "0.0.0.0", "GATEWAY_DEMO": "true"},
-], ids=["loopback", "all-addresses-when-asked"])
+@pytest.mark.parametrize(
+    "environment",
+    [
+        {},  # the README's `jobs-gateway`: the default loopback host
+        {"GATEWAY_HOST": "0.0.0.0", "GATEWAY_DEMO": "true"},
+    ],
+    ids=["loopback", "all-addresses-when-asked"],
+)
 def test_the_demo_database_serves_on_loopback_and_wherever_it_is_asked_for(
     environment: dict[str, str],
 ) -> None:

@@ -52,9 +52,13 @@ def test_the_page_loads_every_asset_from_the_gateway_with_its_pinned_hash(
 ) -> None:
     page = GraphiQLPage(Settings(), vendor_dir=_vendor_dir(tmp_path))
     assert _asset_urls(page.html) == [
-        f"static/vendor/{name}" for name in
-        ("graphiql.min.css", "react.production.min.js", "react-dom.production.min.js",
-         "graphiql.min.js")
+        f"static/vendor/{name}"
+        for name in (
+            "graphiql.min.css",
+            "react.production.min.js",
+            "react-dom.production.min.js",
+            "graphiql.min.js",
+        )
     ]
     assert "https://" not in page.html and "http://" not in page.html
     assert all(f'integrity="{asset.integrity}"' in page.html for asset in ASSETS)
@@ -111,9 +115,7 @@ async def test_the_page_is_served_at_graphql_to_a_browser(
 async def test_graphiql_false_turns_the_page_and_its_assets_off(mock_db: Any) -> None:
     settings = Settings(mongodb_uri="mongodb://unused.invalid", graphiql=False)
     app = create_app(settings, MongoHandle(mock_db.client, mock_db, embedded=False))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://gateway"
-    ) as http:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
         assert (await http.get("/graphql", headers=BROWSER)).status_code == 404
         assert (await http.get(f"/static/vendor/{GRAPHIQL_JS.filename}")).status_code == 404
 
@@ -164,18 +166,13 @@ async def test_every_example_of_the_default_tab_answers_from_the_demo_data(
     failed = sorted((j for j in stored if j["status"] == "ERROR"), key=lambda j: j["_id"])
     failed.sort(key=lambda j: j["created_at"], reverse=True)
     assert answers["FailedJobs"]["totalCount"] == len(failed)
-    assert [j["jobId"] for j in answers["FailedJobs"]["results"]] == [
-        j["job_id"] for j in failed[:5]
-    ]
+    assert [j["jobId"] for j in answers["FailedJobs"]["results"]] == [j["job_id"] for j in failed[:5]]
 
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
-    week = sorted((j for j in stored if j["created_at"] >= today - timedelta(days=7)),
-                  key=lambda j: j["_id"])
+    week = sorted((j for j in stored if j["created_at"] >= today - timedelta(days=7)), key=lambda j: j["_id"])
     week.sort(key=lambda j: j["total_tasks"], reverse=True)
     assert answers["BiggestJobsThisWeek"]["totalCount"] == len(week) > 0
-    assert [j["jobId"] for j in answers["BiggestJobsThisWeek"]["results"]] == [
-        j["job_id"] for j in week[:10]
-    ]
+    assert [j["jobId"] for j in answers["BiggestJobsThisWeek"]["results"]] == [j["job_id"] for j in week[:10]]
 
     unfinished = [j for j in stored if j["status"] in ("CREATED", "IN_PROGRESS")]
     assert answers["UnfinishedJobCount"] == {"totalCount": len(unfinished)}

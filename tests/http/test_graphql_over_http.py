@@ -39,6 +39,7 @@ def codes(response: httpx.Response) -> list[str]:
 
 # media types and negotiation -------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("accept", "expected"),
     [
@@ -79,6 +80,7 @@ async def test_the_response_is_utf8(http: httpx.AsyncClient, mock_db: Any) -> No
 
 # POST -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "content_type",
     [JSON, f"{JSON}; charset=utf-8", "Application/JSON; charset=UTF-8", f'{JSON}; charset="utf-8"'],
@@ -90,27 +92,40 @@ async def test_json_bodies_in_utf8_are_accepted(http: httpx.AsyncClient, content
 
 @pytest.mark.parametrize(
     "content_type",
-    ["text/plain", "application/graphql", "application/x-www-form-urlencoded",
-     "multipart/form-data; boundary=x", f"{JSON}; charset=latin-1", f"{JSON}; charset=utf-16"],
+    [
+        "text/plain",
+        "application/graphql",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        f"{JSON}; charset=latin-1",
+        f"{JSON}; charset=utf-16",
+    ],
 )
-async def test_other_content_types_and_charsets_are_415(
-    http: httpx.AsyncClient, content_type: str
-) -> None:
+async def test_other_content_types_and_charsets_are_415(http: httpx.AsyncClient, content_type: str) -> None:
     response = await post(http, {"query": TYPENAME}, **{"content-type": content_type})
     assert response.status_code == 415
     assert "data" not in response.json()
 
 
 async def test_a_post_without_content_type_is_415(http: httpx.AsyncClient) -> None:
-    response = await http.post("/graphql", content=b'{"query": "{ __typename }"}',
-                               headers={"accept": GQL})
+    response = await http.post("/graphql", content=b'{"query": "{ __typename }"}', headers={"accept": GQL})
     assert response.status_code == 415
 
 
 @pytest.mark.parametrize("accept", [GQL, JSON])
 @pytest.mark.parametrize(
-    "body", [b"", b"{ \"not a JSON", b"NONSENSE", b"[]", b'[{"query": "{ __typename }"}]', b"7",
-             b'"{ __typename }"', b"null", "{\"query\": \"{ caf\xe9 }\"}".encode("latin-1")],
+    "body",
+    [
+        b"",
+        b'{ "not a JSON',
+        b"NONSENSE",
+        b"[]",
+        b'[{"query": "{ __typename }"}]',
+        b"7",
+        b'"{ __typename }"',
+        b"null",
+        '{"query": "{ caf\xe9 }"}'.encode("latin-1"),
+    ],
 )
 async def test_a_body_that_is_not_a_json_object_in_utf8_is_400(
     http: httpx.AsyncClient, body: bytes, accept: str
@@ -157,9 +172,7 @@ async def test_map_variables_and_extensions_are_used(http: httpx.AsyncClient, mo
         http, {"query": WITH_LIMIT, "variables": {"limit": 2}, "extensions": {"some": "value"}}
     )
     newest = sorted(jobs, key=lambda job: job["created_at"], reverse=True)[:2]
-    assert response.json() == {
-        "data": {"jobs": {"results": [{"jobId": job["job_id"]} for job in newest]}}
-    }
+    assert response.json() == {"data": {"jobs": {"results": [{"jobId": job["job_id"]} for job in newest]}}}
 
 
 # request errors: 4xx without data under graphql-response+json, 200 under application/json ---
@@ -217,6 +230,7 @@ async def test_the_named_operation_runs(http: httpx.AsyncClient, mock_db: Any) -
 
 
 # GET ------------------------------------------------------------------------------------
+
 
 async def test_get_runs_queries_with_url_encoded_variables(http: httpx.AsyncClient, mock_db: Any) -> None:
     jobs = [factories.job(DOMAIN) for _ in range(3)]

@@ -39,23 +39,34 @@ def forged_header_token(header: dict[str, Any]) -> str:
 async def http(mock_db: Any, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     await seed(mock_db, [factories.job(DOMAIN, status="ERROR") for _ in range(150)])
     settings = Settings(
-        mongodb_uri="mongodb://unused.invalid", demo_jobs=0, auth="jwt",
-        jwt_keys=str(write_jwks(tmp_path / "jwks.json", PAIR)), max_cost=250,
+        mongodb_uri="mongodb://unused.invalid",
+        demo_jobs=0,
+        auth="jwt",
+        jwt_keys=str(write_jwks(tmp_path / "jwks.json", PAIR)),
+        max_cost=250,
     )
     app = create_app(settings, MongoHandle(mock_db.client, mock_db, embedded=False))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
         yield client
 
 
-@pytest.mark.parametrize("header", [
-    {"alg": "RS256", "kid": 5}, {"alg": "RS256", "kid": ["k1"]}, {"alg": "RS256", "kid": "k1", "crit": ["x"]},
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"alg": "RS256", "kid": 5},
+        {"alg": "RS256", "kid": ["k1"]},
+        {"alg": "RS256", "kid": "k1", "crit": ["x"]},
+    ],
+)
 async def test_a_token_header_pyjwt_refuses_is_unauthenticated_not_a_crash(
     http: httpx.AsyncClient, header: dict[str, Any]
 ) -> None:
     token = forged_header_token(header)
-    graphql = await http.post("/graphql", json={"query": "{ jobs { totalCount } }"},
-                              headers={**bearer(token), "Accept": "application/json"})
+    graphql = await http.post(
+        "/graphql",
+        json={"query": "{ jobs { totalCount } }"},
+        headers={**bearer(token), "Accept": "application/json"},
+    )
     assert graphql.status_code == 200
     assert [e["extensions"]["code"] for e in graphql.json()["errors"]] == ["UNAUTHENTICATED"]
     rest = await http.post(f"{REST}/search", json={}, headers=bearer(token))
@@ -66,8 +77,9 @@ async def test_a_deeply_nested_rest_body_is_a_clean_400(http: httpx.AsyncClient)
     token = PAIR.token({"did": DOMAIN, "exp": 2**40})
     for depth in (40, 3000):
         body = '{"domain_id": "%s", "query": {"filter": %s}}' % (DOMAIN, "[" * depth + "]" * depth)
-        response = await http.post(f"{REST}/search", content=body, headers={
-            **bearer(token), "Content-Type": "application/json"})
+        response = await http.post(
+            f"{REST}/search", content=body, headers={**bearer(token), "Content-Type": "application/json"}
+        )
         assert response.status_code == 400
         assert "nested deeper" in response.json()["error"]["message"]
 
@@ -106,13 +118,16 @@ def test_a_server_that_stops_answering_is_a_timeout() -> None:
         raise NetworkTimeout("timed out")
 
 
-@pytest.mark.parametrize(("accept", "chosen"), [
-    ("application/graphql-response+json;q=0, */*", "application/json"),
-    ("application/json;q=0, application/*", "application/graphql-response+json"),
-    ("application/*;q=0, application/json", "application/json"),
-    ("application/json;q=0, application/graphql-response+json;q=0, */*", None),
-    ("*/*", "application/graphql-response+json"),
-])
+@pytest.mark.parametrize(
+    ("accept", "chosen"),
+    [
+        ("application/graphql-response+json;q=0, */*", "application/json"),
+        ("application/json;q=0, application/*", "application/graphql-response+json"),
+        ("application/*;q=0, application/json", "application/json"),
+        ("application/json;q=0, application/graphql-response+json;q=0, */*", None),
+        ("*/*", "application/graphql-response+json"),
+    ],
+)
 def test_a_type_refused_with_q0_is_never_chosen(accept: str, chosen: str | None) -> None:
     assert negotiate(accept) == chosen
 

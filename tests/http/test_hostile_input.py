@@ -55,13 +55,16 @@ GRAPHQL_BODIES: dict[str, tuple[str, str]] = {
     "a filter key": (graphql_body(condition(f'"{LONE}"', "1", "EQ")), "variables.q.filter[0].k"),
     "a filter value": (graphql_body(condition('"job_id"', f'"a{LONE}"', "EQ")), "filter[0].v"),
     "a low surrogate alone": (graphql_body(condition('"job_id"', f'"{LOW}"', "EQ")), "U+DFFF"),
-    "a match object key": (
-        graphql_body(condition('"errors"', '{"%s": "x"}' % LONE, "MATCH")), "filter[0].v"),
+    "a match object key": (graphql_body(condition('"errors"', '{"%s": "x"}' % LONE, "MATCH")), "filter[0].v"),
     "an unwind path": (graphql_body(stage('{"unwind": {"path": "%s"}}' % LONE), STATS), "unwind.path"),
-    "a group key": (graphql_body(stage(
-        '{"group": {"keys": [{"key": "%s", "name": "k"}]}}' % LONE), STATS), "keys[0].key"),
-    "a group key name": (graphql_body(stage(
-        '{"group": {"keys": [{"key": "status", "name": "%s"}]}}' % LONE), STATS), "keys[0].name"),
+    "a group key": (
+        graphql_body(stage('{"group": {"keys": [{"key": "%s", "name": "k"}]}}' % LONE), STATS),
+        "keys[0].key",
+    ),
+    "a group key name": (
+        graphql_body(stage('{"group": {"keys": [{"key": "status", "name": "%s"}]}}' % LONE), STATS),
+        "keys[0].name",
+    ),
     "extensions": (graphql_body(extensions='{"persistedQuery": {"%s": 1}}' % LONE), "extensions"),
     "a huge integer variable": (graphql_body('{"q": {"page": {"limit": %s}}}' % BIG), "digits"),
     "a huge integer in extensions": (graphql_body(extensions='{"n": -%s}' % BIG), "digits"),
@@ -110,8 +113,9 @@ async def test_get_parameters_are_checked_like_a_body(
 
 
 async def test_a_lone_surrogate_is_named_with_its_place_and_code_point(http: httpx.AsyncClient) -> None:
-    response = await http.post("/graphql", content=GRAPHQL_BODIES["a filter key"][0],
-                               headers={"Content-Type": "application/json"})
+    response = await http.post(
+        "/graphql", content=GRAPHQL_BODIES["a filter key"][0], headers={"Content-Type": "application/json"}
+    )
     message = response.json()["errors"][0]["message"]
     assert "lone surrogate (U+D800)" in message and "variables.q.filter[0].k" in message
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
@@ -139,9 +143,11 @@ async def test_nul_characters_are_data_or_a_coded_error(http: httpx.AsyncClient)
     as_value = graphql_body(condition('"job_id"', '"job\\u0000"', "EQ"))
     response = await http.post("/graphql", content=as_value, headers={"Content-Type": "application/json"})
     assert response.json() == {"data": {"jobs": {"totalCount": 0}}}  # no job id holds a NUL
-    for body in (graphql_body(condition('"job_id\\u0000"', '"x"', "EQ")),
-                 graphql_body(condition('"job_id"', '"a\\u0000"', "REGEX")),
-                 graphql_body(stage('{"group": {"keys": [{"key": "status", "name": "a\\u0000"}]}}'), STATS)):
+    for body in (
+        graphql_body(condition('"job_id\\u0000"', '"x"', "EQ")),
+        graphql_body(condition('"job_id"', '"a\\u0000"', "REGEX")),
+        graphql_body(stage('{"group": {"keys": [{"key": "status", "name": "a\\u0000"}]}}'), STATS),
+    ):
         response = await http.post("/graphql", content=body, headers={"Content-Type": "application/json"})
         error = response.json()["errors"][0]
         assert error["extensions"]["code"] == "BAD_USER_INPUT", error
@@ -150,12 +156,22 @@ async def test_nul_characters_are_data_or_a_coded_error(http: httpx.AsyncClient)
 # name → (REST path, JSON body text)
 REST_BODIES: dict[str, tuple[str, str]] = {
     "domain_id": ("/search", '{"domain_id": "%s"}' % LONE),
-    "a filter key": ("/search", '{"domain_id": "%s", "query": {"filter": [{"k": "%s", "v": 1, "o": "eq"}]}}' % (DOMAIN, LONE)),
+    "a filter key": (
+        "/search",
+        '{"domain_id": "%s", "query": {"filter": [{"k": "%s", "v": 1, "o": "eq"}]}}' % (DOMAIN, LONE),
+    ),
     "a keyword": ("/search", '{"domain_id": "%s", "query": {"keyword": "a%s"}}' % (DOMAIN, LONE)),
     "a huge page limit": ("/search", '{"domain_id": "%s", "query": {"page": {"limit": %s}}}' % (DOMAIN, BIG)),
-    "a stat group name": ("/stat", '{"domain_id": "%s", "query": {"aggregate": [{"group": {"keys": [{"key": "status", "name": "%s"}]}}]}}' % (DOMAIN, LONE)),
+    "a stat group name": (
+        "/stat",
+        '{"domain_id": "%s", "query": {"aggregate": [{"group": {"keys": [{"key": "status", "name": "%s"}]}}]}}'
+        % (DOMAIN, LONE),
+    ),
     "a stat distinct": ("/stat", '{"domain_id": "%s", "query": {"distinct": "%s"}}' % (DOMAIN, LONE)),
-    "a stat huge number": ("/stat", '{"domain_id": "%s", "query": {"aggregate": [{"limit": %s}]}}' % (DOMAIN, BIG)),
+    "a stat huge number": (
+        "/stat",
+        '{"domain_id": "%s", "query": {"aggregate": [{"limit": %s}]}}' % (DOMAIN, BIG),
+    ),
 }
 
 
@@ -178,7 +194,7 @@ async def test_the_rest_query_parameter_is_checked_like_a_body(http: httpx.Async
 def test_the_decoder_keeps_exact_integers_up_to_the_limit_and_names_every_refusal() -> None:
     longest = "7" * MAX_NUMBER_DIGITS
     assert loads_request_json('{"n": %s}' % longest, "it") == {"n": int(longest)}
-    assert loads_request_json(b'["\\ud83d\\ude00", "a\\u0000"]', "it") == ["\U0001F600", "a\x00"]
+    assert loads_request_json(b'["\\ud83d\\ude00", "a\\u0000"]', "it") == ["\U0001f600", "a\x00"]
     refusals = {
         '{"a": [1, {"b": "%s"}]}' % LONE: "it contains a lone surrogate (U+D800) at a[1].b",
         '{"%s": 1}' % LOW: "it contains a lone surrogate (U+DFFF) at \\udfff",
@@ -201,24 +217,37 @@ PAIR = KeyPair.rsa("k1")
 
 @pytest.fixture
 async def jwt_http(mock_db: Any, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(mongodb_uri="mongodb://unused.invalid", demo_jobs=0, auth="jwt",
-                        jwt_keys=str(write_jwks(tmp_path / "jwks.json", PAIR)))
+    settings = Settings(
+        mongodb_uri="mongodb://unused.invalid",
+        demo_jobs=0,
+        auth="jwt",
+        jwt_keys=str(write_jwks(tmp_path / "jwks.json", PAIR)),
+    )
     app = create_app(settings, MongoHandle(mock_db.client, mock_db, embedded=False))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
         yield client
 
 
 ODD_TOKENS = [
-    b"Bearer \xff\xfe\x80", b"Bearer " + b"a" * 20_000, b"Bearer a.b.c", b"Bearer \xed\xa0\x80.e30.e30",
-    b"Bearer eyJ" + b"9" * 5000 + b".e30.e30", b"Basic \x00", b"\xc3\xa9",
+    b"Bearer \xff\xfe\x80",
+    b"Bearer " + b"a" * 20_000,
+    b"Bearer a.b.c",
+    b"Bearer \xed\xa0\x80.e30.e30",
+    b"Bearer eyJ" + b"9" * 5000 + b".e30.e30",
+    b"Basic \x00",
+    b"\xc3\xa9",
 ]
 
 
 @pytest.mark.parametrize("token", ODD_TOKENS, ids=range(len(ODD_TOKENS)))
-async def test_an_odd_authorization_header_is_unauthenticated(jwt_http: httpx.AsyncClient, token: bytes) -> None:
+async def test_an_odd_authorization_header_is_unauthenticated(
+    jwt_http: httpx.AsyncClient, token: bytes
+) -> None:
     for method, path in (("POST", "/graphql"), ("POST", REST + "/search")):
         response = await jwt_http.request(
-            method, path, content=json.dumps({"query": "{ __typename }", "domain_id": DOMAIN}),
+            method,
+            path,
+            content=json.dumps({"query": "{ __typename }", "domain_id": DOMAIN}),
             headers=[(b"content-type", b"application/json"), (b"authorization", token)],
         )
         assert response.status_code == 401, response.text
@@ -227,8 +256,9 @@ async def test_an_odd_authorization_header_is_unauthenticated(jwt_http: httpx.As
 
 @pytest.mark.parametrize("request_id", [b"\xff\xfe", b"a" * 5000, b"id with spaces", b"\xed\xa0\x80"])
 async def test_an_odd_request_id_is_replaced_by_a_fresh_one(http: httpx.AsyncClient, request_id: bytes) -> None:
-    response = await http.post("/graphql", json={"query": "{ __typename }"},
-                               headers=[(b"x-request-id", request_id)])
+    response = await http.post(
+        "/graphql", json={"query": "{ __typename }"}, headers=[(b"x-request-id", request_id)]
+    )
     assert response.status_code == 200
     fresh = response.headers["x-request-id"]
     assert fresh.encode() != request_id and len(fresh) == 32 and fresh.isalnum()
@@ -255,25 +285,38 @@ def test_a_refused_or_odd_request_leaves_the_kept_alive_connection_answering(dem
     good = json.dumps({"query": "{ __typename }"}).encode()
     with httpcore.HTTPConnection(httpcore.Origin(b"http", host.encode(), int(port))) as connection:
         for method, target, body, headers in KEPT_ALIVE_PROBES:
-            sent = [(b"content-type", b"application/json"),
-                    *((name.encode(), value.encode("latin-1")) for name, value in headers.items())]
+            sent = [
+                (b"content-type", b"application/json"),
+                *((name.encode(), value.encode("latin-1")) for name, value in headers.items()),
+            ]
             refused = connection.request(method, demo_gateway.url + target, headers=sent, content=body)
             # odd headers are data: the request is served (the id replaced, the token ignored)
             expected = range(200, 300) if headers else range(400, 500)
             assert refused.status in expected, (target, refused.status, refused.content[:200])
             assert b"Traceback" not in refused.content
             assert not connection.is_closed(), target
-            answered = connection.request("POST", demo_gateway.url + "/graphql", content=good,
-                                          headers=[(b"content-type", b"application/json")])
+            answered = connection.request(
+                "POST",
+                demo_gateway.url + "/graphql",
+                content=good,
+                headers=[(b"content-type", b"application/json")],
+            )
             assert answered.status == 200 and json.loads(answered.content) == {"data": {"__typename": "Query"}}
 
 
-@pytest.mark.parametrize("literal", [
-    'jobs(domainId: "%s", query: {page: {limit: %s}}) { totalCount }' % (DOMAIN, BIG),
-    'jobs(domainId: "%s", query: {filter: [{k: "total_tasks", v: -%s, o: GT}]}) { totalCount }' % (DOMAIN, BIG),
-    'jobs(domainId: "%s", query: {filter: [{k: "total_tasks", v: %s.5e3, o: GT}]}) { totalCount }' % (DOMAIN, BIG),
-])
-async def test_a_number_literal_too_long_to_read_is_a_parse_error(http: httpx.AsyncClient, literal: str) -> None:
+@pytest.mark.parametrize(
+    "literal",
+    [
+        'jobs(domainId: "%s", query: {page: {limit: %s}}) { totalCount }' % (DOMAIN, BIG),
+        'jobs(domainId: "%s", query: {filter: [{k: "total_tasks", v: -%s, o: GT}]}) { totalCount }'
+        % (DOMAIN, BIG),
+        'jobs(domainId: "%s", query: {filter: [{k: "total_tasks", v: %s.5e3, o: GT}]}) { totalCount }'
+        % (DOMAIN, BIG),
+    ],
+)
+async def test_a_number_literal_too_long_to_read_is_a_parse_error(
+    http: httpx.AsyncClient, literal: str
+) -> None:
     response = await http.post("/graphql", json={"query": "{ %s }" % literal})
     refused = assert_coded_refusal(response, "number literal")
     assert refused["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
@@ -281,7 +324,9 @@ async def test_a_number_literal_too_long_to_read_is_a_parse_error(http: httpx.As
 
 async def test_a_long_run_of_digits_inside_a_string_is_data(http: httpx.AsyncClient) -> None:
     query = '{ jobs(domainId: "%s", query: {filter: [{k: "job_id", v: "%s", o: EQ}]}) { totalCount } }' % (
-        DOMAIN, BIG)
+        DOMAIN,
+        BIG,
+    )
     response = await http.post("/graphql", json={"query": query})
     assert response.json() == {"data": {"jobs": {"totalCount": 0}}}
 

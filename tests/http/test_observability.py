@@ -49,8 +49,9 @@ async def test_metrics_count_operations_commands_and_batches(
     await wire_db["job"].insert_many(jobs)
     caplog.set_level(logging.INFO, logger="gateway.request")
 
-    ok = await wire_http.post("/graphql", json={"query": PAGE, "variables": {"limit": 3},
-                                                "operationName": "Page"})
+    ok = await wire_http.post(
+        "/graphql", json={"query": PAGE, "variables": {"limit": 3}, "operationName": "Page"}
+    )
     assert "errors" not in ok.json()
     bad = await wire_http.post("/graphql", json={"query": "{ nope }"})
     assert bad.status_code == 400
@@ -59,8 +60,9 @@ async def test_metrics_count_operations_commands_and_batches(
     assert scraped.headers["content-type"].startswith("text/plain")
     values = samples(scraped.text)
     assert values[("gateway_graphql_requests_total", (("operation", "Page"), ("outcome", "ok")))] == 1
-    assert values[("gateway_graphql_requests_total",
-                   (("operation", "anonymous"), ("outcome", "rejected")))] == 1
+    assert (
+        values[("gateway_graphql_requests_total", (("operation", "anonymous"), ("outcome", "rejected")))] == 1
+    )
     assert values[("gateway_graphql_errors_total", (("code", "GRAPHQL_VALIDATION_FAILED"),))] == 1
     assert values[("gateway_graphql_request_duration_seconds_count", (("operation", "Page"),))] == 1
     # One page query, one count, one batch for the errors of the three jobs of the page.
@@ -69,12 +71,15 @@ async def test_metrics_count_operations_commands_and_batches(
     assert values[("gateway_mongodb_command_duration_seconds_count", (("command", "find"),))] == 2
     assert values[("gateway_dataloader_batch_size_count", (("loader", "errors_by_job_id"),))] == 1
     assert values[("gateway_dataloader_batch_size_sum", (("loader", "errors_by_job_id"),))] == 3
-    assert values[("gateway_http_requests_total",
-                   (("method", "POST"), ("route", "/graphql"), ("status", "400")))] == 1
+    assert (
+        values[("gateway_http_requests_total", (("method", "POST"), ("route", "/graphql"), ("status", "400")))]
+        == 1
+    )
 
     lines = [r for r in caplog.records if r.name == "gateway.request"]
     assert [(r.operation, r.outcome, r.mongo_commands, r.status) for r in lines] == [  # type: ignore[attr-defined]
-        ("Page", "ok", 3, 200), (None, "rejected", 0, 400)
+        ("Page", "ok", 3, 200),
+        (None, "rejected", 0, 400),
     ]
 
 
@@ -95,8 +100,7 @@ async def test_the_request_log_line_is_json_without_secrets(
     caplog.set_level(logging.INFO, logger="gateway.request")
     await http.post(
         "/graphql",
-        json={"query": PAGE, "variables": {"limit": "SECRET-VALUE-42"},
-              "operationName": "Page"},
+        json={"query": PAGE, "variables": {"limit": "SECRET-VALUE-42"}, "operationName": "Page"},
         headers={"authorization": "Bearer TOKEN-XYZ", "x-request-id": "req-1"},
     )
     (record,) = [r for r in caplog.records if r.name == "gateway.request"]
@@ -119,8 +123,9 @@ async def test_each_operation_is_one_span(http: httpx.AsyncClient) -> None:
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
-    await http.post("/graphql", json={"query": "query Hello { __typename }"},
-                    headers={"x-request-id": "span-1"})
+    await http.post(
+        "/graphql", json={"query": "query Hello { __typename }"}, headers={"x-request-id": "span-1"}
+    )
     await http.post("/graphql", json={"query": "{ jobs { totalCount } }"})
     first, second = exporter.get_finished_spans()
     assert first.name == "graphql query Hello"

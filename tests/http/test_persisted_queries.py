@@ -45,8 +45,9 @@ async def test_the_apq_round_trip(http: httpx.AsyncClient, mock_db: Any) -> None
     await seed(mock_db, [factories.job(DOMAIN) for _ in range(3)])
     unknown = await http.post("/graphql", json={"extensions": apq(sha(COUNT))}, headers={"accept": GQL})
     assert unknown.status_code == 404
-    assert unknown.json() == {"errors": [{"message": "PersistedQueryNotFound",
-                                          "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"}}]}
+    assert unknown.json() == {
+        "errors": [{"message": "PersistedQueryNotFound", "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"}}]
+    }
 
     registered = await http.post("/graphql", json={"query": COUNT, "extensions": apq(sha(COUNT))})
     assert registered.json() == {"data": {"jobs": {"totalCount": 3}}}
@@ -110,15 +111,18 @@ async def test_the_cache_size_is_configurable(mock_db: Any) -> None:
 
 # allow-list ---------------------------------------------------------------------------------
 
+
 @pytest.fixture(params=["object", "list", "manifest"])
 def allow_list(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     path = tmp_path / "operations.json"
     content: Any = {
         "object": {sha(COUNT): COUNT},
         "list": [COUNT],
-        "manifest": {"format": "apollo-persisted-query-manifest", "version": 1,
-                     "operations": [{"id": sha(COUNT), "name": "Count", "type": "query",
-                                     "body": COUNT}]},
+        "manifest": {
+            "format": "apollo-persisted-query-manifest",
+            "version": 1,
+            "operations": [{"id": sha(COUNT), "name": "Count", "type": "query", "body": COUNT}],
+        },
     }[request.param]
     path.write_text(json.dumps(content))
     return path

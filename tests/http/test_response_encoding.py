@@ -48,14 +48,19 @@ async def test_unicode_and_dates_are_sent_as_compact_utf8_json(
 
     body = await _post(mock_client, stored["job_id"])
 
-    expected = {"data": {"job": {
-        "jobId": stored["job_id"],
-        "filter": stored["filters"],
-        "createdAt": "2026-03-04T05:06:07.890000Z",
-        "finishedAt": None,
-        "errors": [{"errorCode": "E_SEUL", "message": "instance ‘i-1’ a échoué",
-                    "additional": {"hint": "ça"}}],
-    }}}
+    expected = {
+        "data": {
+            "job": {
+                "jobId": stored["job_id"],
+                "filter": stored["filters"],
+                "createdAt": "2026-03-04T05:06:07.890000Z",
+                "finishedAt": None,
+                "errors": [
+                    {"errorCode": "E_SEUL", "message": "instance ‘i-1’ a échoué", "additional": {"hint": "ça"}}
+                ],
+            }
+        }
+    }
     assert json.loads(body) == expected
     assert body == json.dumps(expected, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -69,6 +74,4 @@ async def test_a_non_finite_float_in_stored_data_is_sent_as_null(
     body = await _post(mock_client, stored["job_id"])
 
     parsed = json.loads(body, parse_constant=_no_constants)
-    assert parsed["data"]["job"]["errors"][0]["additional"] == {
-        "ratio": None, "ceiling": None, "ok": 0.5
-    }
+    assert parsed["data"]["job"]["errors"][0]["additional"] == {"ratio": None, "ceiling": None, "ok": 0.5}

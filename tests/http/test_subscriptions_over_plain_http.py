@@ -17,7 +17,8 @@ async def test_a_subscription_over_post_is_refused_naming_websocket_and_sse(mock
 
 
 async def test_a_subscription_over_get_is_refused_the_same_way(mock_client: GraphQLClient) -> None:
-    response = await mock_client.http.get("/graphql", params={"query": SUBSCRIPTION},
-                                          headers={"Accept": "application/json"})
+    response = await mock_client.http.get(
+        "/graphql", params={"query": SUBSCRIPTION}, headers={"Accept": "application/json"}
+    )
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"

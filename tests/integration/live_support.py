@@ -80,7 +80,8 @@ class GatewayProcess:
         """The sum of the samples of ``name`` on /metrics (those with one of ``labels``)."""
         text = httpx.get(f"http://{self.url}/metrics", timeout=10).text
         return sum(
-            float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
             if line.startswith((name + "{", name + " "))
             and (not labels or any(label in line for label in labels))
         )
@@ -122,12 +123,19 @@ class LiveClient:
         assert ack["type"] == "connection_ack", ack
         return cls(socket)
 
-    async def subscribe(self, operation_id: str, query: str, variables: Mapping[str, Any] | None = None) -> None:
+    async def subscribe(
+        self, operation_id: str, query: str, variables: Mapping[str, Any] | None = None
+    ) -> None:
         self.received.setdefault(operation_id, [])
-        await self.socket.send(json.dumps({
-            "id": operation_id, "type": "subscribe",
-            "payload": {"query": query, "variables": dict(variables or {})},
-        }))
+        await self.socket.send(
+            json.dumps(
+                {
+                    "id": operation_id,
+                    "type": "subscribe",
+                    "payload": {"query": query, "variables": dict(variables or {})},
+                }
+            )
+        )
 
     async def pump(self, until: Any, timeout: float = 20.0) -> None:
         """Read messages until ``until(self)`` holds."""
@@ -160,8 +168,7 @@ class LiveClient:
                 self.ended[message["id"]] = message
 
     def data(self, operation_id: str, field_name: str) -> list[dict[str, Any]]:
-        return [payload["data"][field_name] for payload in self.received[operation_id]
-                if payload.get("data")]
+        return [payload["data"][field_name] for payload in self.received[operation_id] if payload.get("data")]
 
     async def close(self) -> None:
         await self.socket.close()

@@ -30,14 +30,20 @@ from tests.wire import CommandRecorder, WireServer
 pytestmark = pytest.mark.wire
 
 REST = "/power-scheduler/v1/jobs"
-COUNT = 'query($d: String) { jobs(domainId: $d, query: {page: {limit: 3}}) { totalCount } }'
-HEAVY = {"aggregate": [
-    {"unwind": {"path": "errors"}},
-    {"group": {"keys": [{"key": "errors.error_code", "name": "code"}, {"key": "status", "name": "status"}],
-               "fields": [{"operator": "COUNT", "name": "n"}]}},
-    {"sort": {"keys": [{"key": "code"}, {"key": "status"}]}},
-]}
-STATS = 'query($d: String, $q: StatisticsQuery!) { jobStats(domainId: $d, query: $q) { results } }'
+COUNT = "query($d: String) { jobs(domainId: $d, query: {page: {limit: 3}}) { totalCount } }"
+HEAVY = {
+    "aggregate": [
+        {"unwind": {"path": "errors"}},
+        {
+            "group": {
+                "keys": [{"key": "errors.error_code", "name": "code"}, {"key": "status", "name": "status"}],
+                "fields": [{"operator": "COUNT", "name": "n"}],
+            }
+        },
+        {"sort": {"keys": [{"key": "code"}, {"key": "status"}]}},
+    ]
+}
+STATS = "query($d: String, $q: StatisticsQuery!) { jobStats(domainId: $d, query: $q) { results } }"
 
 
 def gateway_settings(**overrides: Any) -> Settings:
@@ -54,9 +60,12 @@ class Gateway:
         bulkhead: Bulkhead = self.app.state.bulkhead
         return bulkhead
 
-    async def graphql(self, query: str, variables: dict[str, Any], accept: str = "application/json") -> httpx.Response:
-        return await self.http.post("/graphql", json={"query": query, "variables": variables},
-                                    headers={"Accept": accept})
+    async def graphql(
+        self, query: str, variables: dict[str, Any], accept: str = "application/json"
+    ) -> httpx.Response:
+        return await self.http.post(
+            "/graphql", json={"query": query, "variables": variables}, headers={"Accept": accept}
+        )
 
 
 def jobs_of_two_domains() -> list[dict[str, Any]]:
@@ -106,7 +115,9 @@ async def test_a_saturated_domain_is_rate_limited_while_another_is_answered(boun
     again = await bounded.graphql(COUNT, {"d": DOMAIN})
     assert again.json() == {"data": {"jobs": {"totalCount": 40}}}
     metrics = (await bounded.http.get("/metrics")).text
-    refusals = next(line for line in metrics.splitlines() if line.startswith("gateway_command_slot_refusals_total"))
+    refusals = next(
+        line for line in metrics.splitlines() if line.startswith("gateway_command_slot_refusals_total")
+    )
     assert float(refusals.split()[-1]) >= 2  # a command of each refused request (REST sends two)
 
 
@@ -154,14 +165,16 @@ async def test_under_a_flood_the_busy_domain_never_has_more_than_its_bound_at_th
     try:
         jobs = jobs_of_two_domains()
         await seed(database, jobs)
-        settings = gateway_settings(max_concurrent_commands_per_domain=1,
-                                    max_concurrent_commands_wait_seconds=120)
+        settings = gateway_settings(
+            max_concurrent_commands_per_domain=1, max_concurrent_commands_wait_seconds=120
+        )
         async for gateway in gateway_on(database, settings):
             heavy = [gateway.graphql(STATS, {"d": DOMAIN, "q": HEAVY}) for _ in range(8)]
             light = [gateway.graphql(COUNT, {"d": OTHER_DOMAIN}) for _ in range(8)]
             answers = await asyncio.gather(*heavy, *light)
-        codes = Counter((job["errors"][0]["error_code"], job["status"]) for job in jobs
-                        if job["domain_id"] == DOMAIN)
+        codes = Counter(
+            (job["errors"][0]["error_code"], job["status"]) for job in jobs if job["domain_id"] == DOMAIN
+        )
         expected = [{"code": code, "status": status, "n": n} for (code, status), n in sorted(codes.items())]
         assert all(a.json() == {"data": {"jobStats": {"results": expected}}} for a in answers[:8])
         assert all(a.json() == {"data": {"jobs": {"totalCount": 7}}} for a in answers[8:])
@@ -176,8 +189,11 @@ async def test_under_a_flood_the_busy_domain_never_has_more_than_its_bound_at_th
 async def queued(wire_db: Any) -> AsyncIterator[Gateway]:
     """A long bounded wait and a short request deadline: the deadline ends the wait."""
     await seed(wire_db, jobs_of_two_domains())
-    settings = gateway_settings(max_concurrent_commands_per_domain=1, max_concurrent_commands_wait_seconds=600,
-                                request_timeout_seconds=0.2)
+    settings = gateway_settings(
+        max_concurrent_commands_per_domain=1,
+        max_concurrent_commands_wait_seconds=600,
+        request_timeout_seconds=0.2,
+    )
     async for gateway in gateway_on(wire_db, settings):
         yield gateway
 

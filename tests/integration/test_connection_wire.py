@@ -42,9 +42,14 @@ ORDERINGS = [
 def _newcomer(rng: random.Random) -> dict[str, Any]:
     status = rng.choice(STATUSES)
     created = BASE_TIME + timedelta(days=60, minutes=rng.randint(0, 999))
-    return job(DOMAIN, status=status, created_at=created, updated_at=created,
-               total_tasks=rng.randint(0, 30),
-               finished_at=created + timedelta(minutes=5) if status in ("SUCCESS", "ERROR") else None)
+    return job(
+        DOMAIN,
+        status=status,
+        created_at=created,
+        updated_at=created,
+        total_tasks=rng.randint(0, 30),
+        finished_at=created + timedelta(minutes=5) if status in ("SUCCESS", "ERROR") else None,
+    )
 
 
 @pytest.mark.parametrize("backward", [False, True], ids=["forwards", "backwards"])
@@ -85,8 +90,10 @@ async def test_a_walk_under_writes_returns_every_surviving_job_once_in_order(
 
     assert len(walked) == len(set(walked)), "a job was returned twice"
     assert set(walked) <= set(originals) | added
-    survivors = [j["job_id"] for j in connection_order(
-        [j for key, j in originals.items() if key not in deleted], order_by)]
+    survivors = [
+        j["job_id"]
+        for j in connection_order([j for key, j in originals.items() if key not in deleted], order_by)
+    ]
     if backward:
         survivors.reverse()
     assert [key for key in walked if key in originals and key not in deleted] == survivors
@@ -99,23 +106,31 @@ PROJECTION_CASES: dict[str, tuple[str, set[str]]] = {
         {"_id", "domain_id", "job_id", "created_at"},
     ),
     "edges with a fragment, ordered by tasks": (
-        ('jobsConnection(domainId: "@DOMAIN@", first: 3, orderBy: [{field: TOTAL_TASKS}]) '
-         "{ edges { cursor node { ...Times } } }"),
+        (
+            'jobsConnection(domainId: "@DOMAIN@", first: 3, orderBy: [{field: TOTAL_TASKS}]) '
+            "{ edges { cursor node { ...Times } } }"
+        ),
         {"_id", "domain_id", "status", "finished_at", "total_tasks"},
     ),
     "aliases and the controller": (
-        ('jobsConnection(domainId: "@DOMAIN@", first: 3) '
-         "{ nodes { id: jobId when: createdAt ctl: controllerInfo { name } } }"),
+        (
+            'jobsConnection(domainId: "@DOMAIN@", first: 3) '
+            "{ nodes { id: jobId when: createdAt ctl: controllerInfo { name } } }"
+        ),
         {"_id", "domain_id", "job_id", "created_at", "controller"},
     ),
     "errors and filter": (
-        ('jobsConnection(domainId: "@DOMAIN@", first: 3, orderBy: [{field: JOB_ID, direction: DESC}]) '
-         "{ nodes { filter errors { errorCode } } }"),
+        (
+            'jobsConnection(domainId: "@DOMAIN@", first: 3, orderBy: [{field: JOB_ID, direction: DESC}]) '
+            "{ nodes { filter errors { errorCode } } }"
+        ),
         {"_id", "domain_id", "job_id", "filter", "filters"},
     ),
     "inline fragment and page info only": (
-        ('jobsConnection(domainId: "@DOMAIN@", first: 3) { pageInfo { endCursor } '
-         "nodes { ... on Job { remainedTasks } } }"),
+        (
+            'jobsConnection(domainId: "@DOMAIN@", first: 3) { pageInfo { endCursor } '
+            "nodes { ... on Job { remainedTasks } } }"
+        ),
         {"_id", "domain_id", "created_at", "remained_tasks"},
     ),
     "jobs listing with a fragment": (
@@ -174,8 +189,9 @@ async def test_a_deep_page_is_one_range_query_that_costs_what_an_early_page_cost
     for number in range(15):
         command_recorder.clear()
         body = await wire_client(PAGE, {"after": cursor})
-        assert [n["jobId"] for n in body["data"]["jobsConnection"]["nodes"]] == \
-            expected[number * SIZE:(number + 1) * SIZE]
+        assert [n["jobId"] for n in body["data"]["jobsConnection"]["nodes"]] == expected[
+            number * SIZE : (number + 1) * SIZE
+        ]
         assert command_recorder.names == ["find"]  # no count, no getMore, no second query
         (find,) = _job_finds(command_recorder)
         assert "skip" not in find and find["limit"] == SIZE + 1
@@ -185,10 +201,12 @@ async def test_a_deep_page_is_one_range_query_that_costs_what_an_early_page_cost
     examined = {}
     for number in (1, 7, 14):
         find = finds[number]
-        explained = await wire_db.command({
-            "explain": {key: find[key] for key in ("find", "filter", "sort", "limit", "projection")},
-            "verbosity": "executionStats",
-        })
+        explained = await wire_db.command(
+            {
+                "explain": {key: find[key] for key in ("find", "filter", "sort", "limit", "projection")},
+                "verbosity": "executionStats",
+            }
+        )
         examined[number] = explained["executionStats"]["totalDocsExamined"]
     # every page after the first is the same range query shape: what the server examines does
     # not grow with depth (a skip would make it grow by one page per page)
@@ -219,7 +237,7 @@ async def test_count_and_look_behind_run_only_when_selected(
     first = (await wire_client(UNCOUNTED))["data"]["jobsConnection"]
     assert command_recorder.names == ["find"]
     command_recorder.clear()
-    counted = (await wire_client(COUNTED, {"after": first["pageInfo"]["endCursor"]}))
+    counted = await wire_client(COUNTED, {"after": first["pageInfo"]["endCursor"]})
     connection = counted["data"]["jobsConnection"]
     assert connection["totalCount"] == len(own)
     assert connection["pageInfo"]["hasPreviousPage"] is True
@@ -245,12 +263,16 @@ async def test_the_advised_indexes_can_be_created_and_serve_the_first_page(wire_
     jobs, controllers = dataset(seed=8, domains=(DOMAIN,), jobs_per_domain=30)
     await seed(wire_db, jobs, controllers)
     for advice in ADVICE:
-        await wire_db[advice.collection].create_index(
-            list(advice.keys), name=advice.name, unique=advice.unique
-        )
-    explained = await wire_db.command({
-        "explain": {"find": "job", "filter": {"domain_id": DOMAIN},
-                    "sort": {"finished_at": -1, "_id": -1}, "limit": 11},
-        "verbosity": "executionStats",
-    })
+        await wire_db[advice.collection].create_index(list(advice.keys), name=advice.name, unique=advice.unique)
+    explained = await wire_db.command(
+        {
+            "explain": {
+                "find": "job",
+                "filter": {"domain_id": DOMAIN},
+                "sort": {"finished_at": -1, "_id": -1},
+                "limit": 11,
+            },
+            "verbosity": "executionStats",
+        }
+    )
     assert "domain_id_1_" in json.dumps(explained["queryPlanner"]["winningPlan"])

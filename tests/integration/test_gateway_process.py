@@ -66,9 +66,7 @@ def start_gateway(mongo_uri: str) -> Gateway:
         "GATEWAY_PORT": str(port),
     }
     log = tempfile.TemporaryFile()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gateway"], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
+    process = subprocess.Popen([sys.executable, "-m", "gateway"], env=env, stdout=log, stderr=subprocess.STDOUT)
     gateway = Gateway(process, f"http://127.0.0.1:{port}", log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -44,8 +44,9 @@ def expected_count(live: LiveGateway, domain: str) -> int:
     return sum(1 for job in live.demo_jobs() if job["domain_id"] == domain)
 
 
-async def simple_client(http: httpx.AsyncClient, domain: str, stop: asyncio.Event, seen: Simple,
-                        flooding: asyncio.Event) -> None:
+async def simple_client(
+    http: httpx.AsyncClient, domain: str, stop: asyncio.Event, seen: Simple, flooding: asyncio.Event
+) -> None:
     query = '{ jobs(domainId: "%s", query: {countOnly: true}) { totalCount } }' % domain
     while not stop.is_set():
         start = time.perf_counter()
@@ -113,8 +114,9 @@ async def test_hostile_documents_are_refused_while_others_are_served(live: LiveG
         return f"median {statistics.median(values) * 1000:.1f} ms, worst {max(values) * 1000:.1f} ms"
 
     print(f"\nsimple query alone ({len(baseline.answers)}): {ms([s for s, _ in baseline.answers])}")
-    print(f"simple query under the flood ({len(under_flood.answers)}): "
-          f"{ms([s for s, _ in under_flood.answers])}")
+    print(
+        f"simple query under the flood ({len(under_flood.answers)}): {ms([s for s, _ in under_flood.answers])}"
+    )
     for name in dict.fromkeys(name for name, *_ in answers):
         print(f"{name}: {ms([s for n, _, _, s in answers if n == name])}")
     print(f"event-loop lag: {count} samples, mean {lag_total / count * 1000:.2f} ms")

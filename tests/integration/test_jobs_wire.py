@@ -28,7 +28,8 @@ async def test_search_scenario_over_the_wire(client: GraphQLClient, scenario: An
     await check_scenario(client, scenario, DOMAIN, JOBS, CONTROLLERS)
 
 
-EVERY_FIELD_PAGE = """
+EVERY_FIELD_PAGE = (
+    """
 query Every($limit: Int) {
   jobs(domainId: "%s", query: {page: {limit: $limit}}) {
     totalCount
@@ -40,7 +41,9 @@ query Every($limit: Int) {
     }
   }
 }
-""" % DOMAIN
+"""
+    % DOMAIN
+)
 
 
 async def test_a_page_costs_the_same_few_commands_whatever_its_size(
@@ -77,8 +80,10 @@ async def test_the_domain_is_in_every_command_sent(
     await seed(wire_db, JOBS, CONTROLLERS)
     command_recorder.clear()
     body = await wire_client(
-        EVERY_FIELD_PAGE.replace("query: {page: {limit: $limit}}",
-                                 'query: {page: {limit: $limit}, filter: [{k: "controller_info.provider", v: "aws", o: EQ}]}'),
+        EVERY_FIELD_PAGE.replace(
+            "query: {page: {limit: $limit}}",
+            'query: {page: {limit: $limit}, filter: [{k: "controller_info.provider", v: "aws", o: EQ}]}',
+        ),
         {"limit": 50},
     )
     assert "errors" not in body, body

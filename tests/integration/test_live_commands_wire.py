@@ -32,9 +32,13 @@ async def test_live_commands_are_scoped_and_do_not_grow_with_subscribers(
     await feed.start()
     try:
         await hub.wait_ready()
-        repository = JobRepository(wire_db, DOMAIN, max_time_ms=5000, limits=QueryLimits.from_settings(Settings()),
-        aggregation=AggregationLimits.from_settings(Settings()),
-    )
+        repository = JobRepository(
+            wire_db,
+            DOMAIN,
+            max_time_ms=5000,
+            limits=QueryLimits.from_settings(Settings()),
+            aggregation=AggregationLimits.from_settings(Settings()),
+        )
         connection = ConnectionSubscriptions(100)
         running = Condition("status", "eq", "IN_PROGRESS")
         subscriptions = [hub.subscribe(repository, connection, where=running) for _ in range(30)]
@@ -44,8 +48,11 @@ async def test_live_commands_are_scoped_and_do_not_grow_with_subscribers(
         streams = [s.deliveries() for s in subscriptions]
         got = await asyncio.wait_for(asyncio.gather(*(anext(stream) for stream in streams)), 20)
         assert {d.change.job_id for d in got} == {job["job_id"]}
-        matching = [body for name, body in command_recorder.commands
-                    if name == "aggregate" and "$documents" in (body.get("pipeline") or [{}])[0]]
+        matching = [
+            body
+            for name, body in command_recorder.commands
+            if name == "aggregate" and "$documents" in (body.get("pipeline") or [{}])[0]
+        ]
         assert len(matching) == 1  # one distinct filter, one batch: one command for 30 subscribers
         assert GUARD.checked > 0 and not GUARD.violations
         for stream in streams:

@@ -19,8 +19,9 @@ SUBSCRIPTION = 'subscription { jobsChanged(domainId: "%s") { kind jobId job { jo
 
 @pytest.fixture(scope="module")
 def simulated() -> Iterator[LiveGateway]:
-    gateway = LiveGateway.start(GATEWAY_DEMO_LIVE="true", GATEWAY_LIVE_POLL_SECONDS="0.2",
-                                GATEWAY_DEMO_JOBS="300")
+    gateway = LiveGateway.start(
+        GATEWAY_DEMO_LIVE="true", GATEWAY_LIVE_POLL_SECONDS="0.2", GATEWAY_DEMO_JOBS="300"
+    )
     yield gateway
     gateway.stop()
 
@@ -32,8 +33,9 @@ async def test_polled_changes_of_the_demo_reach_the_subscribers_of_their_domain(
         await ws.send(json.dumps({"type": "connection_init"}))
         assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
         for domain in DEMO_DOMAINS:
-            await ws.send(json.dumps({"id": domain, "type": "subscribe",
-                                      "payload": {"query": SUBSCRIPTION % domain}}))
+            await ws.send(
+                json.dumps({"id": domain, "type": "subscribe", "payload": {"query": SUBSCRIPTION % domain}})
+            )
         while sum(len(found) for found in events.values()) < 4:
             message = json.loads(await asyncio.wait_for(ws.recv(), 60))
             if message["type"] == "next":
@@ -43,6 +45,8 @@ async def test_polled_changes_of_the_demo_reach_the_subscribers_of_their_domain(
             for event in found:
                 assert event["kind"] in ("CREATED", "UPDATED")
                 assert event["job"]["domainId"] == domain  # type: ignore[index]
-                answer = await http.post("/graphql", json={
-                    "query": '{ job(jobId: "%s", domainId: "%s") { jobId } }' % (event["jobId"], domain)})
+                answer = await http.post(
+                    "/graphql",
+                    json={"query": '{ job(jobId: "%s", domainId: "%s") { jobId } }' % (event["jobId"], domain)},
+                )
                 assert answer.json()["data"]["job"] == {"jobId": event["jobId"]}

@@ -98,7 +98,9 @@ class Model:
         job = self.stored.pop(object_id)
         self.changes.append(("DELETED", job["domain_id"], job["job_id"], None))
 
-    def expected(self, domain: str, running_only: bool = False) -> list[tuple[str, str, str | None, int | None]]:
+    def expected(
+        self, domain: str, running_only: bool = False
+    ) -> list[tuple[str, str, str | None, int | None]]:
         """The events a subscriber of ``domain`` must get (with the IN_PROGRESS filter when
         ``running_only``): a DELETED only for a job delivered before."""
         events, delivered = [], set()
@@ -119,8 +121,12 @@ class Model:
 
 def seen(events: list[dict[str, Any]]) -> list[tuple[str, str, str | None, int | None]]:
     return [
-        (e["kind"], e["jobId"], e["job"]["status"] if e["job"] else None,
-         e["job"]["remainedTasks"] if e["job"] else None)
+        (
+            e["kind"],
+            e["jobId"],
+            e["job"]["status"] if e["job"] else None,
+            e["job"]["remainedTasks"] if e["job"] else None,
+        )
         for e in events
     ]
 
@@ -133,9 +139,7 @@ async def clients(gateway: GatewayProcess) -> AsyncIterator[dict[str, LiveClient
         await client.close()
 
 
-async def write_in_steps(
-    model: Model, steps: list[Any], watcher: LiveClient, domain: str, op: str
-) -> None:
+async def write_in_steps(model: Model, steps: list[Any], watcher: LiveClient, domain: str, op: str) -> None:
     """Apply each write, then wait until ``watcher`` (an unfiltered subscription of ``domain``)
     has its events: each change reaches the gateway alone, so the document the change stream
     looks up is that write's."""
@@ -167,8 +171,12 @@ async def test_each_subscriber_gets_every_change_of_its_domain_that_matches_once
         lambda: model.update(jobs, other["_id"], remained_tasks=3),
         lambda: model.update(jobs, second["_id"], remained_tasks=4),
         lambda: model.update(jobs, first["_id"], status="SUCCESS", remained_tasks=0),
-        lambda: model.update(jobs, second["_id"], status="ERROR",
-                             errors=[{"error_code": "ERROR_X", "message": "m", "additional": {}}]),
+        lambda: model.update(
+            jobs,
+            second["_id"],
+            status="ERROR",
+            errors=[{"error_code": "ERROR_X", "message": "m", "additional": {}}],
+        ),
         lambda: model.delete(jobs, first["_id"]),
         lambda: model.delete(jobs, other["_id"]),
     ]
@@ -185,8 +193,11 @@ async def test_each_subscriber_gets_every_change_of_its_domain_that_matches_once
         for op in client.received:
             for event in client.data(op, "jobsChanged"):
                 assert event["job"] is None or event["job"]["domainId"] == client_domain
-    errors = [e["job"]["errors"] for e in clients[a].data("all", "jobsChanged")
-              if e["job"] and e["job"]["status"] == "ERROR"]
+    errors = [
+        e["job"]["errors"]
+        for e in clients[a].data("all", "jobsChanged")
+        if e["job"] and e["job"]["status"] == "ERROR"
+    ]
     assert errors == [[{"errorCode": "ERROR_X"}]]  # the loaders answer as in queries
     for client in clients.values():
         for op in client.received:
@@ -201,8 +212,7 @@ async def test_random_writes_of_several_domains_reach_only_their_domain(
     """Property style: random interleaved writes in three domains; each domain's subscribers
     (two connections each) get exactly their domain's changes, in order."""
     rng = random.Random(seed)
-    subscribers = {d: [await LiveClient.connect(gateway, gateway.token(d)) for _ in range(2)]
-                   for d in DOMAINS}
+    subscribers = {d: [await LiveClient.connect(gateway, gateway.token(d)) for _ in range(2)] for d in DOMAINS}
     try:
         for listeners in subscribers.values():
             for client in listeners:
@@ -335,18 +345,25 @@ async def test_refused_tokens_close_the_socket_with_4403(gateway: GatewayProcess
 async def test_the_upgrade_requests_authorization_header_is_accepted(gateway: GatewayProcess) -> None:
     token = gateway.token(DOMAINS[0])
     async with websockets.connect(
-        f"ws://{gateway.url}/graphql", subprotocols=[TRANSPORT_WS],
+        f"ws://{gateway.url}/graphql",
+        subprotocols=[TRANSPORT_WS],
         additional_headers={"Authorization": f"Bearer {token}"},
     ) as ws:
         await ws.send(json.dumps({"type": "connection_init"}))
         assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
 
 
-@pytest.mark.parametrize("message", [
-    "not json", "[1, 2]", '{"type": 7}', '{"id": "1", "type": "subscribe"}',
-    '{"id": "1", "type": "subscribe", "payload": "query"}',
-    '{"id": 1, "type": "subscribe", "payload": {"query": "subscription { x }"}}',
-])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "not json",
+        "[1, 2]",
+        '{"type": 7}',
+        '{"id": "1", "type": "subscribe"}',
+        '{"id": "1", "type": "subscribe", "payload": "query"}',
+        '{"id": 1, "type": "subscribe", "payload": {"query": "subscription { x }"}}',
+    ],
+)
 async def test_bad_messages_get_a_protocol_close_and_the_gateway_keeps_serving(
     gateway: GatewayProcess, message: str
 ) -> None:
@@ -408,8 +425,9 @@ async def test_commands_sent_do_not_grow_with_the_number_of_subscribers(
     domain = DOMAINS[1]
 
     async def commands_for(subscribers: int) -> float:
-        connections = [await LiveClient.connect(gateway, gateway.token(domain))
-                       for _ in range((subscribers + 3) // 4)]
+        connections = [
+            await LiveClient.connect(gateway, gateway.token(domain)) for _ in range((subscribers + 3) // 4)
+        ]
         for n in range(subscribers):
             await connections[n % len(connections)].subscribe(f"s{n}", JOBS_CHANGED, {"filter": RUNNING})
         await gateway.wait_subscriptions(subscribers)
@@ -418,10 +436,14 @@ async def test_commands_sent_do_not_grow_with_the_number_of_subscribers(
         for job in written:
             jobs.insert_one(job)
             for connection in connections:  # one change at a time: one batch each
-                await connection.pump(lambda c, wanted=job["job_id"]: all(
-                    any(e["jobId"] == wanted for e in c.data(op, "jobsChanged"))
-                    for op in c.received))
-        spent = gateway.metric("gateway_mongodb_commands_total", 'command="aggregate"', 'command="find"') - before
+                await connection.pump(
+                    lambda c, wanted=job["job_id"]: all(
+                        any(e["jobId"] == wanted for e in c.data(op, "jobsChanged")) for op in c.received
+                    )
+                )
+        spent = (
+            gateway.metric("gateway_mongodb_commands_total", 'command="aggregate"', 'command="find"') - before
+        )
         for connection in connections:
             await connection.close()
         await gateway.wait_subscriptions(0)
@@ -490,8 +512,11 @@ async def test_the_legacy_graphql_ws_protocol_streams_the_same_events(
 ) -> None:
     domain = DOMAINS[2]
     async with websockets.connect(f"ws://{gateway.url}/graphql", subprotocols=[LEGACY_WS]) as ws:
-        await ws.send(json.dumps({"type": "connection_init",
-                                  "payload": {"Authorization": f"Bearer {gateway.token(domain)}"}}))
+        await ws.send(
+            json.dumps(
+                {"type": "connection_init", "payload": {"Authorization": f"Bearer {gateway.token(domain)}"}}
+            )
+        )
         assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
         await ws.send(json.dumps({"id": "1", "type": "start", "payload": {"query": JOBS_CHANGED}}))
         await gateway.wait_subscriptions(1)
@@ -528,8 +553,9 @@ async def test_a_cursor_the_database_cannot_resume_from_is_refused_with_resync_r
 async def test_keep_alive_pings_and_the_connection_init_timeout(
     server: WireServer, keys: tuple[KeyPair, Path]
 ) -> None:
-    process = GatewayProcess.start(server.uri, *keys, GATEWAY_WS_KEEP_ALIVE_SECONDS="0.3",
-                                   GATEWAY_WS_CONNECTION_INIT_TIMEOUT="0.5")
+    process = GatewayProcess.start(
+        server.uri, *keys, GATEWAY_WS_KEEP_ALIVE_SECONDS="0.3", GATEWAY_WS_CONNECTION_INIT_TIMEOUT="0.5"
+    )
     try:
         client = await LiveClient.connect(process, process.token(DOMAINS[0]))
         message = json.loads(await asyncio.wait_for(client.socket.recv(), 10))

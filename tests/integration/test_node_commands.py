@@ -50,8 +50,7 @@ async def test_every_id_of_a_request_is_one_command_per_type(
     ids = [job_gid(job) for job in OWN[:6]] + [controller_gid(c) for c in own_controllers]
     command_recorder.clear()
 
-    body = await wire_client(MANY, {"ids": ids, "one": job_gid(OWN[7]),
-                                    "two": job_gid(OWN[8])})
+    body = await wire_client(MANY, {"ids": ids, "one": job_gid(OWN[7]), "two": job_gid(OWN[8])})
 
     assert "errors" not in body, body
     assert [node["id"] for node in body["data"]["nodes"]] == ids
@@ -75,12 +74,18 @@ async def test_nested_fields_of_nodes_are_batched_too(
 
     body = await wire_client(NESTED, {"ids": [job_gid(job) for job in jobs]})
 
-    assert body["data"]["nodes"] == [{
-        "jobId": job["job_id"],
-        "errors": [{"errorCode": e["error_code"]} for e in job["errors"]],
-        "controllerInfo": (None if (c := CONTROLLER_BY_OID.get(job["controller"])) is None
-                           else {"controllerId": c["controller_id"]}),
-    } for job in jobs]
+    assert body["data"]["nodes"] == [
+        {
+            "jobId": job["job_id"],
+            "errors": [{"errorCode": e["error_code"]} for e in job["errors"]],
+            "controllerInfo": (
+                None
+                if (c := CONTROLLER_BY_OID.get(job["controller"])) is None
+                else {"controllerId": c["controller_id"]}
+            ),
+        }
+        for job in jobs
+    ]
     commands = finds(command_recorder)
     # the jobs, then their errors (one query) and their controllers (one query)
     assert len(commands["job"]) == 2 and len(commands["controller"]) == 1

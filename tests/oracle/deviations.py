@@ -25,15 +25,55 @@ TEXT_OPERATORS = {"contain", "not_contain", "contain_in", "not_contain_in"}
 LIST_OPERATORS = {"in", "not_in", "contain_in", "not_contain_in", "regex_in"}
 NULL_OPERATORS = {"eq", "not", "in", "not_in", "exists"}
 OPERATORS = {
-    "eq", "not", "exists", "contain", "not_contain", "in", "not_in", "contain_in", "not_contain_in",
-    "match", "regex", "regex_in", "gt", "gte", "lt", "lte",
+    "eq",
+    "not",
+    "exists",
+    "contain",
+    "not_contain",
+    "in",
+    "not_in",
+    "contain_in",
+    "not_contain_in",
+    "match",
+    "regex",
+    "regex_in",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
     *(f"{kind}_{op}" for kind in ("datetime", "timediff") for op in ("gt", "gte", "lt", "lte")),
 }
 # mongoengine reads these path segments as its own query operators (`filter__size` is `$size`)
 MONGOENGINE_OPERATORS = {
-    "ne", "lt", "lte", "gt", "gte", "not", "in", "nin", "mod", "all", "size", "exists", "type",
-    "elemMatch", "match", "contains", "icontains", "startswith", "istartswith", "endswith",
-    "iendswith", "exact", "iexact", "regex", "iregex", "wholeword", "iwholeword", "near", "raw",
+    "ne",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+    "not",
+    "in",
+    "nin",
+    "mod",
+    "all",
+    "size",
+    "exists",
+    "type",
+    "elemMatch",
+    "match",
+    "contains",
+    "icontains",
+    "startswith",
+    "istartswith",
+    "endswith",
+    "iendswith",
+    "exact",
+    "iexact",
+    "regex",
+    "iregex",
+    "wholeword",
+    "iwholeword",
+    "near",
+    "raw",
 }
 
 
@@ -58,8 +98,19 @@ def _key(condition: Condition) -> str:
 
 
 API_FIELDS = {
-    "job_id", "status", "filter", "total_tasks", "remained_tasks", "errors", "schedule_id", "project_id",
-    "domain_id", "created_at", "updated_at", "finished_at", "controller_id",
+    "job_id",
+    "status",
+    "filter",
+    "total_tasks",
+    "remained_tasks",
+    "errors",
+    "schedule_id",
+    "project_id",
+    "domain_id",
+    "created_at",
+    "updated_at",
+    "finished_at",
+    "controller_id",
 }
 
 
@@ -119,8 +170,14 @@ def _unwinds_errors_first(query: Query) -> bool:
 
 def _default_page(kind: str, query: Query, oracle: Answer, gateway: Answer) -> bool:
     limit = (query.get("page") or {}).get("limit")
-    return (kind == "list" and not limit and "ids" in oracle and len(oracle["ids"]) > 100
-            and gateway.get("ids") == oracle["ids"][:100] and gateway.get("total_count") == oracle["total_count"])
+    return (
+        kind == "list"
+        and not limit
+        and "ids" in oracle
+        and len(oracle["ids"]) > 100
+        and gateway.get("ids") == oracle["ids"][:100]
+        and gateway.get("total_count") == oracle["total_count"]
+    )
 
 
 def _without_ids(rows: list[str]) -> list[str]:
@@ -136,84 +193,186 @@ class Deviation:
 
 DEVIATIONS: dict[str, Deviation] = {
     # python-core ORs the negations of `not_contain_in` (matches nearly everything)
-    "not_contain_in_none_of": Deviation(SEMANTICS, _any(
-        lambda c: _op(c) == "not_contain_in" and len(values(c)) > 1)),
+    "not_contain_in_none_of": Deviation(
+        SEMANTICS, _any(lambda c: _op(c) == "not_contain_in" and len(values(c)) > 1)
+    ),
     # python-core ORs the keyword into `filter_or`
-    "keyword_and": Deviation(SEMANTICS, lambda kind, query, oracle, gateway: bool(
-        str(query.get("keyword") or "").strip(" ") and query.get("filter_or"))),
+    "keyword_and": Deviation(
+        SEMANTICS,
+        lambda kind, query, oracle, gateway: bool(
+            str(query.get("keyword") or "").strip(" ") and query.get("filter_or")
+        ),
+    ),
     # python-core returns every row without a limit; the gateway the first page of 100
     "default_page_size": Deviation(SEMANTICS, _default_page),
     # python-core's `regex` / `regex_in` skip the controller sub-query (they match nothing)
-    "controller_regex": Deviation(SEMANTICS, _any(
-        lambda c: _op(c) in ("regex", "regex_in") and _is_controller(_key(c)))),
+    "controller_regex": Deviation(
+        SEMANTICS, _any(lambda c: _op(c) in ("regex", "regex_in") and _is_controller(_key(c)))
+    ),
     # python-core truncates numbers with int() (5.5 is 5, true is 1, "3" is 3, "10.5" an error)
-    "whole_numbers_compared_exactly": Deviation(SEMANTICS, _any(lambda c: _key(c) in INT_FIELDS and (
-        _op(c) in TEXT_OPERATORS | {"regex", "regex_in"}
-        or any(isinstance(v, bool) or not isinstance(v, int) for v in values(c) if v is not None)))),
+    "whole_numbers_compared_exactly": Deviation(
+        SEMANTICS,
+        _any(
+            lambda c: (
+                _key(c) in INT_FIELDS
+                and (
+                    _op(c) in TEXT_OPERATORS | {"regex", "regex_in"}
+                    or any(isinstance(v, bool) or not isinstance(v, int) for v in values(c) if v is not None)
+                )
+            )
+        ),
+    ),
     # python-core refuses a number in a text operator on a text field, and on other fields makes
     # it an equality or an error; the gateway searches the number's text
-    "text_operators_search_text": Deviation(SEMANTICS, _any(lambda c: _op(c) in TEXT_OPERATORS and (
-        _key(c) in NOT_TEXT_FIELDS or _is_controller(_key(c))
-        or any(not isinstance(v, str) for v in values(c) if v is not None)))),
+    "text_operators_search_text": Deviation(
+        SEMANTICS,
+        _any(
+            lambda c: (
+                _op(c) in TEXT_OPERATORS
+                and (
+                    _key(c) in NOT_TEXT_FIELDS
+                    or _is_controller(_key(c))
+                    or any(not isinstance(v, str) for v in values(c) if v is not None)
+                )
+            )
+        ),
+    ),
     # python-core crashes (ERROR_UNKNOWN) on an empty list of a list operator
     "empty_lists": Deviation(SEMANTICS, _any(lambda c: _op(c) in LIST_OPERATORS and c.get("v") == [])),
     # python-core compares with null / None where a value is null or unreadable
-    "null_and_unreadable_values": Deviation(SEMANTICS, _any(lambda c: (
-        (None in values(c) and _op(c) not in NULL_OPERATORS)
-        or (_key(c) in DATE_FIELDS and _op(c) in {"eq", "not", "in", "not_in", "gt", "gte", "lt", "lte"}
-            and not all(v is None or _readable_date(v) for v in values(c)))
-        or (_op(c).startswith("datetime_") and not _readable_date(c.get("v")))))),
+    "null_and_unreadable_values": Deviation(
+        SEMANTICS,
+        _any(
+            lambda c: (
+                (None in values(c) and _op(c) not in NULL_OPERATORS)
+                or (
+                    _key(c) in DATE_FIELDS
+                    and _op(c) in {"eq", "not", "in", "not_in", "gt", "gte", "lt", "lte"}
+                    and not all(v is None or _readable_date(v) for v in values(c))
+                )
+                or (_op(c).startswith("datetime_") and not _readable_date(c.get("v")))
+            )
+        ),
+    ),
     # python-core's time pattern takes `|` for an operator and a unit
-    "time_expression_bar": Deviation(SEMANTICS, _any(
-        lambda c: _op(c).startswith("timediff_") and "|" in str(c.get("v")))),
+    "time_expression_bar": Deviation(
+        SEMANTICS, _any(lambda c: _op(c).startswith("timediff_") and "|" in str(c.get("v")))
+    ),
     # python-core's `regex` skips the key mapping: `filter.<path>` reads the API name as a stored path
-    "regex_on_renamed_paths": Deviation(SEMANTICS, _any(
-        lambda c: _op(c) in ("regex", "regex_in") and _key(c).startswith("filter."))),
+    "regex_on_renamed_paths": Deviation(
+        SEMANTICS, _any(lambda c: _op(c) in ("regex", "regex_in") and _key(c).startswith("filter."))
+    ),
     # an object is never a value (it could be a MongoDB operator)
-    "objects_are_not_values": Deviation(SEMANTICS, _any(
-        lambda c: _op(c) != "match" and any(isinstance(v, dict) for v in values(c)))),
+    "objects_are_not_values": Deviation(
+        SEMANTICS, _any(lambda c: _op(c) != "match" and any(isinstance(v, dict) for v in values(c)))
+    ),
     # `match` needs the `errors` array; its keys may be paths (python-core cannot resolve them)
-    "match_on_errors": Deviation(SEMANTICS, _any(lambda c: _op(c) == "match" and (
-        _key(c) != "errors" or (isinstance(c.get("v"), dict) and any("." in str(k) for k in c["v"]))))),
+    "match_on_errors": Deviation(
+        SEMANTICS,
+        _any(
+            lambda c: (
+                _op(c) == "match"
+                and (
+                    _key(c) != "errors" or (isinstance(c.get("v"), dict) and any("." in str(k) for k in c["v"]))
+                )
+            )
+        ),
+    ),
     # python-core silently ignores a sort on a controller field; the gateway refuses it
-    "controller_sort": Deviation(SEMANTICS, lambda kind, query, oracle, gateway: any(
-        isinstance(s, dict) and str(s.get("key", "")).startswith("controller_info.")
-        for s in query.get("sort") or [])),
+    "controller_sort": Deviation(
+        SEMANTICS,
+        lambda kind, query, oracle, gateway: any(
+            isinstance(s, dict) and str(s.get("key", "")).startswith("controller_info.")
+            for s in query.get("sort") or []
+        ),
+    ),
     # only the API's names: python-core also reads model fields that are not in the API
     # (`mark_error`, the `controller` reference) and silently ignores an unknown sort key
-    "api_names_only": Deviation(SEMANTICS, lambda kind, query, oracle, gateway: kind == "list" and (
-        any(not _is_api_name(_key(c)) for c in conditions(query) if c.get("k"))
-        or any(isinstance(s, dict) and not _is_api_name(str(s.get("key"))) and s.get("key") != "_id"
-               for s in query.get("sort") or []))),
+    "api_names_only": Deviation(
+        SEMANTICS,
+        lambda kind, query, oracle, gateway: (
+            kind == "list"
+            and (
+                any(not _is_api_name(_key(c)) for c in conditions(query) if c.get("k"))
+                or any(
+                    isinstance(s, dict) and not _is_api_name(str(s.get("key"))) and s.get("key") != "_id"
+                    for s in query.get("sort") or []
+                )
+            )
+        ),
+    ),
     # operator names in any case (the GraphQL enum spells them in upper case)
-    "operator_spelling": Deviation(SEMANTICS, _any(
-        lambda c: _op(c) != _op(c).lower() and _op(c).lower() in OPERATORS)),
+    "operator_spelling": Deviation(
+        SEMANTICS, _any(lambda c: _op(c) != _op(c).lower() and _op(c).lower() in OPERATORS)
+    ),
     # mongoengine reads a free path segment named like one of its operators as that operator
-    "free_paths_are_paths": Deviation(SEMANTICS, _any(lambda c: (
-        _key(c).startswith(("filter.", "errors.additional."))
-        and _key(c).rsplit(".", 1)[-1] in MONGOENGINE_OPERATORS))),
+    "free_paths_are_paths": Deviation(
+        SEMANTICS,
+        _any(
+            lambda c: (
+                _key(c).startswith(("filter.", "errors.additional."))
+                and _key(c).rsplit(".", 1)[-1] in MONGOENGINE_OPERATORS
+            )
+        ),
+    ),
     # statistics: stage fields take the API's names (filter.<path>), python-core the stored ones
-    "stat_api_names": Deviation(STATISTICS, lambda kind, query, oracle, gateway: kind == "stat" and any(
-        key in ("filters", "filter", "controller", "mark_error", "_id") or key.startswith(("filters.", "filter."))
-        for key in _stat_keys(query))),
+    "stat_api_names": Deviation(
+        STATISTICS,
+        lambda kind, query, oracle, gateway: (
+            kind == "stat"
+            and any(
+                key in ("filters", "filter", "controller", "mark_error", "_id")
+                or key.startswith(("filters.", "filter."))
+                for key in _stat_keys(query)
+            )
+        ),
+    ),
     # statistics: a date condition compares with the date its ISO text names; python-core compares
     # the text itself with the stored date (MongoDB orders every date after every text)
-    "stat_date_conditions": Deviation(STATISTICS, lambda kind, query, oracle, gateway: kind == "stat" and any(
-        isinstance(c, dict) and c.get("k") in DATE_FIELDS and isinstance(c.get("v"), str)
-        for stage in query.get("aggregate") or [] for c in _group_conditions(stage))),
+    "stat_date_conditions": Deviation(
+        STATISTICS,
+        lambda kind, query, oracle, gateway: (
+            kind == "stat"
+            and any(
+                isinstance(c, dict) and c.get("k") in DATE_FIELDS and isinstance(c.get("v"), str)
+                for stage in query.get("aggregate") or []
+                for c in _group_conditions(stage)
+            )
+        ),
+    ),
     # statistics: a path through `errors` reads every element (as MongoDB does; SecantusDB's own
     # `$errors.error_code` and `distinct` do not, and python-core sends those as they are)
-    "array_paths_in_stages": Deviation(STATISTICS, lambda kind, query, oracle, gateway: kind == "stat" and any(
-        key.startswith("errors.") for key in _stat_keys(query)) and not _unwinds_errors_first(query)),
+    "array_paths_in_stages": Deviation(
+        STATISTICS,
+        lambda kind, query, oracle, gateway: (
+            kind == "stat"
+            and any(key.startswith("errors.") for key in _stat_keys(query))
+            and not _unwinds_errors_first(query)
+        ),
+    ),
     # statistics: python-core sends `not` in group conditions as `$not` with two arguments (a crash)
-    "stat_condition_not": Deviation(STATISTICS, lambda kind, query, oracle, gateway: kind == "stat" and any(
-        '"o": "not"' in json.dumps(stage) for stage in query.get("aggregate") or [])),
+    "stat_condition_not": Deviation(
+        STATISTICS,
+        lambda kind, query, oracle, gateway: (
+            kind == "stat" and any('"o": "not"' in json.dumps(stage) for stage in query.get("aggregate") or [])
+        ),
+    ),
     # statistics: rows never carry the stored `_id` (python-core keeps it after a `project`)
-    "stat_no_stored_ids": Deviation(STATISTICS, lambda kind, query, oracle, gateway: kind == "stat" and bool(
-        oracle.get("results")) and _without_ids(oracle["results"]) == gateway.get("results")),
+    "stat_no_stored_ids": Deviation(
+        STATISTICS,
+        lambda kind, query, oracle, gateway: (
+            kind == "stat"
+            and bool(oracle.get("results"))
+            and _without_ids(oracle["results"]) == gateway.get("results")
+        ),
+    ),
     # statistics: python-core wraps every refusal of a stage in ERROR_DB_QUERY
-    "stat_error_codes": Deviation(STATISTICS, lambda kind, query, oracle, gateway: (
-        kind == "stat" and oracle.get("error") == "ERROR_DB_QUERY" and "error" in gateway)),
+    "stat_error_codes": Deviation(
+        STATISTICS,
+        lambda kind, query, oracle, gateway: (
+            kind == "stat" and oracle.get("error") == "ERROR_DB_QUERY" and "error" in gateway
+        ),
+    ),
 }
 
 

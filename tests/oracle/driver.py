@@ -98,16 +98,21 @@ def plain(value):
 def api_names(query):
     """``controller_info.<path>`` is the API's name of ``controller.<path>`` (the reference), as the
     service's ``change_query_keys`` say for each of its fields."""
+
     def rename(key):
-        return f"controller.{key[len('controller_info.'):]}" if str(key).startswith("controller_info.") else key
+        return (
+            f"controller.{key[len('controller_info.') :]}" if str(key).startswith("controller_info.") else key
+        )
 
     for part in ("filter", "filter_or"):
         if isinstance(query.get(part), list):
-            query[part] = [{**c, "k": rename(c["k"])} if isinstance(c, dict) and "k" in c else c
-                           for c in query[part]]
+            query[part] = [
+                {**c, "k": rename(c["k"])} if isinstance(c, dict) and "k" in c else c for c in query[part]
+            ]
     if isinstance(query.get("sort"), list):
-        query["sort"] = [{**s, "key": rename(s["key"])} if isinstance(s, dict) and "key" in s else s
-                         for s in query["sort"]]
+        query["sort"] = [
+            {**s, "key": rename(s["key"])} if isinstance(s, dict) and "key" in s else s for s in query["sort"]
+        ]
     return query
 
 

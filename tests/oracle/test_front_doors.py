@@ -91,7 +91,10 @@ def graphql_answer(body: dict[str, Any], field: str) -> dict[str, Any]:
         return {"error": body["errors"][0]["extensions"].get("spaceoneCode")}
     data = body["data"][field]
     rows = data["results"]
-    return {"rows": [row["jobId"] if field == "jobs" else row for row in rows], "total_count": data["totalCount"]}
+    return {
+        "rows": [row["jobId"] if field == "jobs" else row for row in rows],
+        "total_count": data["totalCount"],
+    }
 
 
 def _cases(kind: str) -> list[tuple[int, Any]]:
@@ -125,11 +128,16 @@ def _resolved(query: Any, controller_id: str) -> Any:
 async def _jobs(doors: Doors, index: int, variables: Any) -> str | None:
     query = _resolved(corpus.list_queries("<controller>")[index], doors.controller_id)
     rest = await doors.http.post("/power-scheduler/v1/jobs/search", json={"query": query, "domain_id": DOMAIN})
-    graphql = await doors.http.post("/graphql", json={"query": JOBS, "variables": {
-        "q": _resolved(variables, doors.controller_id), "d": DOMAIN}})
+    graphql = await doors.http.post(
+        "/graphql",
+        json={"query": JOBS, "variables": {"q": _resolved(variables, doors.controller_id), "d": DOMAIN}},
+    )
     body = rest.json()
-    expected = ({"error": body["error"]["code"]} if "error" in body
-                else {"rows": [row["job_id"] for row in body["results"]], "total_count": body["total_count"]})
+    expected = (
+        {"error": body["error"]["code"]}
+        if "error" in body
+        else {"rows": [row["job_id"] for row in body["results"]], "total_count": body["total_count"]}
+    )
     got = graphql_answer(graphql.json(), "jobs")
     return None if got == expected else f"{json.dumps(query)}\n  REST:    {expected}\n  GraphQL: {got}"
 
@@ -137,10 +145,15 @@ async def _jobs(doors: Doors, index: int, variables: Any) -> str | None:
 async def _stats(doors: Doors, index: int, variables: Any) -> str | None:
     query = corpus.stat_queries()[index]
     rest = await doors.http.post("/power-scheduler/v1/jobs/stat", json={"query": query, "domain_id": DOMAIN})
-    graphql = await doors.http.post("/graphql", json={"query": STATS, "variables": {"q": variables, "d": DOMAIN}})
+    graphql = await doors.http.post(
+        "/graphql", json={"query": STATS, "variables": {"q": variables, "d": DOMAIN}}
+    )
     body = rest.json()
-    expected = ({"error": body["error"]["code"]} if "error" in body
-                else {"rows": body["results"], "total_count": body.get("total_count")})
+    expected = (
+        {"error": body["error"]["code"]}
+        if "error" in body
+        else {"rows": body["results"], "total_count": body.get("total_count")}
+    )
     got = graphql_answer(graphql.json(), "jobStats")
     return None if got == expected else f"{json.dumps(query)}\n  REST:    {expected}\n  GraphQL: {got}"
 

@@ -46,8 +46,12 @@ async def seeded(wire_server: WireServer, wire_motor: Any) -> AsyncIterator[Seed
     await database["controller"].insert_many(controllers)
     controller_id = next(c["controller_id"] for c in controllers if c["domain_id"] == DOMAIN)
     cases = {"list": corpus.list_queries(controller_id), "stat": corpus.stat_queries()}
-    request = {"uri": wire_server.uri, "db": DATABASE, "domain": DOMAIN,
-               "cases": [{"kind": kind, "query": q} for kind, queries in cases.items() for q in queries]}
+    request = {
+        "uri": wire_server.uri,
+        "db": DATABASE,
+        "domain": DOMAIN,
+        "cases": [{"kind": kind, "query": q} for kind, queries in cases.items() for q in queries],
+    }
     answers = iter(run_driver(python, request))
     oracle = {kind: [next(answers) for _ in queries] for kind, queries in cases.items()}
     settings = Settings(mongodb_uri="mongodb://unused.invalid", demo_jobs=0)
@@ -76,7 +80,9 @@ def _list_answer(body: dict[str, Any]) -> dict[str, Any]:
 def _stat_answer(body: dict[str, Any], distinct: bool) -> dict[str, Any]:
     if "error" in body:
         return {"error": body["error"]["code"]}
-    results = body["results"] if distinct else sorted(json.dumps(row, sort_keys=True) for row in body["results"])
+    results = (
+        body["results"] if distinct else sorted(json.dumps(row, sort_keys=True) for row in body["results"])
+    )
     return {"results": results, **({"total_count": body["total_count"]} if "total_count" in body else {})}
 
 
@@ -96,8 +102,19 @@ async def _compare(seeded: Seeded, kind: str, index: int, query: dict[str, Any])
     reason = explained(kind, query, expected, got)
     if report := os.environ.get("GATEWAY_TEST_ORACLE_REPORT"):  # every difference, explained or not
         with open(report, "a", encoding="utf-8") as out:
-            out.write(json.dumps({"kind": kind, "query": query, "python_core": expected, "detail": detail,
-                                  "gateway": got, "deviation": reason}) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "kind": kind,
+                        "query": query,
+                        "python_core": expected,
+                        "detail": detail,
+                        "gateway": got,
+                        "deviation": reason,
+                    }
+                )
+                + "\n"
+            )
     assert reason is not None, (
         f"undocumented difference from python-core for {kind} {json.dumps(query)}:\n"
         f"  python-core: {json.dumps(expected)[:600]} {detail or ''}\n  gateway:     {json.dumps(got)[:600]}"

@@ -26,7 +26,9 @@ def _index_reachable(python: Path) -> bool:
     """Whether pip can reach any package index at all (asked about pip itself)."""
     probe = subprocess.run(
         [str(python), "-m", "pip", "index", "versions", "pip", "--disable-pip-version-check"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     return probe.returncode == 0
 
@@ -44,9 +46,18 @@ def oracle_python() -> Path:
     venv.EnvBuilder(with_pip=True).create(building)
     builder = building / "bin" / "python"
     install = subprocess.run(
-        [str(builder), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         f"spaceone-core=={SPACEONE_CORE}"],
-        capture_output=True, text=True, timeout=600,
+        [
+            str(builder),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            f"spaceone-core=={SPACEONE_CORE}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     if install.returncode != 0:
         reachable = _index_reachable(builder)
@@ -65,11 +76,14 @@ def oracle_python() -> Path:
 def run_driver(python: Path, request: dict[str, Any]) -> list[dict[str, Any]]:
     """All the cases of ``request`` through python-core, in one process."""
     done = subprocess.run(
-        [str(python), str(DRIVER)], input=json.dumps(request), capture_output=True, text=True,
-        timeout=300, env={"PATH": os.environ.get("PATH", ""), "PYTHONHASHSEED": "0"},
+        [str(python), str(DRIVER)],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONHASHSEED": "0"},
     )
     if done.returncode != 0:
         raise RuntimeError(f"the python-core driver failed:\n{done.stderr[-3000:]}")
     answers: list[dict[str, Any]] = json.loads(done.stdout)
     return answers
-

@@ -36,13 +36,26 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
     for package in ("gateway", "schema"):
-        shutil.copytree(ROOT / package, source / package,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     out = tmp_path_factory.mktemp("wheel")
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation",
-         "--no-index", "--quiet", "--wheel-dir", str(out)],
-        capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(source),
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--quiet",
+            "--wheel-dir",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     [built] = out.glob("jobs_gateway-*.whl")
@@ -70,9 +83,22 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
     working directory away from the checkout make ``python -m gateway`` run the installed copy."""
     target = tmp_path_factory.mktemp("site")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--quiet",
-         "--target", str(target), str(wheel)],
-        capture_output=True, text=True, timeout=300, check=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--quiet",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
     env |= {"PYTHONPATH": str(target), "COLUMNS": "400"}  # COLUMNS: help text keeps paths whole
@@ -81,8 +107,15 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
 
 def _run(installed: tuple[Path, dict[str, str]], *args: str) -> str:
     target, env = installed
-    result = subprocess.run([sys.executable, *args], cwd=target.parent, env=env,
-                            capture_output=True, text=True, timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, *args],
+        cwd=target.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return result.stdout
 
 
@@ -91,8 +124,11 @@ def installed_gateway(installed: tuple[Path, dict[str, str]]) -> Iterator[str]:
     target, env = installed
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "--port", str(port)], cwd=target.parent,
-        env=env | {"GATEWAY_DEMO_JOBS": "50"}, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "gateway", "--port", str(port)],
+        cwd=target.parent,
+        env=env | {"GATEWAY_DEMO_JOBS": "50"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:

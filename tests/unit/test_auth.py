@@ -41,8 +41,7 @@ def ec_pair() -> KeyPair:
 
 @pytest.fixture
 def jwks_verifier(tmp_path: Path, rsa_pair: KeyPair, ec_pair: KeyPair) -> TokenVerifier:
-    ring = load_key_ring(str(write_jwks(tmp_path / "jwks.json", rsa_pair, ec_pair)),
-                         allow_hs256=False)
+    ring = load_key_ring(str(write_jwks(tmp_path / "jwks.json", rsa_pair, ec_pair)), allow_hs256=False)
     return TokenVerifier(ring, leeway_seconds=LEEWAY)
 
 
@@ -54,17 +53,16 @@ def refused(verifier: TokenVerifier, token: str) -> str:
     return raised.value.message
 
 
-def test_jwks_keys_are_picked_by_kid(jwks_verifier: TokenVerifier, rsa_pair: KeyPair,
-                                     ec_pair: KeyPair) -> None:
+def test_jwks_keys_are_picked_by_kid(jwks_verifier: TokenVerifier, rsa_pair: KeyPair, ec_pair: KeyPair) -> None:
     for pair in (rsa_pair, ec_pair):
         principal = jwks_verifier.principal(pair.token(claims(DOMAIN)))
         assert principal == Principal(domain_id=DOMAIN, subject="user@example.com")
 
 
 def test_a_pem_public_key_verifies_tokens_without_kid(tmp_path: Path, ec_pair: KeyPair) -> None:
-    verifier = TokenVerifier(load_key_ring(str(write_pem(tmp_path / "k.pem", ec_pair)),
-                                           allow_hs256=False),
-                             leeway_seconds=LEEWAY)
+    verifier = TokenVerifier(
+        load_key_ring(str(write_pem(tmp_path / "k.pem", ec_pair)), allow_hs256=False), leeway_seconds=LEEWAY
+    )
     assert verifier.principal(ec_pair.token(claims(DOMAIN), kid=None)).domain_id == DOMAIN
 
 
@@ -89,11 +87,11 @@ def test_a_token_signed_by_another_key_is_refused(jwks_verifier: TokenVerifier) 
     assert "unknown key" in refused(jwks_verifier, KeyPair.ec("ec-9").token(claims()))
 
 
-def test_alg_none_is_refused(jwks_verifier: TokenVerifier, tmp_path: Path,
-                             rsa_pair: KeyPair) -> None:
+def test_alg_none_is_refused(jwks_verifier: TokenVerifier, tmp_path: Path, rsa_pair: KeyPair) -> None:
     refused(jwks_verifier, unsigned_token(claims()))
-    pem_verifier = TokenVerifier(load_key_ring(str(write_pem(tmp_path / "k.pem", rsa_pair)),
-                                               allow_hs256=False), leeway_seconds=LEEWAY)
+    pem_verifier = TokenVerifier(
+        load_key_ring(str(write_pem(tmp_path / "k.pem", rsa_pair)), allow_hs256=False), leeway_seconds=LEEWAY
+    )
     assert "algorithm" in refused(pem_verifier, unsigned_token(claims()))
 
 
@@ -101,8 +99,9 @@ def test_algorithm_confusion_with_the_public_key_as_hmac_secret_is_refused(
     tmp_path: Path, rsa_pair: KeyPair, jwks_verifier: TokenVerifier
 ) -> None:
     pem = rsa_pair.public_pem()
-    pem_verifier = TokenVerifier(load_key_ring(str(write_pem(tmp_path / "k.pem", rsa_pair)),
-                                               allow_hs256=False), leeway_seconds=LEEWAY)
+    pem_verifier = TokenVerifier(
+        load_key_ring(str(write_pem(tmp_path / "k.pem", rsa_pair)), allow_hs256=False), leeway_seconds=LEEWAY
+    )
     assert "algorithm" in refused(pem_verifier, hmac_token(claims(), pem))
     assert "algorithm" in refused(jwks_verifier, hmac_token(claims(), pem, kid="rsa-1"))
 
@@ -114,22 +113,23 @@ def test_a_token_signed_with_another_algorithm_than_the_keys_is_refused(
     assert "algorithm" in refused(jwks_verifier, rsa_pair.token(claims(), algorithm="RS512"))
 
 
-def test_a_token_without_a_domain_is_refused(jwks_verifier: TokenVerifier,
-                                             rsa_pair: KeyPair) -> None:
+def test_a_token_without_a_domain_is_refused(jwks_verifier: TokenVerifier, rsa_pair: KeyPair) -> None:
     assert "did" in refused(jwks_verifier, rsa_pair.token(claims(domain=None)))
     assert "did" in refused(jwks_verifier, rsa_pair.token(claims(domain="")))
     assert "did" in refused(jwks_verifier, rsa_pair.token({**claims(), "did": ["a", "b"]}))
 
 
-def test_issuer_and_audience_are_checked_when_configured(tmp_path: Path,
-                                                         rsa_pair: KeyPair) -> None:
+def test_issuer_and_audience_are_checked_when_configured(tmp_path: Path, rsa_pair: KeyPair) -> None:
     ring = load_key_ring(str(write_jwks(tmp_path / "jwks.json", rsa_pair)), allow_hs256=False)
     verifier = TokenVerifier(ring, leeway_seconds=LEEWAY, issuer="spaceone.identity", audience="gateway")
     assert verifier.principal(rsa_pair.token(claims(aud="gateway"))).domain_id == DOMAIN
     assert "issuer" in refused(verifier, rsa_pair.token(claims(aud="gateway", iss="evil")))
     assert "audience" in refused(verifier, rsa_pair.token(claims(aud="other")))
     # no audience configured: SpaceONE's aud (the user) is not checked
-    assert TokenVerifier(ring, leeway_seconds=LEEWAY).principal(rsa_pair.token(claims(aud="x"))).domain_id == DOMAIN
+    assert (
+        TokenVerifier(ring, leeway_seconds=LEEWAY).principal(rsa_pair.token(claims(aud="x"))).domain_id
+        == DOMAIN
+    )
 
 
 def test_garbage_is_refused(jwks_verifier: TokenVerifier) -> None:
@@ -137,8 +137,9 @@ def test_garbage_is_refused(jwks_verifier: TokenVerifier) -> None:
         refused(jwks_verifier, token)
 
 
-def test_the_authorization_header_must_be_a_bearer_token(jwks_verifier: TokenVerifier,
-                                                         rsa_pair: KeyPair) -> None:
+def test_the_authorization_header_must_be_a_bearer_token(
+    jwks_verifier: TokenVerifier, rsa_pair: KeyPair
+) -> None:
     authenticator = Authenticator(jwks_verifier)
     token = rsa_pair.token(claims())
     assert authenticator.principal_for(f"bearer {token}").domain_id == DOMAIN
@@ -173,11 +174,15 @@ def test_unusable_keys_fail_at_start(tmp_path: Path) -> None:
         "oct.json": json.dumps({"keys": [{"kty": "oct", "k": "c2VjcmV0", "kid": "a"}]}).encode(),
         "small.pem": KeyPair.rsa(bits=1024).public_pem(),
         "p384.pem": KeyPair.ec(curve=ec.SECP384R1()).public_pem(),
-        "private.json": json.dumps({"keys": [
-            {**KeyPair.ec().jwk(), "d": "AAAA"}]}).encode(),
-        "nokid.json": json.dumps({"keys": [
-            {k: v for k, v in KeyPair.ec().jwk().items() if k != "kid"}, KeyPair.ec("b").jwk(),
-        ]}).encode(),
+        "private.json": json.dumps({"keys": [{**KeyPair.ec().jwk(), "d": "AAAA"}]}).encode(),
+        "nokid.json": json.dumps(
+            {
+                "keys": [
+                    {k: v for k, v in KeyPair.ec().jwk().items() if k != "kid"},
+                    KeyPair.ec("b").jwk(),
+                ]
+            }
+        ).encode(),
         "wrongalg.json": json.dumps({"keys": [{**KeyPair.rsa().jwk(), "alg": "HS256"}]}).encode(),
     }
     for name, content in cases.items():
@@ -202,6 +207,9 @@ def test_open_mode_beyond_loopback_is_warned_about() -> None:
     assert insecure_mode_warning(Settings(host="10.1.2.3", demo=True)) is not None
     for host in ("127.0.0.1", "localhost", "::1"):
         assert insecure_mode_warning(Settings(host=host)) is None
-    assert insecure_mode_warning(
-        Settings(host="0.0.0.0", demo=True, auth="jwt", jwt_keys=f"hs256:{SECRET}", jwt_allow_hs256=True)
-    ) is None
+    assert (
+        insecure_mode_warning(
+            Settings(host="0.0.0.0", demo=True, auth="jwt", jwt_keys=f"hs256:{SECRET}", jwt_allow_hs256=True)
+        )
+        is None
+    )

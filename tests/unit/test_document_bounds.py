@@ -18,7 +18,9 @@ def operation_shape(text: str) -> tuple[int, int, float]:
 def test_a_chain_of_thousands_of_fragments_is_measured_without_recursion() -> None:
     links = 5000
     chain = " ".join(f"fragment F{i} on Query {{ ...F{i - 1} a{i}: __typename }}" for i in range(1, links))
-    fields, depth, pairs = operation_shape(f"{{ ...F{links - 1} }} fragment F0 on Query {{ __typename }} {chain}")
+    fields, depth, pairs = operation_shape(
+        f"{{ ...F{links - 1} }} fragment F0 on Query {{ __typename }} {chain}"
+    )
     assert (fields, depth, pairs) == (links, 0, 0)
 
 

@@ -41,8 +41,12 @@ def message_of(error: pytest.ExceptionInfo[GatewayError]) -> str:
 
 @pytest.mark.parametrize(
     ("snake", "camel"),
-    [("domain_id", "domainId"), ("page.limit", "page.limit"), ("query.filter_or[10].k", "query.filterOr[10].k"),
-     ("aggregate[0].group.keys[2].date_format", "aggregate[0].group.keys[2].dateFormat")],
+    [
+        ("domain_id", "domainId"),
+        ("page.limit", "page.limit"),
+        ("query.filter_or[10].k", "query.filterOr[10].k"),
+        ("aggregate[0].group.keys[2].date_format", "aggregate[0].group.keys[2].dateFormat"),
+    ],
 )
 def test_camel_case_spells_each_segment_as_graphql_does(snake: str, camel: str) -> None:
     assert camel_case(snake) == camel
@@ -139,18 +143,26 @@ def group(*fields: stats.GroupField, keys: tuple[stats.GroupKey, ...] = ()) -> s
 @pytest.mark.parametrize(
     ("stage", "expected"),
     [
-        (group(stats.GroupField("n", "cnt")),
-         "unknown operator 'cnt' in 'aggregate[0].group.fields[0].operator'; "
-         f"did you mean '{difflib.get_close_matches('cnt', stats.GROUP_OPERATORS, n=1)[0]}'?"),
-        (group(stats.GroupField("n", "tally")),
-         "unknown operator 'tally' in 'aggregate[0].group.fields[0].operator'"
-         f"; valid operators: {', '.join(stats.GROUP_OPERATORS)}"),
-        (group(stats.GroupField("n", "count", conditions=(Condition("status", "equals", "ERROR"),))),
-         "unknown operator 'equals' in 'aggregate[0].group.fields[0].conditions[0].o'; valid operators: "
-         f"{', '.join(stats.CONDITION_OPERATORS)}"),
-        (group(stats.GroupField("n", "count", conditions=(NUMBER_OPERATOR,))),
-         "unknown operator '7' in 'aggregate[0].group.fields[0].conditions[0].o'; valid operators: "
-         f"{', '.join(stats.CONDITION_OPERATORS)}"),
+        (
+            group(stats.GroupField("n", "cnt")),
+            "unknown operator 'cnt' in 'aggregate[0].group.fields[0].operator'; "
+            f"did you mean '{difflib.get_close_matches('cnt', stats.GROUP_OPERATORS, n=1)[0]}'?",
+        ),
+        (
+            group(stats.GroupField("n", "tally")),
+            "unknown operator 'tally' in 'aggregate[0].group.fields[0].operator'"
+            f"; valid operators: {', '.join(stats.GROUP_OPERATORS)}",
+        ),
+        (
+            group(stats.GroupField("n", "count", conditions=(Condition("status", "equals", "ERROR"),))),
+            "unknown operator 'equals' in 'aggregate[0].group.fields[0].conditions[0].o'; valid operators: "
+            f"{', '.join(stats.CONDITION_OPERATORS)}",
+        ),
+        (
+            group(stats.GroupField("n", "count", conditions=(NUMBER_OPERATOR,))),
+            "unknown operator '7' in 'aggregate[0].group.fields[0].conditions[0].o'; valid operators: "
+            f"{', '.join(stats.CONDITION_OPERATORS)}",
+        ),
     ],
 )
 def test_statistics_operators_name_the_closest_or_list_them(stage: stats.AggregateStage, expected: str) -> None:

@@ -65,7 +65,12 @@ def test_raw_info_is_graphql_cores_resolve_info_of_the_field() -> None:
 
 
 def test_the_provided_operation_name_is_what_the_client_sent() -> None:
-    assert SCHEMA.execute_sync("query A { plain } query B { plain }", root_value=Query(), operation_name="B").errors is None
+    assert (
+        SCHEMA.execute_sync(
+            "query A { plain } query B { plain }", root_value=Query(), operation_name="B"
+        ).errors
+        is None
+    )
     assert seen["operation_name"] == "B"
     assert SCHEMA.execute_sync("query A { plain }", root_value=Query()).errors is None
     assert seen["operation_name"] is None  # Strawberry's operation_name would say "A"

@@ -20,14 +20,22 @@ DOMAIN, OTHER = "domain-hub00000000a", "domain-hub00000000b"
 
 
 def repository(database: Any, domain: str) -> JobRepository:
-    return JobRepository(database, domain, max_time_ms=1000, limits=QueryLimits.from_settings(Settings()),
+    return JobRepository(
+        database,
+        domain,
+        max_time_ms=1000,
+        limits=QueryLimits.from_settings(Settings()),
         aggregation=AggregationLimits.from_settings(Settings()),
     )
 
 
 def insert_event(document: dict[str, Any], n: int) -> dict[str, Any]:
-    return {"_id": {"_data": f"{n:04x}"}, "operationType": "insert", "fullDocument": document,
-            "documentKey": {"_id": document["_id"]}}
+    return {
+        "_id": {"_data": f"{n:04x}"},
+        "operationType": "insert",
+        "fullDocument": document,
+        "documentKey": {"_id": document["_id"]},
+    }
 
 
 def delete_event(object_id: Any, n: int) -> dict[str, Any]:
@@ -79,8 +87,12 @@ async def test_changes_reach_only_their_domain_and_deletes_take_the_domain_seen_
     theirs = hub.subscribe(repository(database, OTHER), ConnectionSubscriptions(5))
     job, other = factories.job(DOMAIN), factories.job(OTHER)
     unknown = factories.job(DOMAIN)
-    raws = [insert_event(job, 1), insert_event(other, 2), delete_event(job["_id"], 3),
-            delete_event(unknown["_id"], 4)]  # never seen: its domain is unknown
+    raws = [
+        insert_event(job, 1),
+        insert_event(other, 2),
+        delete_event(job["_id"], 3),
+        delete_event(unknown["_id"], 4),
+    ]  # never seen: its domain is unknown
     await hub.fan_out([c for raw in raws if (c := hub.scope_change(raw)) is not None])
     got = [(d.change.kind, d.change.job_id) for d in await drain(mine.deliveries(), 2)]
     assert got == [(ChangeKind.CREATED, job["job_id"]), (ChangeKind.DELETED, job["job_id"])]
@@ -91,12 +103,17 @@ async def test_changes_reach_only_their_domain_and_deletes_take_the_domain_seen_
 
 async def test_a_filter_is_answered_by_the_database_and_deletes_follow_delivered_jobs(database: Any) -> None:
     hub = LiveHub(max_subscriptions=10, buffer=10)
-    running = hub.subscribe(repository(database, DOMAIN), ConnectionSubscriptions(5),
-                            where=Condition("status", "eq", "IN_PROGRESS"))
+    running = hub.subscribe(
+        repository(database, DOMAIN), ConnectionSubscriptions(5), where=Condition("status", "eq", "IN_PROGRESS")
+    )
     matching, other = factories.job(DOMAIN, status="IN_PROGRESS"), factories.job(DOMAIN)
     await database["job"].insert_many([dict(matching), dict(other)])  # mongomock: answered by find
-    raws = [insert_event(matching, 1), insert_event(other, 2),
-            delete_event(other["_id"], 3), delete_event(matching["_id"], 4)]
+    raws = [
+        insert_event(matching, 1),
+        insert_event(other, 2),
+        delete_event(other["_id"], 3),
+        delete_event(matching["_id"], 4),
+    ]
     await hub.fan_out([c for raw in raws if (c := hub.scope_change(raw)) is not None])
     got = [(d.change.kind, d.change.job_id) for d in await drain(running.deliveries(), 2)]
     assert got == [(ChangeKind.CREATED, matching["job_id"]), (ChangeKind.DELETED, matching["job_id"])]

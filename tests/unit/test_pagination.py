@@ -35,8 +35,7 @@ CODEC = CursorCodec("a-secret-for-tests-only")
 
 
 def test_a_cursor_gives_back_its_position() -> None:
-    for position in (POSITION, (datetime(2026, 1, 1), "SUCCESS", ObjectId()),
-                     (None, "ERROR", ObjectId())):
+    for position in (POSITION, (datetime(2026, 1, 1), "SUCCESS", ObjectId()), (None, "ERROR", ObjectId())):
         cursor = CODEC.encode(ORDER, position)
         assert CODEC.decode(cursor, ORDER, "after") == position
         assert cursor.isascii() and "=" not in cursor and "/" not in cursor
@@ -76,12 +75,23 @@ def test_a_tampered_cursor_is_refused() -> None:
     forged = json.dumps(body, separators=(",", ":")).encode() + signature
     _refused(base64.urlsafe_b64encode(forged).decode().rstrip("="))
     for index in range(0, len(cursor), 7):  # any changed character
-        changed = cursor[:index] + ("A" if cursor[index] != "A" else "B") + cursor[index + 1:]
+        changed = cursor[:index] + ("A" if cursor[index] != "A" else "B") + cursor[index + 1 :]
         _refused(changed)
 
 
-@pytest.mark.parametrize("cursor", ["", "x", "!!!!", "é", "a" * 5000, "WyJ", "null",
-                                    base64.urlsafe_b64encode(b"[1,2,3]" + b"0" * 16).decode()])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "",
+        "x",
+        "!!!!",
+        "é",
+        "a" * 5000,
+        "WyJ",
+        "null",
+        base64.urlsafe_b64encode(b"[1,2,3]" + b"0" * 16).decode(),
+    ],
+)
 def test_a_malformed_cursor_is_refused(cursor: str) -> None:
     _refused(cursor)
 
@@ -95,14 +105,23 @@ def test_a_cursor_of_another_ordering_is_refused() -> None:
 def test_the_tie_breaker_follows_the_last_key() -> None:
     assert connection_order(()) == [("created_at", -1), ("_id", -1)]
     assert connection_order((SortKey("status"), SortKey("finished_at", desc=True))) == [
-        ("status", 1), ("finished_at", -1), ("_id", -1)]
+        ("status", 1),
+        ("finished_at", -1),
+        ("_id", -1),
+    ]
     assert connection_order((SortKey("job_id"),)) == [("job_id", 1), ("_id", 1)]
 
 
-@pytest.mark.parametrize(("first", "last", "message"), [
-    (2, 3, "not both"), (-1, None, "negative"), (None, -5, "negative"),
-    (11, None, "maximum page size"), (None, 11, "maximum page size"),
-])
+@pytest.mark.parametrize(
+    ("first", "last", "message"),
+    [
+        (2, 3, "not both"),
+        (-1, None, "negative"),
+        (None, -5, "negative"),
+        (11, None, "maximum page size"),
+        (None, 11, "maximum page size"),
+    ],
+)
 def test_bad_page_sizes_are_refused(first: int | None, last: int | None, message: str) -> None:
     with pytest.raises(InvalidParameter, match=message):
         page_request(first, last, only_before=False, default_size=5, max_size=10)
@@ -120,6 +139,7 @@ def test_page_sizes() -> None:
 
 
 # range filters, checked against an in-memory MongoDB and a plain Python sort ----------------
+
 
 def _documents(rng: random.Random) -> list[dict[str, Any]]:
     documents = []
@@ -145,8 +165,11 @@ def _python_sorted(documents: list[dict[str, Any]], order: list[tuple[str, int]]
 
 
 ORDERS = [
-    [("a", 1), ("_id", 1)], [("a", -1), ("_id", -1)], [("a", -1), ("_id", 1)],
-    [("a", 1), ("b", -1), ("_id", 1)], [("b", -1), ("a", 1), ("_id", -1)],
+    [("a", 1), ("_id", 1)],
+    [("a", -1), ("_id", -1)],
+    [("a", -1), ("_id", 1)],
+    [("a", 1), ("b", -1), ("_id", 1)],
+    [("b", -1), ("a", 1), ("_id", -1)],
     [("b", 1), ("a", -1), ("_id", -1)],
 ]
 
@@ -163,14 +186,15 @@ def test_after_each_position_come_exactly_the_rest(order: list[tuple[str, int]])
     for index, object_id in enumerate(expected):
         position = tuple(by_id[object_id].get(path) for path, _ in order)
         found = [d["_id"] for d in collection.find(after_filter(order, position), sort=order)]
-        assert found == expected[index + 1:]
+        assert found == expected[index + 1 :]
         stop = rng.randrange(len(expected))
         stop_position = tuple(by_id[expected[stop]].get(path) for path, _ in order)
         window = window_filter(order, position, stop_position)
-        assert [d["_id"] for d in collection.find(window, sort=order)] == expected[index + 1:stop]
+        assert [d["_id"] for d in collection.find(window, sort=order)] == expected[index + 1 : stop]
 
 
 # the cursor secret setting ----------------------------------------------------------------
+
 
 def test_the_cursor_secret_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GATEWAY_CURSOR_SECRET", "a-production-secret-value")

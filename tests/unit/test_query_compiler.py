@@ -142,11 +142,13 @@ def test_controller_conditions_become_sub_queries() -> None:
 
 
 def test_and_or_not_and_keyword() -> None:
-    expr = All((
-        Condition("status", "eq", "A"),
-        AnyOf((Condition("status", "eq", "B"), Condition("total_tasks", "gt", 1))),
-        Not(Condition("project_id", "eq", "p")),
-    ))
+    expr = All(
+        (
+            Condition("status", "eq", "A"),
+            AnyOf((Condition("status", "eq", "B"), Condition("total_tasks", "gt", 1))),
+            Not(Condition("project_id", "eq", "p")),
+        )
+    )
     assert compile_filter(expr, LIMITS).filter == {
         "$and": [
             {"status": "A"},
@@ -170,7 +172,9 @@ def test_an_empty_filter_matches_everything() -> None:
 def test_sort_appends_the_id_tie_breaker_and_defaults_to_created_at_descending() -> None:
     assert compile_sort([]) == [("created_at", -1), ("_id", 1)]
     assert compile_sort([SortKey("totalTasks", True), SortKey("job_id")]) == [
-        ("total_tasks", -1), ("job_id", 1), ("_id", 1)
+        ("total_tasks", -1),
+        ("job_id", 1),
+        ("_id", 1),
     ]
     assert compile_sort([SortKey("filter.size")]) == [("filters.size", 1), ("_id", 1)]
 

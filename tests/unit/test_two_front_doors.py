@@ -29,13 +29,15 @@ def test_field_filters_compile_like_search_conditions() -> None:
         job_id=StringFilter(contains="a.b"),
         controller_id=StringFilter(eq="controller-1"),
     )
-    spaceone = SearchQuery(filter=[  # in the order JobFilter lists its fields
-        FilterCondition(k="job_id", v="a.b", o=FilterOperator.CONTAIN),
-        FilterCondition(k="status", v=["ERROR", "TIMEOUT"], o=FilterOperator.IN),
-        FilterCondition(k="controller_id", v="controller-1", o=FilterOperator.EQ),
-        FilterCondition(k="total_tasks", v=3, o=FilterOperator.GT),
-        FilterCondition(k="created_at", v="2026-09-01T00:00:00Z", o=FilterOperator.DATETIME_GTE),
-    ])
+    spaceone = SearchQuery(
+        filter=[  # in the order JobFilter lists its fields
+            FilterCondition(k="job_id", v="a.b", o=FilterOperator.CONTAIN),
+            FilterCondition(k="status", v=["ERROR", "TIMEOUT"], o=FilterOperator.IN),
+            FilterCondition(k="controller_id", v="controller-1", o=FilterOperator.EQ),
+            FilterCondition(k="total_tasks", v=3, o=FilterOperator.GT),
+            FilterCondition(k="created_at", v="2026-09-01T00:00:00Z", o=FilterOperator.DATETIME_GTE),
+        ]
+    )
     one, two = compile_filter(job_filter_expr(typed), LIMITS), compile_filter(search_where(spaceone), LIMITS)
     assert one.filter == two.filter
     assert one.controller_filters == two.controller_filters == [{"controller_id": "controller-1"}]
