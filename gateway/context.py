@@ -114,15 +114,23 @@ class ContextFactory:
         self.bulkhead = bulkhead
         self.live = live
 
+    def principal_for(self, authorization: str | None) -> Principal:
+        """The caller named by an ``Authorization`` value, for every front door and transport;
+        raises the refusal (a :class:`GatewayError`), never anything else."""
+        try:
+            return self.authenticator.principal_for(authorization)
+        except GatewayError:
+            raise
+        except Exception:  # a bug in token handling must not become a bare 500
+            log.exception("unexpected error while reading the token")
+            raise Unauthenticated("the token could not be verified") from None
+
     async def for_request(self, request: Any, response: Any = None) -> GatewayContext:
         principal, refusal = ANONYMOUS, None
         try:
-            principal = self.authenticator.principal_for(request.headers.get("authorization"))
+            principal = self.principal_for(request.headers.get("authorization"))
         except GatewayError as error:
             refusal = error
-        except Exception:  # a bug in token handling must not become a bare 500
-            log.exception("unexpected error while reading the token")
-            refusal = Unauthenticated("the token could not be verified")
         stats = current_request.get()
         return GatewayContext(
             settings=self.settings,

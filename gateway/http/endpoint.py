@@ -4,7 +4,6 @@ HTTP by the GraphQL-over-HTTP rules of :mod:`gateway.http.protocol`, persisted q
 
 from __future__ import annotations
 
-import logging
 import time
 from datetime import timedelta
 from typing import Any
@@ -28,7 +27,7 @@ from strawberry.types.graphql import OperationType
 
 from gateway.context import ContextFactory, GatewayContext
 from gateway.encoding import json_bytes
-from gateway.errors import GatewayError, RateLimited, Timeout, Unauthenticated, graphql_error_body
+from gateway.errors import GatewayError, RateLimited, Timeout, graphql_error_body
 from gateway.http.graphiql import GraphiQLPage
 from gateway.http.persisted import PersistedQueries
 from gateway.http.protocol import (
@@ -52,8 +51,6 @@ from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.requests import current_request
 from gateway.settings import Settings
 from schema.extensions.errors import finalize_errors
-
-log = logging.getLogger("gateway")
 
 GET_OPERATIONS = frozenset({OperationType.QUERY})
 POST_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
@@ -111,13 +108,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             authorization = payload.get("Authorization", payload.get("authorization"))
         if not isinstance(authorization, str):
             authorization = context.request.headers.get("authorization")
-        try:
-            context.principal = self.contexts.authenticator.principal_for(authorization)
-        except GatewayError:
-            raise
-        except Exception:
-            log.exception("unexpected error while reading the token")
-            raise Unauthenticated("the token could not be verified") from None
+        context.principal = self.contexts.principal_for(authorization)
         context.auth_error = None
 
     async def on_ws_connect(self, context: GatewayContext) -> Any:
@@ -147,7 +138,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         """GraphQL over Server-Sent Events (distinct connections), by Strawberry's transport,
         once the token is accepted (401 otherwise)."""
         try:
-            self.contexts.authenticator.principal_for(request.headers.get("authorization"))
+            self.contexts.principal_for(request.headers.get("authorization"))
         except GatewayError as refusal:
             response = self.json_response(
                 graphql_error_body(refusal.message, refusal.extensions),
