@@ -52,6 +52,10 @@ class Settings(BaseSettings):
         description="serve the embedded demo database: unset, only without GATEWAY_MONGODB_URI on a "
         "loopback host; true, on any host (never with a URI); false, never",
     )
+    mongodb_driver: Literal["motor", "pymongo"] = Field(
+        default="motor",
+        description="the asynchronous driver: `motor` (Motor), or `pymongo` (PyMongo's own `AsyncMongoClient`)",
+    )
     mongodb_database: str = Field(
         default="power-scheduler", description="database that holds the `job` and `controller` collections"
     )
@@ -240,6 +244,15 @@ class Settings(BaseSettings):
     )
     demo_live: bool = Field(
         default=True, description="in demo mode, a simulator advances the demo jobs (live updates)"
+    )
+
+    compiled_execution: bool = Field(
+        default=True,
+        description="run validated operations from compiled plans (cached per document); false: "
+        "graphql-core's standard execution for every operation",
+    )
+    compiled_plans_cache_size: int = Field(
+        default=512, ge=1, le=100_000, description="compiled operation plans kept per process (LRU)"
     )
 
     # Production surface: persisted queries, logs, shutdown.
