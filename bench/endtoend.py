@@ -75,12 +75,12 @@ def _start(name: str, command: list[str], env: dict[str, str], port: int, probe:
 
 
 @contextmanager
-def servers(uri: str) -> Iterator[tuple[Server, Server]]:
+def servers(uri: str, env: dict[str, str] | None = None) -> Iterator[tuple[Server, Server]]:
     gateway_port, baseline_port = free_port(), free_port()
     gateway = _start(
         "gateway",
         [sys.executable, "-m", "gateway", "--port", str(gateway_port)],
-        {"GATEWAY_MONGODB_URI": uri, "GATEWAY_MONGODB_DATABASE": DATABASE},
+        {"GATEWAY_MONGODB_URI": uri, "GATEWAY_MONGODB_DATABASE": DATABASE, **(env or {})},
         gateway_port,
         "/healthz",
     )

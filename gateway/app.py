@@ -33,6 +33,8 @@ from gateway.observability.requests import RequestObserver
 from gateway.settings import Settings
 from gateway.spaceone.routes import http_error, rest_routes
 from schema import build_schema
+from schema.compiled.runner import CompiledOperations
+from schema.internals import graphql_core_schema
 
 log = logging.getLogger("gateway")
 
@@ -79,8 +81,14 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
         bulkhead=bulkhead,
         live=live,
     )
+    schema = build_schema(settings)
+    compiled = (
+        CompiledOperations(graphql_core_schema(schema), settings, metrics.observe_compiled)
+        if settings.compiled_execution
+        else None
+    )
     graphql = GatewayGraphQL(
-        build_schema(settings), settings=settings, contexts=contexts, persisted=persisted, metrics=metrics
+        schema, settings=settings, contexts=contexts, persisted=persisted, metrics=metrics, compiled=compiled
     )
 
     async def healthz(_: Request) -> JSONResponse:

@@ -50,6 +50,7 @@ from gateway.mongo.bulkhead import bounded_by, request_deadline
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.requests import current_request
 from gateway.settings import Settings
+from schema.compiled.runner import CompiledOperations
 from schema.extensions.errors import finalize_errors
 
 GET_OPERATIONS = frozenset({OperationType.QUERY})
@@ -73,6 +74,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         contexts: ContextFactory,
         persisted: PersistedQueries | None = None,
         metrics: GatewayMetrics | None = None,
+        compiled: CompiledOperations | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -89,6 +91,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         self.contexts = contexts
         self.persisted = persisted or PersistedQueries(settings.persisted_queries_cache_size)
         self.metrics = metrics
+        self.compiled = compiled
         self.graphiql = GraphiQLPage(settings) if settings.graphiql else None
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
@@ -273,6 +276,18 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             return graphql_error_body(refusal.message, refusal.extensions), {
                 "WWW-Authenticate": 'Bearer realm="jobs-gateway"'
             }
+        if self.compiled is not None and document is not None:
+            answer, ran = await self.compiled.execute(
+                document, params.operation_name, params.variables, context, params.extensions
+            )
+            if answer is not None:
+                self.persisted.remember(document, params.extensions)
+                return answer, dict(sub_response.headers)
+            if ran:  # the plan gave way: standard execution starts afresh
+                sub_response = await self.get_sub_response(request)
+                context = await self.get_context(request, sub_response)
+                if spent is not None:
+                    context.spent = spent
         try:
             result = await self.schema.execute(
                 document,
@@ -311,6 +326,8 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         body = self.response_body(result)
         if not any(code in _NOT_CACHEABLE_CODES for code in _codes(body)):
             self.persisted.remember(document, params.extensions)
+        if self.compiled is not None and document is not None and not _request_error(result.errors):
+            self.compiled.learn(document, params.operation_name)
         return body, headers
 
     def response_body(self, result: ExecutionResult) -> dict[str, Any]:

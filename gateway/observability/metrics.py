@@ -95,6 +95,17 @@ class GatewayMetrics:
             ["code"],
             registry=r,
         )
+        self.compiled_executions = Counter(
+            "gateway_compiled_executions",
+            "GraphQL operations by how they ran: compiled (from a plan), fallback (a plan "
+            "started, then standard execution answered), standard (not compiled).",
+            ["outcome"],
+            registry=r,
+        )
+        self._compiled_outcomes = {
+            outcome: self.compiled_executions.labels(outcome)
+            for outcome in ("compiled", "fallback", "standard")
+        }
         self.http_requests = Counter(
             "gateway_http_requests",
             "HTTP requests by route, method and status.",
@@ -163,6 +174,9 @@ class GatewayMetrics:
         self.graphql_duration.labels(label).observe(seconds)
         for code in codes:
             self.graphql_errors.labels(code).inc()
+
+    def observe_compiled(self, outcome: str) -> None:
+        self._compiled_outcomes[outcome].inc()
 
     def observe_http(self, method: str, path: str, status: int, seconds: float) -> None:
         route = path if path in KNOWN_ROUTES or path.startswith(REST_PREFIX) else "other"

@@ -91,10 +91,13 @@ class Job(Node):
     )
     def errors(self, info: strawberry.Info) -> list[ErrorInfo] | Awaitable[list[ErrorInfo]]:
         prefetch = self.prefetch
-        if prefetch is None:
-            return self._load_errors(errors_parts(info))
-        parts = prefetched_parts(info, prefetch)
-        page = prefetch.errors.get(parts)
+        return self.errors_for(errors_parts(info) if prefetch is None else prefetched_parts(info, prefetch))
+
+    def errors_for(self, parts: frozenset[str]) -> list[ErrorInfo] | Awaitable[list[ErrorInfo]]:
+        """The job's errors with these parts: from the page's prefetch when it holds them, else
+        through the request's loader (an awaitable). Compiled plans call this directly."""
+        prefetch = self.prefetch
+        page = prefetch.errors.get(parts) if prefetch is not None else None
         if page is None:
             return self._load_errors(parts)
         return [ErrorInfo.from_document(document) for document in page[self.object_id]]
@@ -109,6 +112,11 @@ class Job(Node):
         graphql_type=ControllerInfo | None,
     )
     def controller_info(self) -> ControllerInfo | None | Awaitable[ControllerInfo | None]:
+        return self.controller()
+
+    def controller(self) -> ControllerInfo | None | Awaitable[ControllerInfo | None]:
+        """The job's controller: from the page's prefetch, else through the request's loader
+        (an awaitable). Compiled plans call this directly."""
         prefetch = self.prefetch
         if prefetch is None or prefetch.controllers is None:
             return self._load_controller()

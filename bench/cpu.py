@@ -1,0 +1,182 @@
+"""End to end CPU per request: the gateway and the baseline each served by uvicorn in its own
+process, the real driver, the wire server (SecantusDB, or ``GATEWAY_TEST_MONGODB_URI``).
+
+The figure is the CPU time (user + system, from ``/proc/<pid>/stat``) the server process spends
+per request, so a slow database does not blur it. Rounds alternate between the two servers;
+each round sends the same number of requests back to back from one client; the medians of the
+rounds are reported, with their ratio. Before timing, each scenario's bodies are compared: both
+servers must return the same JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from bench.scenarios import Scenario
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of every thread of a process so far, in seconds, to the nanosecond
+    (``/proc/<pid>/task/*/schedstat``: its first field is the time spent on a CPU; the driver's
+    threads count too). Threads that ended take their time with them, so the servers' thread
+    pools are warmed before measuring."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as stat:
+                total += int(stat.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total / 1e9
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One server to measure: its process, base URL and how it is asked for a scenario."""
+
+    name: str
+    pid: int
+    url: str
+    graphql: bool
+
+    def send(self, client: httpx.Client, scenario: Scenario) -> httpx.Response:
+        if self.graphql:
+            return client.post(
+                self.url + "/graphql",
+                content=scenario.graphql_body(),
+                headers={"content-type": "application/json", "accept": "application/json"},
+            )
+        return client.get(self.url + scenario.baseline_path)
+
+
+def same_body(gateway: Target, baseline: Target, scenario: Scenario, client: httpx.Client) -> bool:
+    ours, theirs = gateway.send(client, scenario), baseline.send(client, scenario)
+    return bool(json.loads(ours.content) == json.loads(theirs.content))
+
+
+def cpu_per_request(target: Target, scenario: Scenario, client: httpx.Client, requests: int) -> float:
+    """Seconds of the server's CPU per request over ``requests`` requests sent back to back."""
+    before = cpu_seconds(target.pid)
+    for _ in range(requests):
+        response = target.send(client, scenario)
+        response.raise_for_status()
+    return (cpu_seconds(target.pid) - before) / requests
+
+
+def compare(
+    gateway: Target, baseline: Target, scenario: Scenario, *, rounds: int, requests: int
+) -> dict[str, Any]:
+    """Interleaved rounds on both servers; medians of the per-round CPU per request."""
+    with httpx.Client(timeout=120) as client:
+        identical = same_body(gateway, baseline, scenario, client)
+        for target in (gateway, baseline):  # warm: caches, connections, pools
+            cpu_per_request(target, scenario, client, max(2, requests // 4))
+        figures: dict[str, list[float]] = {gateway.name: [], baseline.name: []}
+        for _ in range(rounds):
+            for target in (gateway, baseline):
+                figures[target.name].append(cpu_per_request(target, scenario, client, requests))
+    ours, theirs = statistics.median(figures[gateway.name]), statistics.median(figures[baseline.name])
+    return {
+        "scenario": scenario.name,
+        "identical": identical,
+        "gateway_ms": round(ours * 1e3, 3),
+        "baseline_ms": round(theirs * 1e3, 3),
+        "ratio": round(ours / theirs, 3) if theirs else None,
+    }
+
+
+def wait_idle(seconds: float = 0.2) -> None:
+    time.sleep(seconds)
+
+
+def run_cpu(
+    chosen: list[Scenario], *, rounds: int, requests: int, env: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Start the wire server and both servers, seed the benchmark data, compare each scenario."""
+    from bench.data import dataset  # noqa: PLC0415
+    from bench.endtoend import _seed, servers  # noqa: PLC0415
+    from bench.servers import WireServer  # noqa: PLC0415
+
+    wire = WireServer.start()
+    rows: list[dict[str, Any]] = []
+    try:
+        _seed(wire.uri, dataset())
+        with servers(wire.uri, env or {}) as (gateway_server, baseline_server):
+            gateway = Target("gateway", gateway_server.process.pid, gateway_server.url, graphql=True)
+            baseline = Target("baseline", baseline_server.process.pid, baseline_server.url, graphql=False)
+            print(f"{'scenario':<34} {'same':>5} {'gateway':>10} {'baseline':>10} {'ratio':>7}")
+            for scenario in chosen:
+                row = compare(gateway, baseline, scenario, rounds=rounds, requests=requests)
+                print(
+                    f"{row['scenario']:<34} {'yes' if row['identical'] else 'NO':>5} "
+                    f"{row['gateway_ms']:>8.2f}ms {row['baseline_ms']:>8.2f}ms {row['ratio']:>6.2f}×"
+                )
+                rows.append(row)
+    finally:
+        wire.stop()
+    return rows
+
+
+if __name__ == "__main__":
+    import sys
+
+    from bench.data import dataset
+    from bench.scenarios import scenarios
+
+    wanted = sys.argv[1:]
+    chosen = [s for s in scenarios(dataset()) if not wanted or any(w in s.name for w in wanted)]
+    chosen = [s for s in chosen if s.page_size <= 100]
+    run_cpu(chosen, rounds=7, requests=60)
+
+
+def profile(scenario_name: str, seconds: float = 8.0, out: str = "/tmp/profile.txt") -> None:
+    """py-spy on the live gateway process while one client sends ``scenario_name``."""
+    import subprocess  # noqa: PLC0415
+
+    from bench.data import dataset  # noqa: PLC0415
+    from bench.endtoend import _seed, servers  # noqa: PLC0415
+    from bench.scenarios import scenarios  # noqa: PLC0415
+    from bench.servers import WireServer  # noqa: PLC0415
+
+    data = dataset()
+    scenario = next(s for s in scenarios(data) if s.name == scenario_name)
+    wire = WireServer.start()
+    try:
+        _seed(wire.uri, data)
+        with servers(wire.uri) as (gateway_server, _):
+            target = Target("gateway", gateway_server.process.pid, gateway_server.url, graphql=True)
+            with httpx.Client(timeout=60) as client:
+                cpu_per_request(target, scenario, client, 20)
+                spy = subprocess.Popen(
+                    [
+                        "py-spy",
+                        "record",
+                        "--pid",
+                        str(target.pid),
+                        "-d",
+                        str(int(seconds)),
+                        "-f",
+                        "raw",
+                        "-o",
+                        out,
+                        "-r",
+                        "400",
+                        "--threads",
+                        "--gil",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                stop = time.monotonic() + seconds
+                while time.monotonic() < stop:
+                    target.send(client, scenario)
+                spy.wait()
+    finally:
+        wire.stop()

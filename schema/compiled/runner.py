@@ -1,0 +1,260 @@
+"""Executing query operations from compiled plans, with standard execution as the authority.
+
+:class:`CompiledOperations` keeps, per query text and operation name, the parsed operation and
+everything that is a function of the document alone (its cost plan, the variables its
+``@skip``/``@include`` read, its name for metrics), and per set of directive values a
+:class:`~schema.compiled.plan.Plan`. A document is compiled once standard execution has run it
+without a request error (so it is known to be valid); until then, and whenever a plan cannot
+be built, it runs the standard way.
+
+Per request, a plan run does only: coerce the variables (graphql-core's own coercion), check
+the cost, call the root fields' resolvers (Strawberry's, through graphql-core's public resolver
+contract, with one resolve info per root field), complete their values with the plan and
+settle the loads the plan left pending. It answers ``None`` (run the standard way) instead of
+reporting anything but data: a request error, a resolver's exception, a value a plan cannot
+complete exactly. The request's running cost totals are restored then, so the standard run
+counts the operation once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeGuard
+
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    VariableNode,
+    get_variable_values,
+    parse,
+)
+from graphql.execution import get_argument_values
+from graphql.execution.collect_fields import FragmentDetails
+from graphql.language import Visitor, visit
+from graphql.pyutils import Path
+from graphql.type.definition import GraphQLResolveInfoHelpers
+
+from gateway.lru import LruCache
+from gateway.settings import Settings
+from schema.compiled.plan import Fallback, NotCompilable, Pending, Plan, PlanBuilder, types_by_class
+from schema.extensions.cost import CostModel, estimate
+from schema.extensions.cost import Plan as CostPlan
+from schema.extensions.limits import nesting
+
+MAX_VARIANTS = 16
+"""Plans kept per document for distinct ``@skip``/``@include`` values; more run the standard way."""
+
+Outcome = Callable[[str], None]
+"""Told ``compiled``, ``fallback`` or ``standard`` for every operation offered."""
+
+
+@dataclass(slots=True)
+class CompiledOperation:
+    """What one document and operation name need, computed once."""
+
+    document: DocumentNode
+    operation: OperationDefinitionNode
+    fragments: dict[str, FragmentDetails]
+    directive_variables: tuple[str, ...]
+    cost_plan: CostPlan | None
+    metric_name: str | None
+    variants: dict[tuple[Any, ...], Plan | None] = field(default_factory=dict)
+
+
+NOT_COMPILABLE: Any = object()
+
+
+class CompiledOperations:
+    """The plans of one schema and the runs from them."""
+
+    def __init__(self, schema: GraphQLSchema, settings: Settings, on_outcome: Outcome | None = None) -> None:
+        self.schema = schema
+        self.settings = settings
+        self.on_outcome = on_outcome or (lambda _outcome: None)
+        self.operations: LruCache[tuple[str, str | None], Any] = LruCache(settings.compiled_plans_cache_size)
+        self.cost_model = CostModel(schema)
+        self.types_by_class = types_by_class(schema)
+        self.helpers = GraphQLResolveInfoHelpers(gather=_gather, track=_track)
+
+    # learning documents -------------------------------------------------------------------
+
+    def learn(self, query: str, operation_name: str | None) -> None:
+        """Standard execution ran ``query`` without a request error: compile it from now on."""
+        key = (query, operation_name)
+        if self.operations.get(key) is None:
+            self.operations.put(key, self._prepare(query, operation_name))
+
+    def _prepare(self, query: str, operation_name: str | None) -> Any:
+        try:
+            document = parse(query)
+        except Exception:  # noqa: BLE001 - standard execution has parsed it: cannot happen
+            return NOT_COMPILABLE
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if operation_name is None:
+            operation = operations[0] if len(operations) == 1 else None
+        else:
+            operation = next((o for o in operations if o.name and o.name.value == operation_name), None)
+        if operation is None or operation.operation.value != "query":
+            return NOT_COMPILABLE
+        fragments = {
+            d.name.value: FragmentDetails(d)
+            for d in document.definitions
+            if isinstance(d, FragmentDefinitionNode)
+        }
+        named = {o.name.value for o in operations if o.name}
+        return CompiledOperation(
+            document=document,
+            operation=operation,
+            fragments=fragments,
+            directive_variables=_directive_variables(document),
+            cost_plan=self.cost_model.plan(document, operation_name),
+            metric_name=operation_name
+            if operation_name in named
+            else (operation.name.value if operation.name and operation_name is None else None),
+        )
+
+    def _variant(self, compiled: CompiledOperation, variables: Any) -> Plan | None:
+        values = tuple(_frozen(variables.coerced.get(name)) for name in compiled.directive_variables)
+        if values in compiled.variants:
+            return compiled.variants[values]
+        if len(compiled.variants) >= MAX_VARIANTS:
+            return None
+        builder = PlanBuilder(
+            self.schema, compiled.fragments, compiled.operation, variables, self.types_by_class
+        )
+        try:
+            plan: Plan | None = builder.build()
+        except NotCompilable:
+            plan = None
+        compiled.variants[values] = plan
+        return plan
+
+    # running ------------------------------------------------------------------------------
+
+    async def execute(
+        self,
+        query: str,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+        context: Any,
+        operation_extensions: Mapping[str, Any] | None,
+    ) -> tuple[dict[str, Any] | None, bool]:
+        """The response body of the operation from its plan, or None: run it the standard way;
+        and whether a plan ran (then the context was used: the standard run needs a fresh one)."""
+        compiled = self.operations.get((query, operation_name))
+        if compiled is None or compiled is NOT_COMPILABLE or _asks_cost(operation_extensions):
+            self.on_outcome("standard")
+            return None, False
+        raw = dict(variables or {})
+        if nesting(raw) > self.settings.max_input_depth + 1:
+            self.on_outcome("standard")
+            return None, False
+        coerced = get_variable_values(self.schema, compiled.operation.variable_definitions or (), raw)
+        if isinstance(coerced, list):  # variable errors: standard execution reports them
+            self.on_outcome("standard")
+            return None, False
+        plan = self._variant(compiled, coerced)
+        if plan is None:
+            self.on_outcome("standard")
+            return None, False
+        spent = dict(context.spent)
+        try:
+            if compiled.cost_plan is not None:
+                cost = estimate(compiled.cost_plan, raw, self.settings)
+                if context.spend("estimated_cost", cost) > self.settings.max_cost:
+                    raise Fallback
+            data = await self._run(plan, compiled, coerced, context)
+        except Exception:  # noqa: BLE001 - anything at all: standard execution reports it
+            context.spent.clear()
+            context.spent.update(spent)
+            self.on_outcome("fallback")
+            return None, True
+        self.on_outcome("compiled")
+        return data, True
+
+    async def _run(
+        self, plan: Plan, compiled: CompiledOperation, variables: Any, context: Any
+    ) -> dict[str, Any]:
+        fragments = {name: details.definition for name, details in compiled.fragments.items()}
+        calls = []
+        for root in plan.fields:
+            info = GraphQLResolveInfo(
+                root.name,
+                root.nodes,
+                root.definition.type,
+                plan.root_type,
+                Path(None, root.key, plan.root_type.name),
+                self.schema,
+                fragments,
+                None,
+                compiled.operation,
+                variables,
+                context,
+                _is_awaitable,
+                None,
+                self.helpers,
+            )
+            arguments = get_argument_values(root.definition, root.nodes[0], variables)
+            resolve = root.definition.resolve
+            if resolve is None:
+                raise Fallback
+            calls.append(resolve(None, info, **arguments))
+        values = await asyncio.gather(*(_settled(call) for call in calls), return_exceptions=True)
+        pending: Pending = []
+        data: dict[str, Any] = {}
+        for root, value in zip(plan.fields, values, strict=True):
+            if isinstance(value, BaseException):
+                raise Fallback from value
+            data[root.key] = root.complete(value, pending)
+        while pending:
+            batch, pending = pending, []
+            loaded = await asyncio.gather(*(item[0] for item in batch), return_exceptions=True)
+            for (_, container, key, complete), value in zip(batch, loaded, strict=True):
+                if isinstance(value, BaseException):
+                    raise Fallback from value
+                container[key] = complete(value, pending)
+        return {"data": data}
+
+
+async def _settled(value: Any) -> Any:
+    return await value if _is_awaitable(value) else value
+
+
+def _is_awaitable(value: Any) -> TypeGuard[Awaitable[Any]]:
+    return asyncio.iscoroutine(value) or asyncio.isfuture(value) or hasattr(value, "__await__")
+
+
+async def _gather(values: Sequence[Any]) -> list[Any]:
+    return list(await asyncio.gather(*values))
+
+
+def _track(_values: Sequence[Any]) -> None:
+    """Resolvers of this gateway track no background work."""
+
+
+def _asks_cost(extensions: Mapping[str, Any] | None) -> bool:
+    return isinstance(extensions, Mapping) and extensions.get("cost") is True
+
+
+def _frozen(value: Any) -> Any:
+    return value if isinstance(value, (bool, type(None))) else repr(value)
+
+
+def _directive_variables(document: DocumentNode) -> tuple[str, ...]:
+    """The variables read by ``@skip``/``@include`` anywhere in the document, in order."""
+    names: dict[str, None] = {}
+
+    class Directives(Visitor):
+        def enter_directive(self, node: Any, *_: Any) -> None:
+            if node.name.value in ("skip", "include"):
+                for argument in node.arguments or ():
+                    if isinstance(argument.value, VariableNode):
+                        names.setdefault(argument.value.name.value)
+
+    visit(document, Directives())
+    return tuple(names)
