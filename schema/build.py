@@ -12,7 +12,6 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult
 
 from gateway.settings import Settings
-from schema.execution.executor import LeafFastPathExecutor
 from schema.execution.input_conversion import install_input_plans
 from schema.extensions.document_bounds import document_refusals
 from schema.extensions.document_cache import validation_cache
@@ -75,12 +74,9 @@ class GatewaySchema(strawberry.Schema):
             await results.aclose()
 
 
-def build_schema(
-    settings: Settings | None = None, *, leaf_fast_path: bool = True, prefetch_nested: bool = True
-) -> strawberry.Schema:
-    """The gateway schema; ``leaf_fast_path=False`` executes every field the standard way and
-    ``prefetch_nested=False`` leaves ``errors``/``controllerInfo`` to their loaders job by job
-    (the differential tests compare both)."""
+def build_schema(settings: Settings | None = None, *, prefetch_nested: bool = True) -> strawberry.Schema:
+    """The gateway schema; ``prefetch_nested=False`` leaves ``errors``/``controllerInfo`` to
+    their loaders job by job (the differential tests compare both)."""
     settings = settings or Settings()
     schema = GatewaySchema(
         query=Query,
@@ -94,7 +90,6 @@ def build_schema(
             *tracing_extensions(),
         ],
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
-        execution_context_class=LeafFastPathExecutor if leaf_fast_path else None,
     )
     schema.prefetch_nested = prefetch_nested
     schema.hide_schema = not settings.introspection

@@ -43,19 +43,20 @@ from graphql import (
     Undefined,
     VariableValues,
 )
-from graphql.execution.collect_fields import (
-    FieldDetailsList,
-    FragmentDetails,
-    collect_fields,
-    collect_subfields,
-)
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
 from schema.compiled.leaves import leaf_coercion
 from schema.compiled.resolvers import COMPILED_RESOLVERS
-from schema.internals import is_default_resolver
+from schema.internals import (
+    DeferredFields,
+    FieldDetailsList,
+    Fragments,
+    is_default_resolver,
+    root_fields,
+    subfields,
+)
 
 DEFINITION = GraphQLCoreConverter.DEFINITION_BACKREF
 
@@ -133,7 +134,7 @@ class PlanBuilder:
     def __init__(
         self,
         schema: GraphQLSchema,
-        fragments: dict[str, FragmentDetails],
+        fragments: Fragments,
         operation: OperationDefinitionNode,
         variables: VariableValues,
         types_by_class: dict[type, GraphQLObjectType],
@@ -151,11 +152,12 @@ class PlanBuilder:
         root_type = self.schema.query_type
         if self.operation.operation.value != "query" or root_type is None:
             raise NotCompilable("only queries are compiled")
-        grouped = collect_fields(self.schema, self.fragments, self.variables, root_type, self.operation)
-        if grouped.new_defer_usages:
-            raise NotCompilable("@defer")
+        try:
+            grouped = root_fields(self.schema, self.fragments, self.variables, root_type, self.operation)
+        except DeferredFields:
+            raise NotCompilable("@defer") from None
         roots: list[tuple[str, str, GraphQLField, list[FieldNode], str]] = []
-        for key, details in grouped.grouped_field_set.items():
+        for key, details in grouped.items():
             name = details[0].node.name.value
             if name.startswith("__"):
                 raise NotCompilable("introspection")
@@ -246,14 +248,15 @@ class PlanBuilder:
 
     def _object(self, object_type: GraphQLObjectType, details: FieldDetailsList) -> str:
         """A generated function building the response object of ``object_type``'s selection."""
-        collected = collect_subfields(
-            self.schema, self.fragments, self.variables, self.operation, object_type, details
-        )
-        if collected.new_defer_usages:
-            raise NotCompilable("@defer")
+        try:
+            collected = subfields(
+                self.schema, self.fragments, self.variables, self.operation, object_type, details
+            )
+        except DeferredFields:
+            raise NotCompilable("@defer") from None
         function = self.source.name("o")
         lines = [f"def {function}(s, P):", "    r = {}"]
-        for key, field_details in collected.grouped_field_set.items():
+        for key, field_details in collected.items():
             lines += self._field_lines(object_type, key, field_details)
         lines.append("    return r")
         self.source.lines += lines

@@ -19,6 +19,7 @@ counts the operation once.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
@@ -34,7 +35,6 @@ from graphql import (
     parse,
 )
 from graphql.execution import get_argument_values
-from graphql.execution.collect_fields import FragmentDetails
 from graphql.language import Visitor, visit
 from graphql.pyutils import Path
 from graphql.type.definition import GraphQLResolveInfoHelpers
@@ -45,6 +45,8 @@ from schema.compiled.plan import Fallback, NotCompilable, Pending, Plan, PlanBui
 from schema.extensions.cost import CostModel, estimate
 from schema.extensions.cost import Plan as CostPlan
 from schema.extensions.limits import nesting
+from schema.extensions.tracing import record_compiled_query
+from schema.internals import Fragments, fragments_of
 
 MAX_VARIANTS = 16
 """Plans kept per document for distinct ``@skip``/``@include`` values; more run the standard way."""
@@ -59,7 +61,7 @@ class CompiledOperation:
 
     document: DocumentNode
     operation: OperationDefinitionNode
-    fragments: dict[str, FragmentDetails]
+    fragments: Fragments
     directive_variables: tuple[str, ...]
     cost_plan: CostPlan | None
     metric_name: str | None
@@ -101,11 +103,7 @@ class CompiledOperations:
             operation = next((o for o in operations if o.name and o.name.value == operation_name), None)
         if operation is None or operation.operation.value != "query":
             return NOT_COMPILABLE
-        fragments = {
-            d.name.value: FragmentDetails(d)
-            for d in document.definitions
-            if isinstance(d, FragmentDefinitionNode)
-        }
+        fragments = fragments_of([d for d in document.definitions if isinstance(d, FragmentDefinitionNode)])
         named = {o.name.value for o in operations if o.name}
         return CompiledOperation(
             document=document,
@@ -163,6 +161,7 @@ class CompiledOperations:
             self.on_outcome("standard")
             return None, False
         spent = dict(context.spent)
+        started = time.time_ns()
         try:
             if compiled.cost_plan is not None:
                 cost = estimate(compiled.cost_plan, raw, self.settings)
@@ -175,6 +174,7 @@ class CompiledOperations:
             self.on_outcome("fallback")
             return None, True
         self.on_outcome("compiled")
+        record_compiled_query(compiled.metric_name, started)
         return data, True
 
     async def _run(

@@ -1,1 +1,1 @@
-"""How operations execute: the executor, input conversion plans, selections and page prefetch."""
+"""How operations execute: input conversion plans, selections and page prefetch."""

@@ -32,6 +32,28 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     }
 
 
+@pytest.fixture(scope="module")
+def tracer_exporter() -> Any:
+    """The process's tracer provider (set once: OpenTelemetry refuses to replace it) with an
+    in-memory exporter."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    return exporter
+
+
+@pytest.fixture
+def exporter(tracer_exporter: Any) -> Any:
+    tracer_exporter.clear()
+    return tracer_exporter
+
+
 @pytest.fixture
 async def wire_http(wire_server: WireServer, wire_db: Any) -> AsyncIterator[httpx.AsyncClient]:
     """The app with its own Motor client (and so its own command listener) on the wire server."""
@@ -113,16 +135,7 @@ async def test_the_request_log_line_is_json_without_secrets(
     assert "SECRET-VALUE-42" not in line and "TOKEN-XYZ" not in line and "jobs(" not in line
 
 
-async def test_each_operation_is_one_span(http: httpx.AsyncClient) -> None:
-    from opentelemetry import trace
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    trace.set_tracer_provider(provider)
+async def test_each_operation_is_one_span(http: httpx.AsyncClient, exporter: Any) -> None:
     await http.post(
         "/graphql", json={"query": "query Hello { __typename }"}, headers={"x-request-id": "span-1"}
     )
@@ -132,3 +145,27 @@ async def test_each_operation_is_one_span(http: httpx.AsyncClient) -> None:
     assert first.attributes is not None and first.attributes["gateway.request_id"] == "span-1"
     assert second.attributes is not None
     assert list(second.attributes["graphql.error.codes"]) == ["BAD_USER_INPUT"]  # type: ignore[arg-type]
+
+
+async def test_a_compiled_run_is_logged_counted_and_traced_like_a_standard_one(
+    http: httpx.AsyncClient, mock_db: Any, caplog: pytest.LogCaptureFixture, exporter: Any
+) -> None:
+    await mock_db["job"].insert_many([factories.job(DOMAIN) for _ in range(4)])
+    caplog.set_level(logging.INFO, logger="gateway.request")
+    request = {"query": PAGE, "variables": {"limit": 2}, "operationName": "Page"}
+    answers = [
+        (await http.post("/graphql", json=request, headers={"x-request-id": f"run-{n}"})).json()
+        for n in range(2)
+    ]
+    assert answers[0] == answers[1] and len(answers[0]["data"]["jobs"]["results"]) == 2
+
+    values = samples((await http.get("/metrics")).text)
+    assert values[("gateway_compiled_executions_total", (("outcome", "standard"),))] == 1
+    assert values[("gateway_compiled_executions_total", (("outcome", "compiled"),))] == 1
+    assert values[("gateway_graphql_requests_total", (("operation", "Page"), ("outcome", "ok")))] == 2
+    lines = [r for r in caplog.records if r.name == "gateway.request"]
+    assert [(r.operation, r.outcome) for r in lines] == [("Page", "ok"), ("Page", "ok")]  # type: ignore[attr-defined]
+    spans = exporter.get_finished_spans()
+    assert [span.name for span in spans] == ["graphql query Page"] * 2
+    assert [span.attributes["gateway.request_id"] for span in spans if span.attributes] == ["run-0", "run-1"]
+    assert all(span.end_time and span.start_time and span.end_time > span.start_time for span in spans)
