@@ -100,3 +100,51 @@ def test_the_regex_parser_gives_the_tree_regex_safety_walks() -> None:
     assert branches[1][1][0] == sre.ASSERT
     assert sre_parse.parse("(a)?(?(1)b|c)")[1][0] == sre.GROUPREF_EXISTS
     assert re.compile("(a)").groups == 1
+
+
+@strawberry.type
+class Leaf:
+    name: str = "leaf"
+    size: int = 1
+
+
+@strawberry.type
+class Tree:
+    @strawberry.field
+    def leaf(self) -> Leaf:
+        return Leaf()
+
+
+COLLECTED = """
+query Q($no: Boolean!) {
+  a: leaf { name }
+  ...F
+  leaf @skip(if: $no) { size }
+  ... on Tree { leaf { size } }
+}
+fragment F on Tree { leaf { name ...L } }
+fragment L on Leaf { size }
+"""
+
+
+def test_field_collection_merges_like_execution() -> None:
+    from graphql import FragmentDefinitionNode, OperationDefinitionNode, get_variable_values, parse
+
+    from schema.internals import fragments_of, root_fields, subfields
+
+    core = graphql_core_schema(strawberry.Schema(Tree))
+    document = parse(COLLECTED)
+    operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+    fragments = fragments_of([d for d in document.definitions if isinstance(d, FragmentDefinitionNode)])
+    leaf_type = core.get_type("Leaf")
+    assert core.query_type is not None and isinstance(leaf_type, GraphQLObjectType)
+    for skipped, expected in ((True, ["name", "size"]), (False, ["name", "size"])):
+        variables = get_variable_values(core, operation.variable_definitions, {"no": skipped})
+        assert not isinstance(variables, list)
+        groups = root_fields(core, fragments, variables, core.query_type, operation)
+        assert list(groups) == ["a", "leaf"]
+        # the fragment, the skipped or kept field and the inline fragment, merged in order
+        assert len(groups["leaf"]) == (2 if skipped else 3)
+        assert all(details.node.name.value == "leaf" for details in groups["leaf"])
+        assert list(subfields(core, fragments, variables, operation, leaf_type, groups["leaf"])) == expected
+        assert list(subfields(core, fragments, variables, operation, leaf_type, groups["a"])) == ["name"]
