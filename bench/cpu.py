@@ -167,7 +167,7 @@ def profile(scenario_name: str, seconds: float = 8.0, out: str = "/tmp/profile.t
                         "-o",
                         out,
                         "-r",
-                        "400",
+                        "1000",
                         "--threads",
                         "--gil",
                     ],

@@ -30,7 +30,7 @@ from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from gateway.dataloaders import Loaders
-from schema.execution.selection import field_selections, job_api_fields
+from schema.execution.selection import field_selections, job_api_fields, per_document
 from schema.internals import raw_info
 
 K = TypeVar("K")
@@ -150,6 +150,10 @@ def nested_wanted_at(info: Info[Any, Any], *paths: tuple[str, ...]) -> NestedWan
     without prefetching."""
     if not getattr(info.schema, "prefetch_nested", True):
         return NOTHING
+    return per_document(info, ("nested", *paths), lambda: _nested_wanted_at(info, paths))
+
+
+def _nested_wanted_at(info: Info[Any, Any], paths: tuple[tuple[str, ...], ...]) -> NestedWanted:
     root = field_selections(info)
     job_selections: list[list[Selection]] = []
     for path in paths:

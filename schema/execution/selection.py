@@ -2,12 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+import weakref
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
+from graphql import FieldNode
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from gateway.mongo.fields import snake_case
+from schema.internals import raw_info
+
+T = TypeVar("T")
+
+_MEMO: weakref.WeakKeyDictionary[FieldNode, dict[tuple[Any, ...], Any]] = weakref.WeakKeyDictionary()
+MEMO_ENTRIES_PER_FIELD = 64
+"""Variants kept per field node (distinct variable values); older ones are dropped."""
+MEMO_VARIABLES_CHARS = 4096
+"""Variables longer than this (as text) are not worth a cache key: computed afresh."""
+
+
+def per_document(info: Any, what: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()`` for the current field, worked out once per document rather than per request:
+    keyed by the field's nodes (the cached document's own objects, held weakly), the variable
+    values (they decide ``@skip``/``@include`` and arguments) and ``what`` is computed. The
+    result is shared: callers must not change it."""
+    nodes = raw_info(info).field_nodes
+    variables = repr(sorted((info.variable_values or {}).items()))
+    if len(variables) > MEMO_VARIABLES_CHARS:
+        return compute()
+    key = (what, tuple(map(id, nodes[1:])), variables)
+    known = _MEMO.get(nodes[0])
+    if known is None:
+        known = _MEMO[nodes[0]] = {}
+    if key in known:
+        return known[key]  # type: ignore[no-any-return]
+    if len(known) >= MEMO_ENTRIES_PER_FIELD:
+        known.pop(next(iter(known)))
+    value = known[key] = compute()
+    return value
 
 
 def field_names(selections: Iterable[Selection]) -> set[str]:
@@ -39,5 +71,10 @@ def job_api_fields(selections: Iterable[Selection]) -> set[str]:
 
 def field_selections(info: Any) -> list[Selection]:
     """The sub-selections of the current field, merged over every node GraphQL merged into it
-    (``errors { errorCode } errors { message }`` is one field asking for both)."""
-    return [selection for node in info.selected_fields for selection in node.selections]
+    (``errors { errorCode } errors { message }`` is one field asking for both); once per
+    document (:func:`per_document`)."""
+    return per_document(
+        info,
+        ("selections",),
+        lambda: [selection for node in info.selected_fields for selection in node.selections],
+    )

@@ -403,3 +403,22 @@ async def test_prefetched_fields_resolve_without_awaiting(
     assert calls == []
     await _run(PER_JOB, database, settings, reads, query, variables)
     assert calls.count("errors") == len([d for d in [*JOBS, *EXTRA] if d["domain_id"] == DOMAIN])
+
+
+@pytest.mark.parametrize("name", ["skip and include", "everything skipped"])
+async def test_selection_decisions_follow_the_directive_values_of_each_request(
+    name: str, database: Any, settings: Settings, reads: list[tuple[Any, ...]]
+) -> None:
+    """The prefetch's selection analysis is worked out once per document and variable values:
+    the same document with the directive values flipped, again and again, reads exactly what
+    per-job loading reads for those values (the cached analysis of the other values must not
+    leak into it)."""
+    query, given = CORPUS[name]
+    outcomes = {}
+    for yes, no in [(True, False), (False, True), (True, False), (False, False), (False, True)]:
+        variables = {**given, "yes": yes, "no": no}
+        per_job = await _run(PER_JOB, database, settings, reads, query, variables)
+        prefetched = await _run(PREFETCH, database, settings, reads, query, variables)
+        _assert_same(per_job, prefetched, name)
+        outcomes[(yes, no)] = prefetched.reads
+    assert len({repr(reads) for reads in outcomes.values()}) > 1  # the values change what is read
