@@ -14,7 +14,9 @@ from schema.internals import raw_info
 
 T = TypeVar("T")
 
-_MEMO: weakref.WeakKeyDictionary[FieldNode, dict[tuple[Any, ...], Any]] = weakref.WeakKeyDictionary()
+_MEMO: dict[int, tuple[weakref.ref[FieldNode], dict[tuple[Any, ...], Any]]] = {}
+"""Per field node (by identity: a node's own hash and equality walk its whole subtree), what
+was worked out for it; an entry goes when its node does."""
 MEMO_ENTRIES_PER_FIELD = 64
 """Variants kept per field node (distinct variable values); older ones are dropped."""
 MEMO_VARIABLES_CHARS = 4096
@@ -31,15 +33,28 @@ def per_document(info: Any, what: tuple[Any, ...], compute: Callable[[], T]) -> 
     if len(variables) > MEMO_VARIABLES_CHARS:
         return compute()
     key = (what, tuple(map(id, nodes[1:])), variables)
-    known = _MEMO.get(nodes[0])
-    if known is None:
-        known = _MEMO[nodes[0]] = {}
+    known = _memo_of(nodes[0])
     if key in known:
         return known[key]  # type: ignore[no-any-return]
     if len(known) >= MEMO_ENTRIES_PER_FIELD:
         known.pop(next(iter(known)))
     value = known[key] = compute()
     return value
+
+
+def _memo_of(node: FieldNode) -> dict[tuple[Any, ...], Any]:
+    entry = _MEMO.get(id(node))
+    if entry is not None and entry[0]() is node:
+        return entry[1]
+    slot = id(node)
+
+    def forget(ref: weakref.ref[FieldNode]) -> None:
+        if (current := _MEMO.get(slot)) is not None and current[0] is ref:
+            del _MEMO[slot]
+
+    known: dict[tuple[Any, ...], Any] = {}
+    _MEMO[slot] = (weakref.ref(node, forget), known)
+    return known
 
 
 def field_names(selections: Iterable[Selection]) -> set[str]:
