@@ -36,8 +36,11 @@ EXPECTED = {
     "minus_infinity": "-Infinity",
     "nested": [{"price": -2.25}],
 }
-QUERY = """{ jobs(domainId: "%s") { results { jobId filter errors { additional }
-  controllerInfo { tags } } } }""" % DOMAIN
+QUERY = (
+    """{ jobs(domainId: "%s") { results { jobId filter errors { additional }
+  controllerInfo { tags } } } }"""
+    % DOMAIN
+)
 
 
 async def test_decimals_in_json_fields_are_numbers_or_text_on_both_paths() -> None:
