@@ -31,6 +31,19 @@ class Answer:
         return json.loads(self.body)
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One operation sent to both apps: the compiled app's first answer (standard execution,
+    which learns the plan) and second (from the plan when it covers the operation), how the
+    second ran (the ``gateway_compiled_executions_total`` outcome that grew), and the standard
+    app's answer."""
+
+    first: Answer
+    second: Answer
+    second_outcome: str
+    standard: Answer
+
+
 @dataclass
 class AppPair:
     """``compiled`` runs plans; ``standard`` has compiled execution turned off."""
@@ -38,13 +51,14 @@ class AppPair:
     compiled: httpx.AsyncClient
     standard: httpx.AsyncClient
 
-    async def answers(self, body: dict[str, Any]) -> tuple[Answer, Answer, Answer]:
-        """The compiled app's first answer (standard execution, which learns the plan), its
-        second (from the plan, when it covers the operation) and the standard app's."""
+    async def exchange(self, body: dict[str, Any]) -> Exchange:
         first = await _post(self.compiled, body)
+        before = await self.outcomes()
         second = await _post(self.compiled, body)
-        standard = await _post(self.standard, body)
-        return first, second, standard
+        after = await self.outcomes()
+        (grown,) = [outcome for outcome in OUTCOMES if after[outcome] > before[outcome]]
+        assert after[grown] == before[grown] + 1, (before, after)
+        return Exchange(first, second, grown, await _post(self.standard, body))
 
     async def outcomes(self) -> dict[str, float]:
         """The compiled app's ``gateway_compiled_executions_total`` by outcome, from /metrics."""
