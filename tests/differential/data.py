@@ -40,6 +40,19 @@ JSON_VALUES = st.recursive(
 )
 
 
+def rarely(
+    common: st.SearchStrategy[Any], rare: st.SearchStrategy[Any], percent: int = 4
+) -> st.SearchStrategy[Any]:
+    """``rare`` in about ``percent`` % of the draws: values that make a whole list an error
+    (standard execution reports it; a plan gives way) stay rare enough for lists to succeed."""
+    return st.integers(0, 99).flatmap(lambda n: rare if n < percent else common)
+
+
+WRONG_TYPES = rarely(st.sampled_from([7, -1.5, True, 2**40]), st.sampled_from([["x"], {"k": 1}]))
+"""Values of another type than the field's: a number in a text field (output coercion makes it
+text), rarely a list or an object (an error)."""
+
+
 def _optional(values: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     """A value, null, or no field at all."""
     return st.one_of(values, st.none(), st.just(MISSING))
@@ -62,7 +75,7 @@ def controllers(domain: str) -> st.SearchStrategy[dict[str, Any]]:
     plugin = _document(
         {
             "plugin_id": _optional(TEXT),
-            "version": _optional(TEXT),
+            "version": _optional(TEXT | WRONG_TYPES),
             "options": _optional(JSON_VALUES),
             "provider": _optional(st.sampled_from(["aws", "azure"])),
             "metadata": _optional(JSON_VALUES),
@@ -72,7 +85,7 @@ def controllers(domain: str) -> st.SearchStrategy[dict[str, Any]]:
         {
             "_id": st.builds(ObjectId),
             "controller_id": st.integers(1, 10**6).map(lambda n: f"controller-{n:012x}"),
-            "name": _optional(TEXT),
+            "name": _optional(TEXT | WRONG_TYPES),
             "provider": _optional(st.sampled_from(["aws", "azure", "gcp"])),
             "capability": _optional(JSON_VALUES),
             "plugin_info": _optional(plugin | JSON_LEAVES),
@@ -84,7 +97,9 @@ def controllers(domain: str) -> st.SearchStrategy[dict[str, Any]]:
 
 
 def jobs(domain: str, controller_ids: list[ObjectId]) -> st.SearchStrategy[dict[str, Any]]:
-    counts = st.integers(0, 40) | st.sampled_from([2**31, -1, 2**40])
+    counts = rarely(
+        st.integers(0, 40) | st.sampled_from([-1, 2.5, "12"]), st.sampled_from([2**31, 2**40, "many"])
+    )
     return _document(
         {
             "_id": st.builds(ObjectId),
@@ -96,13 +111,13 @@ def jobs(domain: str, controller_ids: list[ObjectId]) -> st.SearchStrategy[dict[
             "errors": _optional(st.lists(ERRORS, max_size=3)),
             # its own controller, a deleted one, or none
             "controller": _optional(st.sampled_from(controller_ids or [None]) | st.builds(ObjectId)),
-            "schedule_id": _optional(st.sampled_from(["schedule-a", "schedule-b"]) | TEXT),
-            "project_id": _optional(st.sampled_from(["project-x", "project-y"])),
+            "schedule_id": _optional(st.sampled_from(["schedule-a", "schedule-b"]) | TEXT | WRONG_TYPES),
+            "project_id": _optional(st.sampled_from(["project-x", "project-y"]) | WRONG_TYPES),
             "domain_id": st.just(domain),
             "created_at": _optional(
                 st.integers(0, 60 * 24 * 60).map(lambda m: BASE_TIME + timedelta(minutes=m))
             ),
-            "updated_at": _optional(DATES),
+            "updated_at": _optional(rarely(DATES, st.sampled_from(["2026-09-01T12:00:00Z", 1700000000]))),
             "finished_at": _optional(DATES),
         }
     )
@@ -114,6 +129,6 @@ def datasets(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any]
     stored = draw(st.lists(controllers(DOMAIN), max_size=3, unique_by=lambda c: c["controller_id"]))
     foreign = draw(st.lists(controllers(OTHER_DOMAIN), max_size=1))
     ids = [c["_id"] for c in stored]
-    own = draw(st.lists(jobs(DOMAIN, ids), max_size=6, unique_by=lambda j: j["job_id"]))
+    own = draw(st.lists(jobs(DOMAIN, ids), min_size=2, max_size=6, unique_by=lambda j: j["job_id"]))
     others = draw(st.lists(jobs(OTHER_DOMAIN, [c["_id"] for c in foreign]), max_size=2))
     return own + others, stored + foreign

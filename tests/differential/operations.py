@@ -9,7 +9,8 @@ top of that, each draw may:
   answers hold data and not only argument errors;
 - turn root arguments into variables (``$a1: JobFilter``), given in ``variables`` (or left to a
   variable's default);
-- alias fields, repeat a field (merged), add ``__typename`` anywhere;
+- select every field of an object type (and of its object fields), alias fields, repeat a field (merged), add
+  ``__typename`` anywhere;
 - move selections into named fragments (``...F1``) and inline fragments with or without a type
   condition;
 - put ``@skip``/``@include`` on fields and fragments, with literal or variable conditions;
@@ -179,7 +180,9 @@ class _Rewrite:
     fragments: list[FragmentDefinitionNode] = field(default_factory=list)
 
     def chance(self, probability: float) -> bool:
-        return self.draw(st.integers(0, 999)) < probability * 1000
+        """True with about this probability; False for the simplest draw (0, which hypothesis
+        draws often and shrinks to): no rewrite."""
+        return self.draw(st.integers(0, 999)) >= 1000 - round(probability * 1000)
 
     def variable(self, type_text: str, value: Any, default: graphql.ValueNode | None = None) -> VariableNode:
         """A new variable of this type, given ``value`` (or left out when it has a default)."""
@@ -200,7 +203,7 @@ class _Rewrite:
 
     def root_arguments(self, node: FieldNode) -> tuple[ArgumentNode, ...]:
         definition = QUERY.fields[node.name.value]
-        if self.chance(0.75):
+        if not self.chance(0.25):
             texts = self.draw(sensible_arguments(node.name.value, self.stored))
             arguments = [ArgumentNode(name=NameNode(value=k), value=_literal(v)) for k, v in texts.items()]
         else:  # the generator's own values; domainId mostly the seeded one
@@ -266,7 +269,9 @@ class _Rewrite:
                 )
             else:
                 result.append(selection)
-        if self.chance(0.3):
+        if isinstance(parent, GraphQLObjectType) and parent is not QUERY and not self.chance(0.7):
+            result += self.wide(parent)
+        if self.chance(0.3 if parent is not QUERY else 0.05):  # a root `__typename`: never compiled
             typename = FieldNode(
                 name=NameNode(value="__typename"),
                 alias=NameNode(value=f"t{next(self.counter)}") if self.chance(0.3) else None,
@@ -279,6 +284,28 @@ class _Rewrite:
             stop = self.draw(st.integers(start + 1, len(result)))
             result[start:stop] = [self.fragment(result[start:stop], parent)]
         return result
+
+    def wide(self, parent: GraphQLObjectType, depth: int = 3) -> list[SelectionNode]:
+        """Every field of the type without arguments, object fields with their own fields (to
+        ``depth``), aliased by type: no conflict with a field of the same name on another type
+        of an abstract selection."""
+        selections: list[SelectionNode] = []
+        for name, definition in parent.fields.items():
+            inner = graphql.get_named_type(definition.type)
+            selection_set = None
+            if definition.args:
+                continue
+            if isinstance(inner, GraphQLObjectType):
+                if depth == 0:
+                    continue
+                selection_set = SelectionSetNode(selections=tuple(self.wide(inner, depth - 1)))
+            elif not graphql.is_leaf_type(inner):
+                continue
+            alias = NameNode(value=f"{name}_{parent.name}")
+            selections.append(
+                FieldNode(name=NameNode(value=name), alias=alias, arguments=(), selection_set=selection_set)
+            )
+        return selections
 
     def fragment(self, selections: list[SelectionNode], parent: GraphQLCompositeType) -> SelectionNode:
         selection_set = SelectionSetNode(selections=tuple(selections))

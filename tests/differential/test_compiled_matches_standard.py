@@ -34,7 +34,7 @@ from tests.differential.data import datasets
 from tests.differential.operations import ROOT_FIELDS, Stored, operations
 
 DIFFERENTIAL = settings(
-    max_examples=150,
+    max_examples=300,
     derandomize=True,
     deadline=None,
     database=None,
@@ -44,7 +44,8 @@ DIFFERENTIAL = settings(
         HealthCheck.data_too_large,
     ],
 )
-SETTINGS = Settings(mongodb_uri="mongodb://unused.invalid", demo_jobs=0)
+SETTINGS = Settings(mongodb_uri="mongodb://unused.invalid", demo_jobs=0, max_aliases=1000, max_cost=1_000_000)
+"""Generated operations alias and nest freely (both apps refuse beyond the limits the same way)."""
 
 
 class Gateways:
