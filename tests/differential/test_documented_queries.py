@@ -8,9 +8,10 @@ Where the queries come from:
   GraphQL requests of ``curl`` commands to ``/graphql`` in shell blocks (POST bodies, batches
   included, and GET ``?query=``); blocks marked ``<!-- not-run -->`` (SDL, error examples) are
   not queries to run;
-- examples/: the gql-tagged templates (JavaScript) and gql(triple-quoted) calls (Python). The Relay
-  sources (``graphql`...``` under examples/javascript/relay) are relay-compiler input (fragment
-  arguments, ``@alias``, ``@connection``), not what is sent, and are left out.
+- examples/: the gql-tagged templates (JavaScript) and gql(triple-quoted) calls (Python);
+- examples/javascript/relay: relay-compiler's input (fragment arguments, ``@alias``,
+  ``@connection``) is not what Relay sends; the operation texts relay-compiler generates from
+  it are (``test_relay_queries_...``, which needs Node.js, like tests/examples).
 
 Left out as well: subscriptions (the operation's type; they are not served over plain HTTP), and
 the examples' deliberate mistakes, recognised by the comment "A mistake on purpose" right above
@@ -33,6 +34,7 @@ import pytest
 from gateway.demo import DEMO_DOMAINS, open_demo_database
 from gateway.settings import Settings
 from tests.differential.apps import AppPair, app_pair
+from tests.examples.node_packages import JS_EXAMPLES, compile_relay, ensure_node_packages
 from tests.markdown_blocks import DOCUMENTS, ROOT, blocks, curl_requests
 
 EXAMPLES = ROOT / "examples"
@@ -170,6 +172,9 @@ async def demo() -> AsyncIterator[Demo]:
                 "status": "ERROR",
                 "id": job_ids[0],
                 "ids": job_ids,
+                "count": 20,
+                "cursor": None,
+                "filter": None,
             },
         )
 
@@ -196,6 +201,10 @@ def _body(query: Query, known: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("query", QUERIES, ids=[q.id for q in QUERIES])
 async def test_documented_query_runs_compiled_the_second_time(demo: Demo, query: Query) -> None:
+    await check(demo, query)
+
+
+async def check(demo: Demo, query: Query) -> None:
     exchange = await demo.pair.exchange(_body(query, demo.variables))
     assert exchange.first == exchange.second == exchange.standard
     answer = exchange.standard.json()
@@ -204,4 +213,33 @@ async def test_documented_query_runs_compiled_the_second_time(demo: Demo, query:
         assert exchange.second_outcome != "compiled"
     else:
         assert exchange.standard.status == 200 and "errors" not in answer, answer
-        assert exchange.second_outcome == "compiled"
+        assert exchange.second_outcome == "compiled", query.id
+
+
+_RELAY_TEXT = re.compile(r'"text": ("(?:[^"\\]|\\.)*")')
+
+
+def relay_queries(workspace: Path) -> list[Query]:
+    """The operations relay-compiler generates from the Relay sources (the ``text`` it sends)."""
+    status, output = compile_relay(JS_EXAMPLES, workspace, (ROOT / "schema" / "schema.graphql").read_text())
+    assert status == 0, output
+    found = []
+    for artifact in sorted((workspace / "__generated__").glob("*.graphql.js")):
+        if match := _RELAY_TEXT.search(artifact.read_text()):
+            found += _queries_of(f"relay:{artifact.name}", json.loads(match[1]))
+    return found
+
+
+async def test_relay_queries_run_compiled_the_second_time(demo: Demo, tmp_path: Path) -> None:
+    ensure_node_packages()  # skips without Node.js
+    queries = relay_queries(tmp_path)
+    assert {q.where.removeprefix("relay:").removesuffix(".graphql.js") for q in queries} == {
+        "JobDetailsQuery",
+        "JobDetailsBatchQuery",
+        "JobDetailsFailedBackwardsQuery",
+        "JobRowRefetchQuery",
+        "JobsListQuery",
+        "JobsListPaginationQuery",
+    }
+    for query in queries:
+        await check(demo, query)
