@@ -2,15 +2,18 @@
 :mod:`schema.types.job`, SpaceONE's ``JobInfo`` in :mod:`gateway.spaceone.routes`).
 
 Values are JSON-safe (:func:`to_json`) except datetimes, which stay ``datetime`` for the GraphQL
-``DateTime`` scalar; :func:`serialize_datetime` is the one text form of both front doors."""
+``DateTime`` scalar; :func:`serialize_datetime` is the one text form of both front doors.
+A stored ``Decimal128`` is a JSON number when a double holds it exactly (:func:`decimal_json`),
+else its decimal text."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from bson import ObjectId
+from bson import Decimal128, ObjectId
 
 
 def serialize_datetime(value: datetime) -> str:
@@ -34,7 +37,29 @@ def to_json(value: Any) -> Any:
         return serialize_datetime(value)
     if isinstance(value, ObjectId):
         return str(value)
+    if isinstance(value, Decimal128):
+        return decimal_json(value)
     return value
+
+
+SAFE_INTEGER = 2**53
+"""Integers up to this magnitude are exact in every JSON reader (IEEE doubles)."""
+
+
+def decimal_json(value: Decimal128) -> int | float | str:
+    """A stored ``Decimal128`` as JSON: a number when it is finite and the nearest double is
+    the same number (an integer when it is integral and within ±2**53, else a float); otherwise
+    (NaN, ±Infinity, more digits than a double holds) its decimal text, e.g. ``"NaN"`` or
+    ``"0.1000000000000000000000000000000001"``."""
+    number: Decimal = value.to_decimal()
+    if not number.is_finite():
+        return str(number)
+    nearest = float(number)
+    if Decimal(repr(nearest)) != number:
+        return str(number)
+    if number == number.to_integral_value() and abs(number) <= SAFE_INTEGER:
+        return int(number)
+    return nearest
 
 
 def job_values(document: Mapping[str, Any]) -> dict[str, Any]:

@@ -207,18 +207,29 @@ class CompiledOperations:
         values = await asyncio.gather(*(_settled(call) for call in calls), return_exceptions=True)
         pending: Pending = []
         data: dict[str, Any] = {}
-        for root, value in zip(plan.fields, values, strict=True):
-            if isinstance(value, BaseException):
-                raise Fallback from value
-            data[root.key] = root.complete(value, pending)
-        while pending:
-            batch, pending = pending, []
-            loaded = await asyncio.gather(*(item[0] for item in batch), return_exceptions=True)
-            for (_, container, key, complete), value in zip(batch, loaded, strict=True):
+        try:
+            for root, value in zip(plan.fields, values, strict=True):
                 if isinstance(value, BaseException):
                     raise Fallback from value
-                container[key] = complete(value, pending)
+                data[root.key] = root.complete(value, pending)
+            while pending:
+                batch, pending = pending, []
+                loaded = await asyncio.gather(*(item[0] for item in batch), return_exceptions=True)
+                for (_, container, key, complete), value in zip(batch, loaded, strict=True):
+                    if isinstance(value, BaseException):
+                        raise Fallback from value
+                    container[key] = complete(value, pending)
+        except BaseException:
+            _discard(pending)
+            raise
         return {"data": data}
+
+
+def _discard(pending: Pending) -> None:
+    """Closes the loads a plan left pending when it gives way: never started, never awaited."""
+    for awaitable, *_ in pending:
+        if asyncio.iscoroutine(awaitable):
+            awaitable.close()
 
 
 async def _settled(value: Any) -> Any:

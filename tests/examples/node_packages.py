@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -37,3 +38,24 @@ def ensure_node_packages() -> Path:
         installed = run([npm, "ci", "--no-audit", "--no-fund"], cwd=JS_EXAMPLES)
         assert installed.returncode == 0, installed.stderr
     return JS_EXAMPLES
+
+
+def compile_relay(examples: Path, workspace: Path, schema_text: str) -> tuple[int, str]:
+    """relay-compiler on the Relay sources of examples/javascript/relay against a schema."""
+    shutil.copytree(
+        examples / "relay" / "src", workspace / "src", ignore=shutil.ignore_patterns("__generated__")
+    )
+    (workspace / "schema.graphql").write_text(schema_text)
+    (workspace / "__generated__").mkdir()
+    (workspace / "relay.config.json").write_text(
+        json.dumps(
+            {
+                "src": "./src",
+                "schema": "./schema.graphql",
+                "language": "javascript",
+                "artifactDirectory": "./__generated__",
+            }
+        )
+    )
+    result = run(["node", str(examples / "node_modules" / "relay-compiler" / "cli.js")], cwd=workspace)
+    return result.returncode, result.stdout + result.stderr

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 import pytest
 
 from gateway.demo import DEMO_DOMAINS, generate_demo_data
-from tests.examples.node_packages import ensure_node_packages, run
+from tests.examples.node_packages import compile_relay, ensure_node_packages, run
 from tests.live import LiveGateway
 
 SCHEMA = Path(__file__).parents[2] / "schema" / "schema.graphql"
@@ -137,27 +136,6 @@ RELAY_ARTIFACTS = {
     "JobDetailsBatchQuery",
     "JobDetailsFailedBackwardsQuery",
 }
-
-
-def compile_relay(examples: Path, workspace: Path, schema_text: str) -> tuple[int, str]:
-    """relay-compiler on the Relay sources of examples/javascript/relay against a schema."""
-    shutil.copytree(
-        examples / "relay" / "src", workspace / "src", ignore=shutil.ignore_patterns("__generated__")
-    )
-    (workspace / "schema.graphql").write_text(schema_text)
-    (workspace / "__generated__").mkdir()
-    (workspace / "relay.config.json").write_text(
-        json.dumps(
-            {
-                "src": "./src",
-                "schema": "./schema.graphql",
-                "language": "javascript",
-                "artifactDirectory": "./__generated__",
-            }
-        )
-    )
-    result = run(["node", str(examples / "node_modules" / "relay-compiler" / "cli.js")], cwd=workspace)
-    return result.returncode, result.stdout + result.stderr
 
 
 def test_relay_compiler_compiles_connections_and_refetchable_fragments(examples: Path, tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ const NEWEST = gql`
     jobsConnection(domainId: $domainId, first: 1) { nodes { id jobId } }
   }
 `;
+// A mistake on purpose: not a global id of this API.
 const MALFORMED = gql`
   query Malformed { node(id: "not-an-id") { id } }
 `;
