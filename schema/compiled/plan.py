@@ -40,6 +40,7 @@ from graphql import (
     GraphQLOutputType,
     GraphQLSchema,
     OperationDefinitionNode,
+    TypeNameMetaFieldDef,
     Undefined,
     VariableValues,
 )
@@ -159,9 +160,10 @@ class PlanBuilder:
         roots: list[tuple[str, str, GraphQLField, list[FieldNode], str]] = []
         for key, details in grouped.items():
             name = details[0].node.name.value
-            if name.startswith("__"):
+            if name.startswith("__") and name != "__typename":
                 raise NotCompilable("introspection")
-            definition = root_type.fields.get(name)
+            # graphql-core's own __typename field resolves to the root type's name
+            definition = TypeNameMetaFieldDef if name == "__typename" else root_type.fields.get(name)
             if definition is None:
                 raise NotCompilable(f"unknown root field {name}")
             roots.append(

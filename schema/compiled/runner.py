@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
@@ -181,7 +181,42 @@ class CompiledOperations:
         self, plan: Plan, compiled: CompiledOperation, variables: Any, context: Any
     ) -> dict[str, Any]:
         fragments = {name: details.definition for name, details in compiled.fragments.items()}
-        calls = []
+        calls: list[Any] = []
+        try:
+            self._call_roots(plan, compiled, variables, context, fragments, calls)
+        except BaseException:
+            _close(calls)
+            raise
+        values = await asyncio.gather(*(_settled(call) for call in calls), return_exceptions=True)
+        pending: Pending = []
+        data: dict[str, Any] = {}
+        try:
+            for root, value in zip(plan.fields, values, strict=True):
+                if isinstance(value, BaseException):
+                    raise Fallback from value
+                data[root.key] = root.complete(value, pending)
+            while pending:
+                batch, pending = pending, []
+                loaded = await asyncio.gather(*(item[0] for item in batch), return_exceptions=True)
+                for (_, container, key, complete), value in zip(batch, loaded, strict=True):
+                    if isinstance(value, BaseException):
+                        raise Fallback from value
+                    container[key] = complete(value, pending)
+        except BaseException:
+            _discard(pending)
+            raise
+        return {"data": data}
+
+    def _call_roots(
+        self,
+        plan: Plan,
+        compiled: CompiledOperation,
+        variables: Any,
+        context: Any,
+        fragments: dict[str, Any],
+        calls: list[Any],
+    ) -> None:
+        """Call each root field's resolver (its awaitable, or value, appended to ``calls``)."""
         for root in plan.fields:
             info = GraphQLResolveInfo(
                 root.name,
@@ -204,30 +239,15 @@ class CompiledOperations:
             if resolve is None:
                 raise Fallback
             calls.append(resolve(None, info, **arguments))
-        values = await asyncio.gather(*(_settled(call) for call in calls), return_exceptions=True)
-        pending: Pending = []
-        data: dict[str, Any] = {}
-        try:
-            for root, value in zip(plan.fields, values, strict=True):
-                if isinstance(value, BaseException):
-                    raise Fallback from value
-                data[root.key] = root.complete(value, pending)
-            while pending:
-                batch, pending = pending, []
-                loaded = await asyncio.gather(*(item[0] for item in batch), return_exceptions=True)
-                for (_, container, key, complete), value in zip(batch, loaded, strict=True):
-                    if isinstance(value, BaseException):
-                        raise Fallback from value
-                    container[key] = complete(value, pending)
-        except BaseException:
-            _discard(pending)
-            raise
-        return {"data": data}
 
 
 def _discard(pending: Pending) -> None:
     """Closes the loads a plan left pending when it gives way: never started, never awaited."""
-    for awaitable, *_ in pending:
+    _close(item[0] for item in pending)
+
+
+def _close(awaitables: Iterable[Any]) -> None:
+    for awaitable in awaitables:
         if asyncio.iscoroutine(awaitable):
             awaitable.close()
 
