@@ -157,6 +157,17 @@ class Member:
         self.admitted = False
         self.unseen: set[ObjectId] = set(group.delivered) if group.share.filtered else set()
 
+    def admit(self) -> None:
+        """Count the member (RATE_LIMITED past a limit ends it before any event)."""
+        if self.ended:
+            return
+        try:
+            self.group.registry.hub.admit(self.connection)
+        except GatewayError as refusal:
+            self.end(refusal)
+            return
+        self.admitted = True
+
     def offer(self, payload: str, change: Any) -> None:
         if self.ended:
             return
@@ -237,16 +248,31 @@ class Group:
         self.share = share
         self.members: set[Member] = set()
         self.delivered: set[ObjectId] = set()
-        self.subscribed = asyncio.Event()
+        self.subscribed = False
+        self.joining: list[Member] = []
+        """Members waiting for the execution to subscribe to the hub, in the order they came."""
         self.context = replace(
             context,
             principal=Principal(domain_id=context.principal.domain_id),  # no expiry: members' own
             spent={},
             live_change=None,
-            _subscriptions=ConnectionSubscriptions(0, shared=True, subscribed=self.subscribed),
+            _subscriptions=ConnectionSubscriptions(0, shared=True, on_subscribed=self._subscribed),
             _scopes={},
         )
         self.task = asyncio.create_task(self._run(query, variables, operation_name))
+
+    def _subscribed(self) -> None:
+        self.subscribed = True
+        joining, self.joining = self.joining, []
+        for member in joining:
+            member.admit()
+
+    def join(self, member: Member) -> None:
+        self.members.add(member)
+        if self.subscribed:
+            member.admit()
+        else:
+            self.joining.append(member)
 
     def leave(self, member: Member) -> None:
         if member in self.members:
@@ -332,25 +358,10 @@ class SharedSubscriptions:
 
         The member is counted (and held to the limits) once the group's execution has
         subscribed to the hub, as a single subscription is counted once its resolver has."""
-        hub, connection = context.live_hub()
+        _, connection = context.live_hub()
         group = self.groups.get(share.key)
         if group is None:
             group = self.groups[share.key] = Group(self, share, context, query, variables, operation_name)
         member = Member(group, prefix, connection, context.request_id)
-        group.members.add(member)
-        try:
-            if not group.subscribed.is_set():
-                waiting = asyncio.ensure_future(group.subscribed.wait())
-                await asyncio.wait((waiting, group.task), return_when=asyncio.FIRST_COMPLETED)
-                waiting.cancel()
-            if group.subscribed.is_set() and not member.ended:
-                hub.admit(connection)
-                member.admitted = True
-        except GatewayError as refusal:
-            group.leave(member)
-            await send_text(prefix + error_payload(share, refusal, context.request_id) + "}")
-            return True
-        except BaseException:
-            group.leave(member)
-            raise
+        group.join(member)
         return await member.serve(send_text, context.principal.expires_at)

@@ -77,8 +77,8 @@ class ConnectionSubscriptions:
     limit: int
     open: int = 0
     shared: bool = False
-    subscribed: asyncio.Event | None = None
-    """Set once a subscription of this connection is registered (a shared execution waits)."""
+    on_subscribed: Callable[[], None] | None = None
+    """Called once a subscription of this connection is registered (a shared execution's)."""
 
 
 _END = object()
@@ -183,6 +183,7 @@ class Subscription:
                 item = await self.queue.get()
                 if isinstance(item, GatewayError):
                     raise item
+                self.hub.stats.executed += 1
                 if not self.connection.shared:  # a shared execution's members count themselves
                     self.hub.stats.delivered += 1
                 yield item
@@ -206,6 +207,8 @@ class LiveStats:
 
     received: int = 0
     delivered: int = 0
+    executed: int = 0
+    """Events handed to an execution: one per single subscription, one per shared group."""
     slow_consumers: int = 0
     feed_restarts: int = 0
     batches: int = 0
@@ -275,8 +278,8 @@ class LiveHub:
             if self.on_domain_watched is not None:
                 self.on_domain_watched(repository.domain_id)
         domain.subscriptions.add(subscription)
-        if connection.subscribed is not None:
-            connection.subscribed.set()
+        if connection.on_subscribed is not None:
+            connection.on_subscribed()
         return subscription
 
     def admit(self, connection: ConnectionSubscriptions) -> None:
