@@ -252,3 +252,25 @@ async def test_a_member_joining_a_running_group_gets_no_delete_of_a_job_it_never
         await early.close()
         await late.close()
         gateway.stop()
+
+
+async def test_a_document_the_schema_refuses_gets_the_protocols_own_error(
+    server: WireServer, keys: tuple[KeyPair, Path]
+) -> None:
+    gateway = GatewayProcess.start(server.uri, *keys)
+    client = await LiveClient.connect(gateway, gateway.token(A))
+    try:
+        invalid = "subscription { jobsChanged { kind noSuchField } }"
+        await client.subscribe("bad", invalid)
+        await client.subscribe("bad-too", invalid)  # would be the same group
+        await client.pump(lambda c: {"bad", "bad-too"} <= set(c.ended))
+        for operation_id in ("bad", "bad-too"):
+            refusal = client.ended[operation_id]
+            assert refusal["type"] == "error"  # graphql-transport-ws: an `error` message, no `next`
+            assert [e["extensions"]["code"] for e in refusal["payload"]] == ["GRAPHQL_VALIDATION_FAILED"]
+            assert client.received[operation_id] == []
+        await client.subscribe("good", JOBS_CHANGED)  # the socket still serves
+        await gateway.wait_subscriptions(1)
+    finally:
+        await client.close()
+        gateway.stop()
