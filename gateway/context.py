@@ -43,6 +43,7 @@ class GatewayContext:
     spent: dict[str, int] = field(default_factory=dict)  # request cost so far (batches share it)
     live: LiveHub | None = None
     connection_params: Any = None  # the WebSocket connection_init payload (Strawberry sets it)
+    live_change: Any = None  # the change behind the live event being executed (shared executions)
     _subscriptions: ConnectionSubscriptions | None = None
     _scopes: dict[str, Scope] = field(default_factory=dict)
 

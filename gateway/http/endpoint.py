@@ -45,6 +45,7 @@ from gateway.http.protocol import (
     response_status,
     wants_html,
 )
+from gateway.http.shared_subscriptions import SharedSubscriptions
 from gateway.http.websocket import LegacyWSHandler, TextWebSocketAdapter, TransportWSHandler
 from gateway.mongo.bulkhead import bounded_by, request_deadline
 from gateway.observability.metrics import GatewayMetrics
@@ -93,6 +94,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         self.metrics = metrics
         self.compiled = compiled
         self.graphiql = GraphiQLPage(settings) if settings.graphiql else None
+        self.shared = SharedSubscriptions(schema, contexts.live) if contexts.live is not None else None
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         assert self.graphiql is not None  # Strawberry calls this only when the IDE is on

@@ -5,6 +5,9 @@ handlers with the gateway's rules on top.
   upgrade request's ``Authorization`` header and is checked by the same authenticator as
   queries; a refusal closes the socket with 4403 (both protocols); the socket is closed with
   4403 when the token expires.
+- A ``jobsChanged`` subscription shares its execution with the identical subscriptions of the
+  process (``gateway.http.shared_subscriptions``): each event is executed and encoded once per
+  group, and each member is sent its own pre-encoded frame.
 - A malformed message (not an object, no ``id``, a ``payload`` that is not an object with a
   string ``query``) closes the socket with 4400 (``graphql-transport-ws``) or is answered with an
   ``error`` message (``graphql-ws``): a protocol error, never a crashed handler.
@@ -13,6 +16,7 @@ handlers with the gateway's rules on top.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from contextlib import suppress
 from typing import Any
@@ -22,11 +26,13 @@ from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
 from gateway.context import GatewayContext
 from gateway.errors import GatewayError
+from gateway.http.shared_subscriptions import SharedSubscriptions, shareable
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_BAD_MESSAGE = 4400
@@ -56,6 +62,36 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
             await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
         except WebSocketDisconnect as error:
             raise WebSocketDisconnected from error
+
+    async def send_text(self, text: str) -> None:
+        """Send a frame encoded already (a shared subscription's)."""
+        try:
+            await self.ws.send_text(text)
+        except WebSocketDisconnect as error:
+            raise WebSocketDisconnected from error
+
+
+def _prefix(message_type: str, operation_id: str) -> str:
+    """A ``next``/``data`` message up to its payload, which is spliced in after it."""
+    return f'{{"type":"{message_type}","id":{json.dumps(operation_id)},"payload":'
+
+
+async def serve_shared(
+    view: Any,
+    context: GatewayContext,
+    websocket: Any,
+    prefix: str,
+    query: str,
+    variables: Any,
+    operation_name: str | None,
+) -> bool | None:
+    """Run the operation in its group: True when it ended, False when it must run on its own
+    after all, None when it is not shared."""
+    shared: SharedSubscriptions | None = getattr(view, "shared", None)
+    share = shareable(context, query, variables, operation_name) if shared is not None else None
+    if shared is None or share is None:
+        return None
+    return await shared.serve(share, context, prefix, websocket.send_text, query, variables, operation_name)
 
 
 class _TokenExpiry:
@@ -109,6 +145,21 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[GatewayContext, None], _T
             view: Any = self.view
             self.keep_alive_pings(self.send_message, view.keep_alive_interval)
 
+    async def run_operation(self, operation: Operation[GatewayContext, None]) -> None:
+        served = await serve_shared(
+            self.view,
+            self.context,
+            self.websocket,
+            _prefix("next", operation.id),
+            operation.query,
+            operation.variables,
+            operation.operation_name,
+        )
+        if not served:
+            await super().run_operation(operation)
+            return
+        await operation.send_operation_message({"id": operation.id, "type": "complete"})
+
     async def shutdown(self) -> None:
         self.stop_expiry()
         await super().shutdown()
@@ -151,6 +202,24 @@ class LegacyWSHandler(BaseGraphQLWSHandler[GatewayContext, None], _TokenExpiry):
         await super().handle_connection_init(message)
         if self.connection_acknowledged:
             self.watch_expiry(self.context, lambda code, reason: self.websocket.close(code, reason))
+
+    async def handle_async_results(
+        self, operation_id: str, query: str, operation_name: str | None, variables: dict[str, object] | None
+    ) -> None:
+        try:
+            prefix = _prefix("data", operation_id)
+            served = await serve_shared(
+                self.view, self.context, self.websocket, prefix, query, variables, operation_name
+            )
+            if not served:
+                await super().handle_async_results(operation_id, query, operation_name, variables)
+                return
+            await self.send_message({"type": "complete", "id": operation_id})
+        except asyncio.CancelledError:  # stopped: as Strawberry's own results handler answers
+            await self.send_message({"type": "complete", "id": operation_id})
+        finally:
+            if self.tasks.get(operation_id) is asyncio.current_task():
+                self.tasks.pop(operation_id, None)
 
     async def cleanup(self) -> None:
         self.stop_expiry()

@@ -69,10 +69,16 @@ class Delivery:
 
 @dataclass(slots=True)
 class ConnectionSubscriptions:
-    """How many subscriptions one WebSocket or SSE connection holds (its limit)."""
+    """How many subscriptions one WebSocket or SSE connection holds (its limit).
+
+    ``shared``: the execution a group of identical subscriptions shares (see
+    ``gateway.http.shared_subscriptions``); it is not limited nor counted, its members are."""
 
     limit: int
     open: int = 0
+    shared: bool = False
+    on_subscribed: Callable[[], None] | None = None
+    """Called once a subscription of this connection is registered (a shared execution's)."""
 
 
 _END = object()
@@ -177,7 +183,9 @@ class Subscription:
                 item = await self.queue.get()
                 if isinstance(item, GatewayError):
                     raise item
-                self.hub.stats.delivered += 1
+                self.hub.stats.executed += 1
+                if not self.connection.shared:  # a shared execution's members count themselves
+                    self.hub.stats.delivered += 1
                 yield item
         finally:
             self.close()
@@ -199,6 +207,8 @@ class LiveStats:
 
     received: int = 0
     delivered: int = 0
+    executed: int = 0
+    """Events handed to an execution: one per single subscription, one per shared group."""
     slow_consumers: int = 0
     feed_restarts: int = 0
     batches: int = 0
@@ -252,17 +262,7 @@ class LiveHub:
         resume: Mapping[str, Any] | None = None,
     ) -> Subscription:
         """Register a subscriber (it receives every change scoped to its domain from now on)."""
-        if self.closing is not None:
-            raise self.closing
-        if connection.open >= connection.limit:
-            raise RateLimited(
-                f"this connection already holds {connection.limit} subscriptions "
-                "(GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION)"
-            )
-        if self._count >= self.max_subscriptions:
-            raise RateLimited(
-                "the gateway holds as many subscriptions as it may (GATEWAY_MAX_SUBSCRIPTIONS); try again later"
-            )
+        self.admit(connection)
         subscription = Subscription(
             self,
             repository,
@@ -278,17 +278,41 @@ class LiveHub:
             if self.on_domain_watched is not None:
                 self.on_domain_watched(repository.domain_id)
         domain.subscriptions.add(subscription)
+        if connection.on_subscribed is not None:
+            connection.on_subscribed()
+        return subscription
+
+    def admit(self, connection: ConnectionSubscriptions) -> None:
+        """Count one more subscription of ``connection``, within the per-connection and
+        per-process limits (RATE_LIMITED past either; SERVICE_UNAVAILABLE while draining)."""
+        if self.closing is not None:
+            raise self.closing
+        if connection.shared:
+            return
+        if connection.open >= connection.limit:
+            raise RateLimited(
+                f"this connection already holds {connection.limit} subscriptions "
+                "(GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION)"
+            )
+        if self._count >= self.max_subscriptions:
+            raise RateLimited(
+                "the gateway holds as many subscriptions as it may (GATEWAY_MAX_SUBSCRIPTIONS); try again later"
+            )
         connection.open += 1
         self._count += 1
-        return subscription
+
+    def release(self, connection: ConnectionSubscriptions) -> None:
+        """The counterpart of :meth:`admit`."""
+        if not connection.shared:
+            connection.open -= 1
+            self._count -= 1
 
     def forget(self, subscription: Subscription) -> None:
         domain = self._domains.get(subscription.domain_id)
         if domain is None or subscription not in domain.subscriptions:
             return
         domain.subscriptions.discard(subscription)
-        subscription.connection.open -= 1
-        self._count -= 1
+        self.release(subscription.connection)
         if not domain.subscriptions:
             del self._domains[subscription.domain_id]
 

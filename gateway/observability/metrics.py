@@ -238,6 +238,11 @@ class _LiveCollector:
             ("gateway_live_changes_received", "Job changes read from the change feed.", stats.received),
             ("gateway_live_events_delivered", "Events handed to subscribers.", stats.delivered),
             (
+                "gateway_live_events_executed",
+                "Events executed (once per group of identical subscriptions).",
+                stats.executed,
+            ),
+            (
                 "gateway_live_slow_consumer_closes",
                 "Subscriptions ended with SLOW_CONSUMER.",
                 stats.slow_consumers,

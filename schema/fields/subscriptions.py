@@ -135,7 +135,7 @@ async def resolve_jobs_changed(
     deliveries = subscription.deliveries()
     try:
         async for delivery in _until_expiry(deliveries, context.principal.expires_at):
-            change = delivery.change
+            change = context.live_change = delivery.change
             yield JobChange(
                 kind=JobChangeKind(change.kind.value),
                 job_id=change.job_id,
