@@ -210,7 +210,7 @@ async def _commands(uri: str) -> list[dict[str, Any]]:
             print(f"{size:>9} {counts['scalars']:>8} {counts['count']:>12} {counts['nested']:>20}")
             rows.append({"page_size": size, **counts})
     finally:
-        handle.close()
+        await handle.close()
     return rows
 
 

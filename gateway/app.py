@@ -119,7 +119,7 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
             lag_watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await lag_watch
-            handle.close()
+            await handle.close()
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql),
