@@ -50,6 +50,9 @@ async def test_down_then_up_without_a_restart(down_server: WireServer, http: htt
 
     with MongoClient(down_server.uri) as sync:
         sync["power-scheduler"]["job"].insert_many([factories.job(DOMAIN) for _ in range(4)])
-    assert (await http.get("/readyz")).status_code == 200
+    # Motor answers the first ping; PyMongo's async client may still be in its monitor's
+    # minimum heartbeat (500 ms) and answer one more 503: a few tries, never a restart.
+    statuses = [(await http.get("/readyz")).status_code for _ in range(3)]
+    assert statuses[-1] == 200 and statuses.count(503) <= 1
     body = (await http.post("/graphql", json={"query": QUERY})).json()
     assert body == {"data": {"jobs": {"totalCount": 4}}}
