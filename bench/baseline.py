@@ -265,7 +265,8 @@ def create_baseline_app(database: Any, cursor_secret: str = DEVELOPMENT_CURSOR_S
 
 def main() -> None:
     """``python -m bench.baseline MONGODB_URI PORT``: serve the baseline with uvicorn, with the
-    gateway's own driver settings (pool size, timeouts) and server defaults (uvloop, httptools)."""
+    gateway's own driver settings (the driver of ``GATEWAY_MONGODB_DRIVER``, pool size, timeouts)
+    and server defaults (uvloop, httptools)."""
     import sys  # noqa: PLC0415
 
     import uvicorn  # noqa: PLC0415

@@ -1,5 +1,7 @@
 """End to end CPU per request: the gateway and the baseline each served by uvicorn in its own
-process, the real driver, the wire server (SecantusDB, or ``GATEWAY_TEST_MONGODB_URI``).
+process, the real driver, the wire server (SecantusDB, or ``GATEWAY_TEST_MONGODB_URI``); once
+per driver (Motor and PyMongo's ``AsyncMongoClient``, ``GATEWAY_MONGODB_DRIVER``), the gateway
+against a baseline on the same driver.
 
 The figure is the CPU time (user + system, from ``/proc/<pid>/stat``) the server process spends
 per request, so a slow database does not blur it. Rounds alternate between the two servers;
@@ -96,10 +98,68 @@ def wait_idle(seconds: float = 0.2) -> None:
     time.sleep(seconds)
 
 
+def compare_drivers(
+    pairs: dict[str, tuple[Target, Target]], scenario: Scenario, *, rounds: int, requests: int
+) -> dict[str, Any]:
+    """:func:`compare` for several (gateway, baseline) pairs, one per driver, their rounds
+    interleaved so that every server sees the same conditions; ``gateway_vs_motor`` is each
+    gateway's CPU per request over the Motor gateway's."""
+    targets = [target for pair in pairs.values() for target in pair]
+    with httpx.Client(timeout=120) as client:
+        identical = {d: same_body(gw, bl, scenario, client) for d, (gw, bl) in pairs.items()}
+        for target in targets:  # warm: caches, connections, pools
+            cpu_per_request(target, scenario, client, max(2, requests // 4))
+        figures: dict[str, list[float]] = {target.name: [] for target in targets}
+        for _ in range(rounds):
+            for target in targets:
+                figures[target.name].append(cpu_per_request(target, scenario, client, requests))
+    medians = {name: statistics.median(values) for name, values in figures.items()}
+    row: dict[str, Any] = {"scenario": scenario.name, "drivers": {}}
+    first_gateway = medians[next(iter(pairs.values()))[0].name]
+    for driver, (gateway, baseline) in pairs.items():
+        ours, theirs = medians[gateway.name], medians[baseline.name]
+        row["drivers"][driver] = {
+            "identical": identical[driver],
+            "gateway_ms": round(ours * 1e3, 3),
+            "baseline_ms": round(theirs * 1e3, 3),
+            "ratio": round(ours / theirs, 3) if theirs else None,
+            "gateway_vs_first": round(ours / first_gateway, 3) if first_gateway else None,
+        }
+    return row
+
+
+def _print_header(drivers: list[str]) -> None:
+    head = f"{'scenario':<34}"
+    for driver in drivers:
+        head += f" | {driver + ': same':>13} {'gateway':>9} {'baseline':>9} {'ratio':>6}"
+    print(head + (f" | {drivers[-1]}/{drivers[0]} gw" if len(drivers) > 1 else ""))
+
+
+def _print_row(row: dict[str, Any]) -> None:
+    line = f"{row['scenario']:<34}"
+    figures = list(row["drivers"].values())
+    for one in figures:
+        line += (
+            f" | {'yes' if one['identical'] else 'NO':>13} {one['gateway_ms']:>7.2f}ms "
+            f"{one['baseline_ms']:>7.2f}ms {one['ratio']:>5.2f}×"
+        )
+    if len(figures) > 1:
+        line += f" | {figures[-1]['gateway_vs_first']:>5.2f}×"
+    print(line)
+
+
 def run_cpu(
-    chosen: list[Scenario], *, rounds: int, requests: int, env: dict[str, str] | None = None
+    chosen: list[Scenario],
+    *,
+    rounds: int,
+    requests: int,
+    env: dict[str, str] | None = None,
+    drivers: tuple[str, ...] = ("motor", "pymongo"),
 ) -> list[dict[str, Any]]:
-    """Start the wire server and both servers, seed the benchmark data, compare each scenario."""
+    """Start the wire server and, for each driver, a gateway and a baseline that use it
+    (``GATEWAY_MONGODB_DRIVER``); seed the benchmark data; compare each scenario."""
+    from contextlib import ExitStack  # noqa: PLC0415
+
     from bench.data import dataset  # noqa: PLC0415
     from bench.endtoend import _seed, servers  # noqa: PLC0415
     from bench.servers import WireServer  # noqa: PLC0415
@@ -108,16 +168,19 @@ def run_cpu(
     rows: list[dict[str, Any]] = []
     try:
         _seed(wire.uri, dataset())
-        with servers(wire.uri, env or {}) as (gateway_server, baseline_server):
-            gateway = Target("gateway", gateway_server.process.pid, gateway_server.url, graphql=True)
-            baseline = Target("baseline", baseline_server.process.pid, baseline_server.url, graphql=False)
-            print(f"{'scenario':<34} {'same':>5} {'gateway':>10} {'baseline':>10} {'ratio':>7}")
-            for scenario in chosen:
-                row = compare(gateway, baseline, scenario, rounds=rounds, requests=requests)
-                print(
-                    f"{row['scenario']:<34} {'yes' if row['identical'] else 'NO':>5} "
-                    f"{row['gateway_ms']:>8.2f}ms {row['baseline_ms']:>8.2f}ms {row['ratio']:>6.2f}×"
+        with ExitStack() as stack:
+            pairs: dict[str, tuple[Target, Target]] = {}
+            for driver in drivers:
+                chosen_driver = {"GATEWAY_MONGODB_DRIVER": driver}
+                gw, bl = stack.enter_context(servers(wire.uri, {**(env or {}), **chosen_driver}, chosen_driver))
+                pairs[driver] = (
+                    Target(f"gateway-{driver}", gw.process.pid, gw.url, graphql=True),
+                    Target(f"baseline-{driver}", bl.process.pid, bl.url, graphql=False),
                 )
+            _print_header(list(drivers))
+            for scenario in chosen:
+                row = compare_drivers(pairs, scenario, rounds=rounds, requests=requests)
+                _print_row(row)
                 rows.append(row)
     finally:
         wire.stop()
@@ -133,7 +196,8 @@ if __name__ == "__main__":
     wanted = sys.argv[1:]
     chosen = [s for s in scenarios(dataset()) if not wanted or any(w in s.name for w in wanted)]
     chosen = [s for s in chosen if s.page_size <= 100]
-    run_cpu(chosen, rounds=7, requests=60)
+    only = os.environ.get("BENCH_DRIVERS")  # e.g. BENCH_DRIVERS=motor: one driver only
+    run_cpu(chosen, rounds=7, requests=60, drivers=tuple(only.split(",")) if only else ("motor", "pymongo"))
 
 
 def profile(scenario_name: str, seconds: float = 8.0, out: str = "/tmp/profile.txt") -> None:

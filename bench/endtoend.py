@@ -75,7 +75,10 @@ def _start(name: str, command: list[str], env: dict[str, str], port: int, probe:
 
 
 @contextmanager
-def servers(uri: str, env: dict[str, str] | None = None) -> Iterator[tuple[Server, Server]]:
+def servers(
+    uri: str, env: dict[str, str] | None = None, baseline_env: dict[str, str] | None = None
+) -> Iterator[tuple[Server, Server]]:
+    """The gateway (with ``env``) and the baseline (with ``baseline_env``), each its own process."""
     gateway_port, baseline_port = free_port(), free_port()
     gateway = _start(
         "gateway",
@@ -88,7 +91,7 @@ def servers(uri: str, env: dict[str, str] | None = None) -> Iterator[tuple[Serve
         baseline = _start(
             "baseline",
             [sys.executable, "-m", "bench.baseline", uri + DATABASE, str(baseline_port)],
-            {"GATEWAY_MONGODB_DATABASE": DATABASE},
+            {"GATEWAY_MONGODB_DATABASE": DATABASE, **(baseline_env or {})},
             baseline_port,
             "/job?domain_id=x&job_id=x",
         )
@@ -210,7 +213,7 @@ async def _commands(uri: str) -> list[dict[str, Any]]:
             print(f"{size:>9} {counts['scalars']:>8} {counts['count']:>12} {counts['nested']:>20}")
             rows.append({"page_size": size, **counts})
     finally:
-        handle.close()
+        await handle.close()
     return rows
 
 

@@ -119,7 +119,7 @@ def create_app(settings: Settings | None = None, mongo: MongoHandle | None = Non
             lag_watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await lag_watch
-            handle.close()
+            await handle.close()
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql),
@@ -196,7 +196,12 @@ def _announce(settings: Settings, handle: MongoHandle) -> None:
                 EXAMPLE_SUBSCRIPTION % DEMO_DOMAINS[0],
             )
     else:
-        log.info("serving database %r; GraphiQL: %s", settings.mongodb_database, url)
+        log.info(
+            "serving database %r through %s; GraphiQL: %s",
+            settings.mongodb_database,
+            settings.mongodb_driver,
+            url,
+        )
         if settings.uses_development_cursor_secret:
             log.warning(
                 "GATEWAY_CURSOR_SECRET is unset: connection cursors are signed with the public "

@@ -11,10 +11,9 @@ from typing import Any
 import httpx
 import pytest
 from mongomock_motor import AsyncMongoMockClient
-from motor.motor_asyncio import AsyncIOMotorClient
 
 from gateway.app import create_app
-from gateway.mongo.client import MongoHandle
+from gateway.mongo.client import MongoHandle, close_client, driver_client
 from gateway.settings import Settings
 from tests.live import LiveGateway
 from tests.tenant_guard import GUARD as TENANT_GUARD
@@ -96,26 +95,37 @@ def command_recorder() -> CommandRecorder:
 
 
 @pytest.fixture(scope="session")
-async def wire_motor(wire_server: WireServer, command_recorder: CommandRecorder) -> AsyncIterator[Any]:
-    client = AsyncIOMotorClient(
+def mongodb_driver(request: pytest.FixtureRequest) -> str:
+    """The driver of the wire-server tests: Motor, unless a conftest parametrizes it
+    (tests/integration runs each of its wire tests with both drivers)."""
+    return str(getattr(request, "param", "motor"))
+
+
+@pytest.fixture(scope="session")
+async def wire_driver(
+    wire_server: WireServer, command_recorder: CommandRecorder, mongodb_driver: Any
+) -> AsyncIterator[Any]:
+    """A client of the wire server, of the driver ``mongodb_driver`` names."""
+    client = driver_client(
         wire_server.uri,
+        mongodb_driver,
         tz_aware=False,
         serverSelectionTimeoutMS=5000,
         event_listeners=[command_recorder, TENANT_GUARD],
     )
     yield client
-    client.close()
+    await close_client(client)
 
 
 @pytest.fixture
-async def wire_db(wire_motor: Any, command_recorder: CommandRecorder) -> AsyncIterator[Any]:
+async def wire_db(wire_driver: Any, command_recorder: CommandRecorder) -> AsyncIterator[Any]:
     """A fresh, empty database on the wire server for one test."""
     name = f"test-{id(object()):x}"
-    database = wire_motor[name]
+    database = wire_driver[name]
     command_recorder.clear()
     yield database
     command_recorder.enabled = False
-    await wire_motor.drop_database(name)
+    await wire_driver.drop_database(name)
     command_recorder.enabled = True
     command_recorder.clear()
 

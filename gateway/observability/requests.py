@@ -45,7 +45,8 @@ current_request: ContextVar[RequestStats | None] = ContextVar("current_request",
 
 
 def count_mongo_command() -> None:
-    """Called by the driver's command listener (Motor copies the context into its threads)."""
+    """Called by the driver's command listener, in the request's context (PyMongo's async client calls
+    it in the request's task; Motor copies the context into its threads)."""
     stats = current_request.get()
     if stats is not None:
         stats.mongo_commands += 1

@@ -61,7 +61,7 @@ async def wire_http(wire_server: WireServer, wire_db: Any) -> AsyncIterator[http
     app = create_app(settings)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://g") as http:
         yield http
-    app.state.mongo.close()
+    await app.state.mongo.close()
 
 
 async def test_metrics_count_operations_commands_and_batches(

@@ -15,13 +15,12 @@ from typing import Any
 
 import httpx
 import pytest
-from motor.motor_asyncio import AsyncIOMotorClient
 from pymongo import monitoring
 from starlette.applications import Starlette
 
 from gateway.app import create_app
 from gateway.mongo.bulkhead import Bulkhead
-from gateway.mongo.client import MongoHandle
+from gateway.mongo.client import MongoHandle, close_client, driver_client
 from gateway.settings import Settings
 from tests import factories
 from tests.conftest import DOMAIN, OTHER_DOMAIN, seed
@@ -157,10 +156,10 @@ class InFlight(monitoring.CommandListener):
 
 
 async def test_under_a_flood_the_busy_domain_never_has_more_than_its_bound_at_the_server(
-    wire_server: WireServer,
+    wire_server: WireServer, mongodb_driver: Any
 ) -> None:
     in_flight = InFlight((DOMAIN, OTHER_DOMAIN))
-    client = AsyncIOMotorClient(wire_server.uri, tz_aware=False, event_listeners=[in_flight])
+    client = driver_client(wire_server.uri, mongodb_driver, tz_aware=False, event_listeners=[in_flight])
     database = client[f"bulkhead-{id(in_flight):x}"]
     try:
         jobs = jobs_of_two_domains()
@@ -182,7 +181,7 @@ async def test_under_a_flood_the_busy_domain_never_has_more_than_its_bound_at_th
         assert in_flight.most[OTHER_DOMAIN] == 1  # its own bound, not the busy domain's turn
     finally:
         await client.drop_database(database.name)
-        client.close()
+        await close_client(client)
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ class Gateway:
         return httpx.get(f"{self.url}/readyz", timeout=30).status_code
 
 
-def start_gateway(mongo_uri: str) -> Gateway:
+def start_gateway(mongo_uri: str, driver: str) -> Gateway:
     port = free_port()
     env = {
         **os.environ,
@@ -64,6 +64,7 @@ def start_gateway(mongo_uri: str) -> Gateway:
         "GATEWAY_MONGODB_SERVER_SELECTION_TIMEOUT_MS": "1500",
         "GATEWAY_SHUTDOWN_TIMEOUT": "20",
         "GATEWAY_PORT": str(port),
+        "GATEWAY_MONGODB_DRIVER": driver,
     }
     log = tempfile.TemporaryFile()
     process = subprocess.Popen([sys.executable, "-m", "gateway"], env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -103,8 +104,8 @@ def own_server() -> Iterator[WireServer]:
 
 
 @pytest.fixture
-def gateway(own_server: WireServer) -> Iterator[Gateway]:
-    gateway = start_gateway(own_server.uri)
+def gateway(own_server: WireServer, mongodb_driver: str) -> Iterator[Gateway]:
+    gateway = start_gateway(own_server.uri, mongodb_driver)
     yield gateway
     if not gateway.log.closed:
         gateway.stop()
@@ -131,10 +132,10 @@ def test_the_wire_server_stops_and_returns_under_a_running_gateway(
     assert gateway.process.poll() is None  # never restarted
 
 
-def test_unreachable_at_start_then_recovers() -> None:
+def test_unreachable_at_start_then_recovers(mongodb_driver: str) -> None:
     port = free_port()
     server = WireServer(uri=f"mongodb://127.0.0.1:{port}/", port=port)
-    gateway = start_gateway(server.uri)
+    gateway = start_gateway(server.uri, mongodb_driver)
     try:
         assert gateway.ready() == 503
         assert gateway.query()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"

@@ -59,8 +59,10 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[KeyPair, Path]:
 
 
 @pytest.fixture(scope="module")
-def gateway(server: WireServer, keys: tuple[KeyPair, Path]) -> Iterator[GatewayProcess]:
-    process = GatewayProcess.start(server.uri, *keys, GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION="5")
+def gateway(mongodb_driver: str, server: WireServer, keys: tuple[KeyPair, Path]) -> Iterator[GatewayProcess]:
+    process = GatewayProcess.start(
+        server.uri, *keys, GATEWAY_MONGODB_DRIVER=mongodb_driver, GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION="5"
+    )
     yield process
     process.stop()
 
@@ -291,10 +293,10 @@ async def test_job_updated_starts_with_the_current_state_and_ends_when_deleted(
 
 
 async def test_after_resumes_exactly_after_an_event_even_across_a_gateway_restart(
-    server: WireServer, keys: tuple[KeyPair, Path], jobs: Any
+    mongodb_driver: str, server: WireServer, keys: tuple[KeyPair, Path], jobs: Any
 ) -> None:
     domain = DOMAINS[2]
-    first = GatewayProcess.start(server.uri, *keys)
+    first = GatewayProcess.start(server.uri, *keys, GATEWAY_MONGODB_DRIVER=mongodb_driver)
     try:
         client = await LiveClient.connect(first, first.token(domain))
         await client.subscribe("all", JOBS_CHANGED)
@@ -309,7 +311,7 @@ async def test_after_resumes_exactly_after_an_event_even_across_a_gateway_restar
         first.stop()
     for job in written[2:]:
         jobs.insert_one(job)  # while no gateway runs
-    second = GatewayProcess.start(server.uri, *keys)
+    second = GatewayProcess.start(server.uri, *keys, GATEWAY_MONGODB_DRIVER=mongodb_driver)
     try:
         client = await LiveClient.connect(second, second.token(domain))
         await client.subscribe("resumed", JOBS_CHANGED, {"after": cursor})
@@ -453,10 +455,16 @@ async def test_commands_sent_do_not_grow_with_the_number_of_subscribers(
 
 
 async def test_a_restarted_database_that_lost_its_history_tells_subscribers_to_resync(
+    mongodb_driver: str,
     keys: tuple[KeyPair, Path],
 ) -> None:
     own = WireServer.start()
-    process = GatewayProcess.start(own.uri, *keys, GATEWAY_MONGODB_SERVER_SELECTION_TIMEOUT_MS="1000")
+    process = GatewayProcess.start(
+        own.uri,
+        *keys,
+        GATEWAY_MONGODB_DRIVER=mongodb_driver,
+        GATEWAY_MONGODB_SERVER_SELECTION_TIMEOUT_MS="1000",
+    )
     try:
         client = await LiveClient.connect(process, process.token(DOMAINS[0]))
         await client.subscribe("all", JOBS_CHANGED)
@@ -479,9 +487,9 @@ async def test_a_restarted_database_that_lost_its_history_tells_subscribers_to_r
 
 
 async def test_sigterm_tells_every_subscriber_before_closing(
-    server: WireServer, keys: tuple[KeyPair, Path]
+    mongodb_driver: str, server: WireServer, keys: tuple[KeyPair, Path]
 ) -> None:
-    process = GatewayProcess.start(server.uri, *keys)
+    process = GatewayProcess.start(server.uri, *keys, GATEWAY_MONGODB_DRIVER=mongodb_driver)
     try:
         clients = [await LiveClient.connect(process, process.token(d)) for d in DOMAINS[:2]]
         for client in clients:
@@ -551,10 +559,14 @@ async def test_a_cursor_the_database_cannot_resume_from_is_refused_with_resync_r
 
 
 async def test_keep_alive_pings_and_the_connection_init_timeout(
-    server: WireServer, keys: tuple[KeyPair, Path]
+    mongodb_driver: str, server: WireServer, keys: tuple[KeyPair, Path]
 ) -> None:
     process = GatewayProcess.start(
-        server.uri, *keys, GATEWAY_WS_KEEP_ALIVE_SECONDS="0.3", GATEWAY_WS_CONNECTION_INIT_TIMEOUT="0.5"
+        server.uri,
+        *keys,
+        GATEWAY_MONGODB_DRIVER=mongodb_driver,
+        GATEWAY_WS_KEEP_ALIVE_SECONDS="0.3",
+        GATEWAY_WS_CONNECTION_INIT_TIMEOUT="0.5",
     )
     try:
         client = await LiveClient.connect(process, process.token(DOMAINS[0]))

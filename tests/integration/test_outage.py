@@ -4,6 +4,7 @@ and recovers by itself when the server comes back."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -26,12 +27,14 @@ def down_server() -> Iterator[WireServer]:
 
 
 @pytest.fixture
-async def http(down_server: WireServer) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(mongodb_uri=down_server.uri, mongodb_server_selection_timeout_ms=500)
+async def http(down_server: WireServer, mongodb_driver: Any) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(
+        mongodb_uri=down_server.uri, mongodb_server_selection_timeout_ms=500, mongodb_driver=mongodb_driver
+    )
     app = create_app(settings)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://g") as client:
         yield client
-    app.state.mongo.close()
+    await app.state.mongo.close()
 
 
 async def test_down_then_up_without_a_restart(down_server: WireServer, http: httpx.AsyncClient) -> None:
@@ -47,6 +50,9 @@ async def test_down_then_up_without_a_restart(down_server: WireServer, http: htt
 
     with MongoClient(down_server.uri) as sync:
         sync["power-scheduler"]["job"].insert_many([factories.job(DOMAIN) for _ in range(4)])
-    assert (await http.get("/readyz")).status_code == 200
+    # Motor answers the first ping; PyMongo's async client may still be in its monitor's
+    # minimum heartbeat (500 ms) and answer one more 503: a few tries, never a restart.
+    statuses = [(await http.get("/readyz")).status_code for _ in range(3)]
+    assert statuses[-1] == 200 and statuses.count(503) <= 1
     body = (await http.post("/graphql", json={"query": QUERY})).json()
     assert body == {"data": {"jobs": {"totalCount": 4}}}

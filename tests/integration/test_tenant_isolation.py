@@ -551,18 +551,18 @@ async def test_answers_never_depend_on_other_domains_mongomock(
 
 @pytest.fixture(scope="module")
 async def wire_pair(
-    wire_motor: Any, tmp_path_factory: pytest.TempPathFactory
+    wire_driver: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[tuple[Any, Any]]:
     keys = write_jwks(tmp_path_factory.mktemp("keys") / "jwks.json", PAIR)
-    everything, alone = wire_motor["isolation-all"], wire_motor["isolation-alone"]
+    everything, alone = wire_driver["isolation-all"], wire_driver["isolation-alone"]
     for database in (everything, alone):
-        await wire_motor.drop_database(database.name)
+        await wire_driver.drop_database(database.name)
     await fill(everything, JOBS_DOCS, CONTROLLER_DOCS)
     await fill(alone, only_a(JOBS_DOCS), only_a(CONTROLLER_DOCS))
     async with app_client(everything, keys) as full, app_client(alone, keys) as isolated:
         yield full, isolated
     for database in (everything, alone):
-        await wire_motor.drop_database(database.name)
+        await wire_driver.drop_database(database.name)
 
 
 @pytest.mark.wire

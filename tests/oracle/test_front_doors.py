@@ -34,17 +34,17 @@ class Doors:
 
 
 @pytest.fixture(scope="module")
-async def doors(wire_motor: Any) -> AsyncIterator[Doors]:
+async def doors(wire_driver: Any) -> AsyncIterator[Doors]:
     jobs, controllers = corpus.documents()
-    database = wire_motor[DATABASE]
-    await wire_motor.drop_database(DATABASE)
+    database = wire_driver[DATABASE]
+    await wire_driver.drop_database(DATABASE)
     await database["job"].insert_many(jobs)
     await database["controller"].insert_many(controllers)
     settings = Settings(mongodb_uri="mongodb://unused.invalid", demo_jobs=0)
-    app = create_app(settings, MongoHandle(wire_motor, database, embedded=False))
+    app = create_app(settings, MongoHandle(wire_driver, database, embedded=False))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
         yield Doors(http, next(c["controller_id"] for c in controllers if c["domain_id"] == DOMAIN))
-    await wire_motor.drop_database(DATABASE)
+    await wire_driver.drop_database(DATABASE)
 
 
 def camel(name: str) -> str:

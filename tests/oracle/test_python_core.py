@@ -37,11 +37,11 @@ class Seeded:
 
 
 @pytest.fixture(scope="module")
-async def seeded(wire_server: WireServer, wire_motor: Any) -> AsyncIterator[Seeded]:
+async def seeded(wire_server: WireServer, wire_driver: Any) -> AsyncIterator[Seeded]:
     python = oracle_python()
     jobs, controllers = corpus.documents()
-    database = wire_motor[DATABASE]
-    await wire_motor.drop_database(DATABASE)
+    database = wire_driver[DATABASE]
+    await wire_driver.drop_database(DATABASE)
     await database["job"].insert_many(jobs)
     await database["controller"].insert_many(controllers)
     controller_id = next(c["controller_id"] for c in controllers if c["domain_id"] == DOMAIN)
@@ -55,10 +55,10 @@ async def seeded(wire_server: WireServer, wire_motor: Any) -> AsyncIterator[Seed
     answers = iter(run_driver(python, request))
     oracle = {kind: [next(answers) for _ in queries] for kind, queries in cases.items()}
     settings = Settings(mongodb_uri="mongodb://unused.invalid", demo_jobs=0)
-    app = create_app(settings, MongoHandle(wire_motor, database, embedded=False))
+    app = create_app(settings, MongoHandle(wire_driver, database, embedded=False))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
         yield Seeded(http, controller_id, oracle)
-    await wire_motor.drop_database(DATABASE)
+    await wire_driver.drop_database(DATABASE)
 
 
 def _oracle_rows(value: Any) -> Any:
