@@ -37,6 +37,10 @@ def hs256_secret(keys: str, *, allowed: bool) -> str | None:
     return secret
 
 
+MongoDriver = Literal["motor", "pymongo"]
+"""The asynchronous MongoDB drivers the gateway can serve through."""
+
+
 class Settings(BaseSettings):
     """Every knob of the gateway; docs/configuration.md is generated from these descriptions."""
 
@@ -52,7 +56,7 @@ class Settings(BaseSettings):
         description="serve the embedded demo database: unset, only without GATEWAY_MONGODB_URI on a "
         "loopback host; true, on any host (never with a URI); false, never",
     )
-    mongodb_driver: Literal["motor", "pymongo"] = Field(
+    mongodb_driver: MongoDriver = Field(
         default="motor",
         description="the asynchronous driver: `motor` (Motor), or `pymongo` (PyMongo's own `AsyncMongoClient`)",
     )

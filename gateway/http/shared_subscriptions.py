@@ -50,7 +50,7 @@ from strawberry.utils.aio import aclosing
 from gateway.auth import Principal
 from gateway.context import GatewayContext
 from gateway.encoding import json_bytes
-from gateway.errors import GatewayError, SlowConsumer, Unauthenticated
+from gateway.errors import GatewayError, Unauthenticated
 from gateway.live.hub import ChangeKind, ConnectionSubscriptions, LiveHub
 from schema.extensions.errors import classify, finalize_errors
 
@@ -180,13 +180,7 @@ class Member:
                 self.unseen.discard(change.object_id)
         hub = self.group.registry.hub
         if self.queue.qsize() >= hub.buffer:
-            hub.stats.slow_consumers += 1
-            self.end(
-                SlowConsumer(
-                    f"the subscriber fell more than {hub.buffer} events behind "
-                    "(GATEWAY_LIVE_BUFFER_EVENTS); query again, then subscribe"
-                )
-            )
+            self.end(hub.slow_consumer())
             return
         self.queue.put_nowait(self.prefix + payload + "}")
 

@@ -156,11 +156,7 @@ class Subscription:
         self.hub.forget(self)
 
     def _slow(self) -> SlowConsumer:
-        self.hub.stats.slow_consumers += 1
-        return SlowConsumer(
-            f"the subscriber fell more than {self.buffer} events behind "
-            "(GATEWAY_LIVE_BUFFER_EVENTS); query again, then subscribe"
-        )
+        return self.hub.slow_consumer()
 
     def _note(self, delivery: Delivery) -> None:
         if self.where is not None and delivery.change.kind is not ChangeKind.DELETED:
@@ -306,6 +302,14 @@ class LiveHub:
         if not connection.shared:
             connection.open -= 1
             self._count -= 1
+
+    def slow_consumer(self) -> SlowConsumer:
+        """The error ending a subscriber that fell ``buffer`` events behind (counted)."""
+        self.stats.slow_consumers += 1
+        return SlowConsumer(
+            f"the subscriber fell more than {self.buffer} events behind "
+            "(GATEWAY_LIVE_BUFFER_EVENTS); query again, then subscribe"
+        )
 
     def forget(self, subscription: Subscription) -> None:
         domain = self._domains.get(subscription.domain_id)

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 from bson.errors import InvalidDocument
 from motor.motor_asyncio import AsyncIOMotorClient
@@ -34,12 +34,11 @@ from pymongo.errors import (
 )
 
 from gateway.errors import QueryError, ResyncRequired, ServiceUnavailable, Timeout
-from gateway.settings import Settings
+from gateway.settings import MongoDriver, Settings
 
 log = logging.getLogger(__name__)
 
-Driver = Literal["motor", "pymongo"]
-DRIVERS: tuple[Driver, ...] = get_args(Driver)
+DRIVERS: tuple[MongoDriver, ...] = get_args(MongoDriver)
 
 
 @dataclass(slots=True)
@@ -61,7 +60,7 @@ class MongoHandle:
         await close_client(self.client)
 
 
-def driver_client(uri: str, driver: Driver = "motor", **options: Any) -> Any:
+def driver_client(uri: str, driver: MongoDriver = "motor", **options: Any) -> Any:
     """A client of ``driver`` on ``uri`` (no I/O yet), with Motor's call shapes whichever it is;
     ``options`` are the driver's own (``tz_aware``, ``maxPoolSize``, ``event_listeners``…)."""
     if driver == "motor":
@@ -114,6 +113,19 @@ class _Delegate:
         return f"{type(self).__name__}({self.delegate!r})"
 
 
+class _Aggregates(_Delegate):
+    """A PyMongo database or collection whose ``aggregate`` and ``watch`` return their cursor at
+    once (Motor's shape)."""
+
+    __slots__ = ()
+
+    def aggregate(self, pipeline: Any, **kwargs: Any) -> OpeningCursor:
+        return OpeningCursor(functools.partial(self.delegate.aggregate, pipeline, **kwargs))
+
+    def watch(self, *args: Any, **kwargs: Any) -> OpeningCursor:
+        return OpeningCursor(functools.partial(self.delegate.watch, *args, **kwargs))
+
+
 class PyMongoClient(_Delegate):
     """``AsyncMongoClient`` whose databases are :class:`PyMongoDatabase`."""
 
@@ -129,7 +141,7 @@ class PyMongoClient(_Delegate):
         await self.delegate.drop_database(getattr(database, "delegate", database), **kwargs)
 
 
-class PyMongoDatabase(_Delegate):
+class PyMongoDatabase(_Aggregates):
     """``AsyncDatabase`` whose collections are :class:`PyMongoCollection` and whose
     ``aggregate`` and ``watch`` return their cursor at once."""
 
@@ -149,14 +161,8 @@ class PyMongoDatabase(_Delegate):
     def get_collection(self, *args: Any, **kwargs: Any) -> PyMongoCollection:
         return PyMongoCollection(self.delegate.get_collection(*args, **kwargs), self)
 
-    def aggregate(self, pipeline: Any, **kwargs: Any) -> OpeningCursor:
-        return OpeningCursor(functools.partial(self.delegate.aggregate, pipeline, **kwargs))
 
-    def watch(self, *args: Any, **kwargs: Any) -> OpeningCursor:
-        return OpeningCursor(functools.partial(self.delegate.watch, *args, **kwargs))
-
-
-class PyMongoCollection(_Delegate):
+class PyMongoCollection(_Aggregates):
     """``AsyncCollection`` whose ``aggregate``, ``watch`` and ``list_indexes`` return their
     cursor at once; ``find`` already does."""
 
@@ -165,12 +171,6 @@ class PyMongoCollection(_Delegate):
     def __init__(self, delegate: Any, database: PyMongoDatabase) -> None:
         super().__init__(delegate)
         self.database = database
-
-    def aggregate(self, pipeline: Any, **kwargs: Any) -> OpeningCursor:
-        return OpeningCursor(functools.partial(self.delegate.aggregate, pipeline, **kwargs))
-
-    def watch(self, *args: Any, **kwargs: Any) -> OpeningCursor:
-        return OpeningCursor(functools.partial(self.delegate.watch, *args, **kwargs))
 
     def list_indexes(self, **kwargs: Any) -> OpeningCursor:
         return OpeningCursor(functools.partial(self.delegate.list_indexes, **kwargs))
