@@ -62,6 +62,9 @@ class CompiledOperation:
     document: DocumentNode
     operation: OperationDefinitionNode
     fragments: Fragments
+    """The fragments as field collection takes them."""
+    fragment_definitions: dict[str, FragmentDefinitionNode]
+    """The same fragments by name, as a resolve info carries them."""
     directive_variables: tuple[str, ...]
     cost_plan: CostPlan | None
     metric_name: str | None
@@ -103,12 +106,13 @@ class CompiledOperations:
             operation = next((o for o in operations if o.name and o.name.value == operation_name), None)
         if operation is None or operation.operation.value != "query":
             return NOT_COMPILABLE
-        fragments = fragments_of([d for d in document.definitions if isinstance(d, FragmentDefinitionNode)])
+        definitions = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
         named = {o.name.value for o in operations if o.name}
         return CompiledOperation(
             document=document,
             operation=operation,
-            fragments=fragments,
+            fragments=fragments_of(definitions),
+            fragment_definitions={d.name.value: d for d in definitions},
             directive_variables=_directive_variables(document),
             cost_plan=self.cost_model.plan(document, operation_name),
             metric_name=operation_name
@@ -180,10 +184,9 @@ class CompiledOperations:
     async def _run(
         self, plan: Plan, compiled: CompiledOperation, variables: Any, context: Any
     ) -> dict[str, Any]:
-        fragments = {name: details.definition for name, details in compiled.fragments.items()}
         calls: list[Any] = []
         try:
-            self._call_roots(plan, compiled, variables, context, fragments, calls)
+            self._call_roots(plan, compiled, variables, context, calls)
         except BaseException:
             _close(calls)
             raise
@@ -213,7 +216,6 @@ class CompiledOperations:
         compiled: CompiledOperation,
         variables: Any,
         context: Any,
-        fragments: dict[str, Any],
         calls: list[Any],
     ) -> None:
         """Call each root field's resolver (its awaitable, or value, appended to ``calls``)."""
@@ -225,7 +227,7 @@ class CompiledOperations:
                 plan.root_type,
                 Path(None, root.key, plan.root_type.name),
                 self.schema,
-                fragments,
+                compiled.fragment_definitions,
                 None,
                 compiled.operation,
                 variables,
