@@ -8,16 +8,14 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import websockets
-from pymongo import MongoClient
 
 from tests import factories
-from tests.integration.live_support import DATABASE, LEGACY_WS, GatewayProcess, LiveClient, make_keys
+from tests.integration.live_support import LEGACY_WS, GatewayProcess, LiveClient
 from tests.integration.test_live_updates import JOBS_CHANGED, RUNNING, Model, seen, write_in_steps
 from tests.tokens import KeyPair
 from tests.wire import WireServer
@@ -26,24 +24,6 @@ pytestmark = pytest.mark.wire
 
 A, B = "domain-share000000a", "domain-share000000b"
 EXECUTED = "gateway_live_events_executed_total"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[WireServer]:
-    wire = WireServer.start()
-    yield wire
-    wire.stop()
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[KeyPair, Path]:
-    return make_keys(tmp_path_factory.mktemp("shared-keys"))
-
-
-@pytest.fixture
-def jobs(server: WireServer) -> Iterator[Any]:
-    with MongoClient(server.uri, tz_aware=False) as client:
-        yield client[DATABASE]["job"]
 
 
 class LegacyClient:

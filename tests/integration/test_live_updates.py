@@ -26,7 +26,6 @@ from tests.integration.live_support import (
     TRANSPORT_WS,
     GatewayProcess,
     LiveClient,
-    make_keys,
 )
 from tests.tokens import KeyPair
 from tests.wire import WireServer
@@ -47,30 +46,12 @@ RUNNING = {"status": {"eq": "IN_PROGRESS"}}
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[WireServer]:
-    wire = WireServer.start()
-    yield wire
-    wire.stop()
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[KeyPair, Path]:
-    return make_keys(tmp_path_factory.mktemp("live-keys"))
-
-
-@pytest.fixture(scope="module")
 def gateway(mongodb_driver: str, server: WireServer, keys: tuple[KeyPair, Path]) -> Iterator[GatewayProcess]:
     process = GatewayProcess.start(
         server.uri, *keys, GATEWAY_MONGODB_DRIVER=mongodb_driver, GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION="5"
     )
     yield process
     process.stop()
-
-
-@pytest.fixture
-def jobs(server: WireServer) -> Iterator[Any]:
-    with MongoClient(server.uri, tz_aware=False) as client:
-        yield client[DATABASE]["job"]
 
 
 @dataclass
