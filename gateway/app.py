@@ -18,7 +18,6 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from gateway.auth import build_authenticator, insecure_mode_warning
 from gateway.context import ContextFactory
-from gateway.demo import DEMO_DOMAINS, open_demo_database, simulate
 from gateway.http.body_limit import BodySizeLimit
 from gateway.http.endpoint import GatewayGraphQL
 from gateway.http.graphiql import VENDOR_ROUTE, VendorFiles
@@ -155,6 +154,8 @@ def open_database(settings: Settings, metrics: GatewayMetrics) -> MongoHandle:
     """The embedded demo database when the settings ask for it (they refuse an unasked-for one),
     else the MongoDB at ``GATEWAY_MONGODB_URI``."""
     if settings.uses_demo_database:
+        from gateway.demo import open_demo_database  # noqa: PLC0415 - mongomock: demo mode only
+
         return open_demo_database(settings)
     return open_mongo(settings, listeners=[metrics.command_listener])
 
@@ -163,6 +164,8 @@ def _start_simulator(settings: Settings, handle: MongoHandle) -> asyncio.Task[No
     """In demo mode, the task that advances the demo jobs (so subscriptions show something)."""
     if not (handle.embedded and settings.demo_live):
         return None
+    from gateway.demo import simulate  # noqa: PLC0415 - demo mode only
+
     return asyncio.create_task(simulate(handle.database, settings.demo_seed), name="demo-simulator")
 
 
@@ -187,6 +190,8 @@ def security_middleware(settings: Settings) -> list[Middleware]:
 def _announce(settings: Settings, handle: MongoHandle) -> None:
     url = f"http://{settings.host}:{settings.port}/graphql"
     if handle.embedded:
+        from gateway.demo import DEMO_DOMAINS  # noqa: PLC0415 - demo mode only
+
         log.info("serving the embedded demo database (%d jobs)", settings.demo_jobs)
         log.info("GraphiQL: %s", url)
         log.info("try: %s", EXAMPLE_QUERY % DEMO_DOMAINS[0])

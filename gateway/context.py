@@ -13,7 +13,7 @@ from gateway.errors import GatewayError, QueryTooComplex, ServiceUnavailable, Un
 from gateway.live.hub import ConnectionSubscriptions, LiveHub
 from gateway.mongo.bulkhead import Bulkhead, Deadline
 from gateway.mongo.query import QueryLimits
-from gateway.mongo.repository import AggregationLimits, JobRepository
+from gateway.mongo.repository import AggregationLimits, Collections, JobRepository
 from gateway.observability.requests import current_request, request_id_from
 from gateway.settings import Settings
 
@@ -44,6 +44,7 @@ class GatewayContext:
     live: LiveHub | None = None
     connection_params: Any = None  # the WebSocket connection_init payload (Strawberry sets it)
     live_change: Any = None  # the change behind the live event being executed (shared executions)
+    collections: Collections | None = None  # the database's collections, looked up once
     _subscriptions: ConnectionSubscriptions | None = None
     _scopes: dict[str, Scope] = field(default_factory=dict)
 
@@ -81,7 +82,7 @@ class GatewayContext:
         domain = self.principal.domain_for(requested_domain)
         if domain not in self._scopes:
             repository = JobRepository(
-                self.database,
+                self.collections or self.database,
                 domain,
                 max_time_ms=self.settings.max_time_ms,
                 limits=QueryLimits.from_settings(self.settings),
@@ -114,6 +115,7 @@ class ContextFactory:
         self.on_batch = on_batch
         self.bulkhead = bulkhead
         self.live = live
+        self.collections = Collections.of(database)
 
     def principal_for(self, authorization: str | None) -> Principal:
         """The caller named by an ``Authorization`` value, for every front door and transport;
@@ -145,4 +147,5 @@ class ContextFactory:
             bulkhead=self.bulkhead,
             deadline=getattr(request.state, "deadline", None),
             live=self.live,
+            collections=self.collections,
         )

@@ -110,8 +110,22 @@ class StatsResult:
     total_count: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class Collections:
+    """The two collections a repository reads, looked up once per process (the driver builds a
+    new collection object on every lookup) and shared by every request's repositories."""
+
+    jobs: Any
+    controllers: Any
+
+    @classmethod
+    def of(cls, database: Any) -> Collections:
+        return cls(database[JOB_COLLECTION], database[CONTROLLER_COLLECTION])
+
+
 class JobRepository:
-    """Reads jobs and controllers of exactly one domain."""
+    """Reads jobs and controllers of exactly one domain (``database`` is a driver database, or
+    its :class:`Collections`)."""
 
     def __init__(
         self,
@@ -124,8 +138,9 @@ class JobRepository:
         bulkhead: Bulkhead | None = None,
         deadline: Deadline | None = None,
     ) -> None:
-        self._jobs = database[JOB_COLLECTION]
-        self._controllers = database[CONTROLLER_COLLECTION]
+        collections = database if isinstance(database, Collections) else Collections.of(database)
+        self._jobs = collections.jobs
+        self._controllers = collections.controllers
         self.domain_id = domain_id
         self._max_time_ms = max_time_ms
         self._limits = limits
@@ -481,7 +496,9 @@ class JobChangeStream:
     ``gateway.live`` scopes every event to its document's domain before any subscriber sees it.
     """
 
-    def __init__(self, database: Any, *, max_await_ms: int = 250) -> None:
+    # how long the server holds an empty getMore: it answers as soon as a change arrives, so a
+    # longer wait costs no latency, only fewer idle round trips
+    def __init__(self, database: Any, *, max_await_ms: int = 1000) -> None:
         self._jobs = database[JOB_COLLECTION]
         self._max_await_ms = max_await_ms
 

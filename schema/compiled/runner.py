@@ -190,7 +190,7 @@ class CompiledOperations:
         except BaseException:
             _close(calls)
             raise
-        values = await asyncio.gather(*(_settled(call) for call in calls), return_exceptions=True)
+        values = await _settle_all(calls)
         pending: Pending = []
         data: dict[str, Any] = {}
         try:
@@ -200,7 +200,7 @@ class CompiledOperations:
                 data[root.key] = root.complete(value, pending)
             while pending:
                 batch, pending = pending, []
-                loaded = await asyncio.gather(*(item[0] for item in batch), return_exceptions=True)
+                loaded = await _settle_all([item[0] for item in batch])
                 for (_, container, key, complete), value in zip(batch, loaded, strict=True):
                     if isinstance(value, BaseException):
                         raise Fallback from value
@@ -252,6 +252,18 @@ def _close(awaitables: Iterable[Any]) -> None:
     for awaitable in awaitables:
         if asyncio.iscoroutine(awaitable):
             awaitable.close()
+
+
+async def _settle_all(awaitables: Sequence[Any]) -> list[Any]:
+    """Each value or exception of ``awaitables``, as ``gather(return_exceptions=True)`` gives
+    them; a single one (most operations have one root field) is awaited in place, without the
+    task ``gather`` would wrap it in."""
+    if len(awaitables) == 1:
+        try:
+            return [await _settled(awaitables[0])]
+        except Exception as error:  # noqa: BLE001 - handed back, as gather does
+            return [error]
+    return list(await asyncio.gather(*(_settled(one) for one in awaitables), return_exceptions=True))
 
 
 async def _settled(value: Any) -> Any:

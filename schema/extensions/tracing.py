@@ -6,6 +6,7 @@ Only the operation hook is used, so no per-field cost is added to resolving.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from collections.abc import Iterator
 from typing import Any
@@ -58,10 +59,7 @@ class OperationSpan(SchemaExtension):
     """One OpenTelemetry span per GraphQL operation: name, type, request id and error codes."""
 
     def on_operation(self) -> Iterator[None]:
-        from opentelemetry import trace  # noqa: PLC0415 - optional dependency
-
-        tracer = trace.get_tracer("jobs-gateway")
-        with tracer.start_as_current_span("graphql.operation") as span:
+        with _tracer().start_as_current_span("graphql.operation") as span:
             yield
             context = self.execution_context
             try:
@@ -73,8 +71,6 @@ class OperationSpan(SchemaExtension):
 
 
 def _describe(span: Any, name: str | None, kind: str | None, codes: list[str]) -> None:
-    from opentelemetry import trace  # noqa: PLC0415 - optional dependency
-
     span.update_name(f"graphql {kind or 'operation'} {name or 'anonymous'}")
     span.set_attribute("graphql.operation.name", name or "")
     if kind:
@@ -83,6 +79,8 @@ def _describe(span: Any, name: str | None, kind: str | None, codes: list[str]) -
     if stats is not None:
         span.set_attribute("gateway.request_id", stats.request_id)
     if codes:
+        from opentelemetry import trace  # noqa: PLC0415 - optional dependency
+
         span.set_attribute("graphql.error.codes", codes)
         span.set_status(trace.Status(trace.StatusCode.ERROR, codes[0]))
 
@@ -95,11 +93,18 @@ def record_compiled_query(name: str | None, started_ns: int) -> None:
     if stats is not None:
         stats.operation = name
     if OPENTELEMETRY_AVAILABLE:
-        from opentelemetry import trace  # noqa: PLC0415 - optional dependency
-
-        span = trace.get_tracer("jobs-gateway").start_span("graphql.operation", start_time=started_ns)
+        span = _tracer().start_span("graphql.operation", start_time=started_ns)
         _describe(span, name, "query", [])
         span.end()
+
+
+@functools.cache
+def _tracer() -> Any:
+    """The gateway's tracer, made once: OpenTelemetry's proxy tracer follows a tracer provider
+    installed later, so it may be made before one is."""
+    from opentelemetry import trace  # noqa: PLC0415 - optional dependency
+
+    return trace.get_tracer("jobs-gateway")
 
 
 def tracing_extensions() -> list[type[SchemaExtension]]:
