@@ -3,8 +3,10 @@ process, the real driver, the wire server (SecantusDB, or ``GATEWAY_TEST_MONGODB
 per driver (Motor and PyMongo's ``AsyncMongoClient``, ``GATEWAY_MONGODB_DRIVER``), the gateway
 against a baseline on the same driver.
 
-The figure is the CPU time (user + system, from ``/proc/<pid>/stat``) the server process spends
-per request, so a slow database does not blur it. Rounds alternate between the two servers;
+The figure is the CPU time (from ``/proc/<pid>/task/*/schedstat``) the server process spends
+per request, so a slow database does not blur it, with the part of its main thread (the event
+loop: the server's own code, the HTTP protocol and the driver's callbacks; the rest is the
+driver's threads). Rounds alternate between the two servers;
 each round sends the same number of requests back to back from one client; the medians of the
 rounds are reported, with their ratio. Before timing, each scenario's bodies are compared: both
 servers must return the same JSON.
@@ -24,13 +26,13 @@ import httpx
 from bench.scenarios import Scenario
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time of every thread of a process so far, in seconds, to the nanosecond
-    (``/proc/<pid>/task/*/schedstat``: its first field is the time spent on a CPU; the driver's
-    threads count too). Threads that ended take their time with them, so the servers' thread
-    pools are warmed before measuring."""
+def cpu_seconds(pid: int, *, main_thread: bool = False) -> float:
+    """CPU time of every thread of a process so far (or of its main thread, the event loop's),
+    in seconds, to the nanosecond (``/proc/<pid>/task/*/schedstat``: its first field is the time
+    spent on a CPU; the driver's threads count too). Threads that ended take their time with
+    them, so the servers' thread pools are warmed before measuring."""
     total = 0
-    for task in os.listdir(f"/proc/{pid}/task"):
+    for task in [str(pid)] if main_thread else os.listdir(f"/proc/{pid}/task"):
         try:
             with open(f"/proc/{pid}/task/{task}/schedstat") as stat:
                 total += int(stat.read().split()[0])
@@ -65,11 +67,20 @@ def same_body(gateway: Target, baseline: Target, scenario: Scenario, client: htt
 
 def cpu_per_request(target: Target, scenario: Scenario, client: httpx.Client, requests: int) -> float:
     """Seconds of the server's CPU per request over ``requests`` requests sent back to back."""
-    before = cpu_seconds(target.pid)
+    return cpu_split_per_request(target, scenario, client, requests)[0]
+
+
+def cpu_split_per_request(
+    target: Target, scenario: Scenario, client: httpx.Client, requests: int
+) -> tuple[float, float]:
+    """Seconds of CPU per request of the whole server process and of its main thread (the
+    event loop: the server's own code; the rest is the driver's threads)."""
+    before, main_before = cpu_seconds(target.pid), cpu_seconds(target.pid, main_thread=True)
     for _ in range(requests):
         response = target.send(client, scenario)
         response.raise_for_status()
-    return (cpu_seconds(target.pid) - before) / requests
+    total = cpu_seconds(target.pid) - before
+    return total / requests, (cpu_seconds(target.pid, main_thread=True) - main_before) / requests
 
 
 def compare(
@@ -110,10 +121,14 @@ def compare_drivers(
         for target in targets:  # warm: caches, connections, pools
             cpu_per_request(target, scenario, client, max(2, requests // 4))
         figures: dict[str, list[float]] = {target.name: [] for target in targets}
+        main: dict[str, list[float]] = {target.name: [] for target in targets}
         for _ in range(rounds):
             for target in targets:
-                figures[target.name].append(cpu_per_request(target, scenario, client, requests))
+                total, on_main = cpu_split_per_request(target, scenario, client, requests)
+                figures[target.name].append(total)
+                main[target.name].append(on_main)
     medians = {name: statistics.median(values) for name, values in figures.items()}
+    main_medians = {name: statistics.median(values) for name, values in main.items()}
     row: dict[str, Any] = {"scenario": scenario.name, "drivers": {}}
     first_gateway = medians[next(iter(pairs.values()))[0].name]
     for driver, (gateway, baseline) in pairs.items():
@@ -123,6 +138,8 @@ def compare_drivers(
             "gateway_ms": round(ours * 1e3, 3),
             "baseline_ms": round(theirs * 1e3, 3),
             "ratio": round(ours / theirs, 3) if theirs else None,
+            "gateway_main_ms": round(main_medians[gateway.name] * 1e3, 3),
+            "baseline_main_ms": round(main_medians[baseline.name] * 1e3, 3),
             "gateway_vs_first": round(ours / first_gateway, 3) if first_gateway else None,
         }
     return row
@@ -131,7 +148,7 @@ def compare_drivers(
 def _print_header(drivers: list[str]) -> None:
     head = f"{'scenario':<34}"
     for driver in drivers:
-        head += f" | {driver + ': same':>13} {'gateway':>9} {'baseline':>9} {'ratio':>6}"
+        head += f" | {driver + ': same':>13} {'gateway':>9} {'baseline':>9} {'ratio':>6} {'main thread':>15}"
     print(head + (f" | {drivers[-1]}/{drivers[0]} gw" if len(drivers) > 1 else ""))
 
 
@@ -141,7 +158,8 @@ def _print_row(row: dict[str, Any]) -> None:
     for one in figures:
         line += (
             f" | {'yes' if one['identical'] else 'NO':>13} {one['gateway_ms']:>7.2f}ms "
-            f"{one['baseline_ms']:>7.2f}ms {one['ratio']:>5.2f}×"
+            f"{one['baseline_ms']:>7.2f}ms {one['ratio']:>5.2f}× "
+            f"{one['gateway_main_ms']:>6.2f}/{one['baseline_main_ms']:<6.2f}ms"
         )
     if len(figures) > 1:
         line += f" | {figures[-1]['gateway_vs_first']:>5.2f}×"

@@ -8,7 +8,7 @@ module builds a MongoDB filter.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Collection, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -171,6 +171,8 @@ class JobRepository:
     async def _resolved_filter(self, where: Expr) -> Filter:
         """A compiled filter with its controller sub-queries answered; not yet scoped."""
         plan = compile_filter(where, self._limits)
+        if not plan.controller_filters:
+            return plan.resolve([])
         ids = await asyncio.gather(*(self._controller_ids(f) for f in plan.controller_filters))
         return plan.resolve(ids)
 
@@ -184,11 +186,11 @@ class JobRepository:
         sort = compile_sort(spec.sort)  # checked before any command is sent
         mongo_filter = await self.job_filter(spec.where)
         want_page = not spec.count_only and spec.limit != 0
-        page, total = await asyncio.gather(
-            self._find(mongo_filter, sort, spec, fields) if want_page else _nothing(),
-            self._count(mongo_filter) if with_count else _none(),
+        page, total = await concurrently(
+            self._find(mongo_filter, sort, spec, fields) if want_page else None,
+            self._count(mongo_filter) if with_count else None,
         )
-        return Page(page, total)
+        return Page(page or [], total)
 
     async def _find(
         self,
@@ -232,10 +234,10 @@ class JobRepository:
             combine_and([matches, window_filter(keyset.order, keyset.start, keyset.stop)])
         )
         probe = look_behind and keyset.start is not None
-        documents, total, behind = await asyncio.gather(
+        documents, total, behind = await concurrently(
             self._find_range(page_filter, keyset, fields),
-            self._count(self.scoped(matches)) if with_count else _none(),
-            self._behind(matches, keyset) if probe else _none(),
+            self._count(self.scoped(matches)) if with_count else None,
+            self._behind(matches, keyset) if probe else None,
         )
         return KeysetPage(documents, total, behind if probe else None)
 
@@ -432,9 +434,9 @@ class JobRepository:
         limits = self._aggregation
         plan = compile_statistics(spec, StatsLimits(limits.max_stages, limits.max_rows))
         match = {"$match": await self.job_filter(spec.where)}
-        documents, counted = await asyncio.gather(
+        documents, counted = await concurrently(
             self._pipeline([match, *plan.rows_pipeline(limits.max_rows)], limits.max_rows + 1),
-            self._pipeline([match, *plan.count_pipeline()], 1) if plan.page else _nothing(),
+            self._pipeline([match, *plan.count_pipeline()], 1) if plan.page else None,
         )
         if len(documents) > limits.max_rows:
             raise QueryTooComplex(
@@ -567,9 +569,9 @@ def _within(where: Expr, field: str, start: datetime | None, end: datetime | Non
     return All((where, *bounds)) if bounds else where
 
 
-async def _nothing() -> list[dict[str, Any]]:
-    return []
-
-
-async def _none() -> Any:
-    return None
+async def concurrently(*calls: Awaitable[Any] | None) -> list[Any]:
+    """The values of ``calls`` run concurrently (``None``: nothing to run, its value is None).
+    Each call runs as a task even when it is the only one: loaders batch the loads of every
+    root field because each root's reads yield to the loop alike."""
+    values = iter(await asyncio.gather(*(call for call in calls if call is not None)))
+    return [None if call is None else next(values) for call in calls]
