@@ -1,5 +1,5 @@
-"""Logging setup: one JSON object per line (python-json-logger) or plain text, for the gateway's
-own loggers and uvicorn's alike."""
+"""Logging setup: one JSON object per line (python-json-logger, encoded by orjson) or plain
+text, for the gateway's own loggers and uvicorn's alike."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def log_config(settings: Settings) -> dict[str, Any]:
     """A ``logging.config.dictConfig`` mapping, also given to uvicorn as its ``log_config``."""
     if settings.log_format == "json":
         formatter: dict[str, Any] = {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            "()": "pythonjsonlogger.orjson.OrjsonFormatter",  # the library's faster encoder
             "fmt": JSON_FORMAT,
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
             "timestamp": False,

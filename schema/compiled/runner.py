@@ -9,7 +9,8 @@ be built, it runs the standard way.
 
 Per request, a plan run does only: coerce the variables (graphql-core's own coercion), check
 the cost, call the root fields' resolvers (Strawberry's, through graphql-core's public resolver
-contract, with one resolve info per root field), complete their values with the plan and
+contract, with one resolve info per root field, and the arguments the plan coerced once when
+the document fixes them), complete their values with the plan and
 settle the loads the plan left pending. It answers ``None`` (run the standard way) instead of
 reporting anything but data: a request error, a resolver's exception, a value a plan cannot
 complete exactly. The request's running cost totals are restored then, so the standard run
@@ -236,7 +237,9 @@ class CompiledOperations:
                 None,
                 self.helpers,
             )
-            arguments = get_argument_values(root.definition, root.nodes[0], variables)
+            arguments = root.arguments
+            if arguments is None:
+                arguments = get_argument_values(root.definition, root.nodes[0], variables)
             resolve = root.definition.resolve
             if resolve is None:
                 raise Fallback
