@@ -6,10 +6,10 @@ against a baseline on the same driver.
 The figure is the CPU time (from ``/proc/<pid>/task/*/schedstat``) the server process spends
 per request, so a slow database does not blur it, with the part of its main thread (the event
 loop: the server's own code, the HTTP protocol and the driver's callbacks; the rest is the
-driver's threads). Rounds alternate between the two servers;
-each round sends the same number of requests back to back from one client; the medians of the
-rounds are reported, with their ratio. Before timing, each scenario's bodies are compared: both
-servers must return the same JSON.
+driver's threads). Rounds alternate between the two servers; each round sends the same number
+of requests back to back from one client; the medians of the rounds are reported, with their
+ratio. Before timing, each scenario's bodies are compared: both servers must return the same
+JSON.
 """
 
 from __future__ import annotations
