@@ -48,7 +48,6 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
-from schema.compiled.arguments import fixed_arguments
 from schema.compiled.leaves import leaf_coercion
 from schema.compiled.resolvers import COMPILED_RESOLVERS
 from schema.internals import (
@@ -87,8 +86,6 @@ class RootField:
     definition: GraphQLField
     nodes: list[FieldNode]
     complete: Callable[[Any, Pending], Any]
-    arguments: dict[str, Any] | None
-    """Its coerced arguments when the document fixes them (:mod:`schema.compiled.arguments`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,10 +174,7 @@ class PlanBuilder:
             dispatch.update({cls: namespace[function] for cls, function in functions})
         return Plan(
             root_type,
-            tuple(
-                RootField(key, name, d, nodes, namespace[f], fixed_arguments(d, nodes[0]))
-                for key, name, d, nodes, f in roots
-            ),
+            tuple(RootField(key, name, d, nodes, namespace[f]) for key, name, d, nodes, f in roots),
         )
 
     # completion of a value of a type: a function (value, pending) -> response value ------------

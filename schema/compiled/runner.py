@@ -7,10 +7,11 @@ everything that is a function of the document alone (its cost plan, the variable
 without a request error (so it is known to be valid); until then, and whenever a plan cannot
 be built, it runs the standard way.
 
-Per request, a plan run does only: coerce the variables (graphql-core's own coercion), check
-the cost, call the root fields' resolvers (Strawberry's, through graphql-core's public resolver
-contract, with one resolve info per root field, and the arguments the plan coerced once when
-the document fixes them), complete their values with the plan and
+Per request, a plan run does only: take the run-up of its variable values (their coercion by
+graphql-core, the plan variant, the estimated cost and the root fields' coerced arguments,
+kept per operation for values seen before: :mod:`schema.compiled.bindings`), check the cost,
+call the root fields' resolvers (Strawberry's, through graphql-core's public resolver
+contract, with one resolve info per root field), complete their values with the plan and
 settle the loads the plan left pending. It answers ``None`` (run the standard way) instead of
 reporting anything but data: a request error, a resolver's exception, a value a plan cannot
 complete exactly. The request's running cost totals are restored then, so the standard run
@@ -42,7 +43,8 @@ from graphql.type.definition import GraphQLResolveInfoHelpers
 
 from gateway.lru import LruCache
 from gateway.settings import Settings
-from schema.compiled.plan import Fallback, NotCompilable, Pending, Plan, PlanBuilder, types_by_class
+from schema.compiled.bindings import MAX_BINDINGS, Binding, binding_key, fresh
+from schema.compiled.plan import Fallback, NotCompilable, Pending, Plan, PlanBuilder, RootField, types_by_class
 from schema.extensions.cost import CostModel, estimate
 from schema.extensions.cost import Plan as CostPlan
 from schema.extensions.limits import nesting
@@ -70,6 +72,8 @@ class CompiledOperation:
     cost_plan: CostPlan | None
     metric_name: str | None
     variants: dict[tuple[Any, ...], Plan | None] = field(default_factory=dict)
+    bindings: LruCache[str, Binding] = field(default_factory=lambda: LruCache(MAX_BINDINGS))
+    """The run-up of variable values seen before (:mod:`schema.compiled.bindings`)."""
 
 
 NOT_COMPILABLE: Any = object()
@@ -137,6 +141,28 @@ class CompiledOperations:
         compiled.variants[values] = plan
         return plan
 
+    def _binding(self, compiled: CompiledOperation, raw: dict[str, Any]) -> Binding | None:
+        """The run-up of ``raw`` (kept, or worked out now), or None: the variables do not
+        coerce (standard execution reports it) or are nested too deeply."""
+        key = binding_key(raw)
+        if key is not None and (kept := compiled.bindings.get(key)) is not None:
+            return kept
+        if nesting(raw) > self.settings.max_input_depth + 1:
+            return None
+        coerced = get_variable_values(self.schema, compiled.operation.variable_definitions or (), raw)
+        if isinstance(coerced, list):  # variable errors
+            return None
+        plan = self._variant(compiled, coerced)
+        binding = Binding(
+            variables=coerced,
+            plan=plan,
+            cost=None if compiled.cost_plan is None else estimate(compiled.cost_plan, raw, self.settings),
+            arguments=() if plan is None else tuple(_coerced_arguments(root, coerced) for root in plan.fields),
+        )
+        if key is not None:
+            compiled.bindings.put(key, binding)
+        return binding
+
     # running ------------------------------------------------------------------------------
 
     async def execute(
@@ -154,25 +180,17 @@ class CompiledOperations:
             self.on_outcome("standard")
             return None, False
         raw = dict(variables or {})
-        if nesting(raw) > self.settings.max_input_depth + 1:
-            self.on_outcome("standard")
-            return None, False
-        coerced = get_variable_values(self.schema, compiled.operation.variable_definitions or (), raw)
-        if isinstance(coerced, list):  # variable errors: standard execution reports them
-            self.on_outcome("standard")
-            return None, False
-        plan = self._variant(compiled, coerced)
-        if plan is None:
+        binding = self._binding(compiled, raw)
+        if binding is None or binding.plan is None:
             self.on_outcome("standard")
             return None, False
         spent = dict(context.spent)
         started = time.time_ns()
         try:
-            if compiled.cost_plan is not None:
-                cost = estimate(compiled.cost_plan, raw, self.settings)
-                if context.spend("estimated_cost", cost) > self.settings.max_cost:
-                    raise Fallback
-            data = await self._run(plan, compiled, coerced, context)
+            cost = binding.cost
+            if cost is not None and context.spend("estimated_cost", cost) > self.settings.max_cost:
+                raise Fallback
+            data = await self._run(binding, compiled, context)
         except Exception:  # noqa: BLE001 - anything at all: standard execution reports it
             context.spent.clear()
             context.spent.update(spent)
@@ -182,12 +200,11 @@ class CompiledOperations:
         record_compiled_query(compiled.metric_name, started)
         return data, True
 
-    async def _run(
-        self, plan: Plan, compiled: CompiledOperation, variables: Any, context: Any
-    ) -> dict[str, Any]:
+    async def _run(self, binding: Binding, compiled: CompiledOperation, context: Any) -> dict[str, Any]:
+        plan: Plan = binding.plan
         calls: list[Any] = []
         try:
-            self._call_roots(plan, compiled, variables, context, calls)
+            self._call_roots(binding, compiled, context, calls)
         except BaseException:
             _close(calls)
             raise
@@ -212,15 +229,12 @@ class CompiledOperations:
         return {"data": data}
 
     def _call_roots(
-        self,
-        plan: Plan,
-        compiled: CompiledOperation,
-        variables: Any,
-        context: Any,
-        calls: list[Any],
+        self, binding: Binding, compiled: CompiledOperation, context: Any, calls: list[Any]
     ) -> None:
         """Call each root field's resolver (its awaitable, or value, appended to ``calls``)."""
-        for root in plan.fields:
+        plan: Plan = binding.plan
+        variables = binding.variables
+        for root, coerced in zip(plan.fields, binding.arguments, strict=True):
             info = GraphQLResolveInfo(
                 root.name,
                 root.nodes,
@@ -237,13 +251,20 @@ class CompiledOperations:
                 None,
                 self.helpers,
             )
-            arguments = root.arguments
-            if arguments is None:
-                arguments = get_argument_values(root.definition, root.nodes[0], variables)
+            if coerced is None:
+                raise Fallback
             resolve = root.definition.resolve
             if resolve is None:
                 raise Fallback
-            calls.append(resolve(None, info, **arguments))
+            calls.append(resolve(None, info, **fresh(coerced)))
+
+
+def _coerced_arguments(root: RootField, variables: Any) -> dict[str, Any] | None:
+    """``root``'s arguments as graphql-core coerces them, or None when they do not coerce."""
+    try:
+        return get_argument_values(root.definition, root.nodes[0], variables)
+    except Exception:  # noqa: BLE001 - the run gives way; standard execution reports it
+        return None
 
 
 def _discard(pending: Pending) -> None:
