@@ -65,30 +65,26 @@ class Bulkhead:
     on_wait: WaitObserver | None = None
     _lanes: dict[str, _Lane] = field(default_factory=dict)
 
-    @asynccontextmanager
-    async def slot(self, domain: str, deadline: Deadline | None = None) -> AsyncIterator[None]:
-        """Hold one of ``domain``'s slots for the duration of the block."""
-        if self.limit <= 0:
-            yield
-            return
+    def slot(self, domain: str, deadline: Deadline | None = None) -> Slot:
+        """One of ``domain``'s slots, held for the duration of an ``async with`` block."""
+        return Slot(self, domain, deadline)
+
+    def join(self, domain: str) -> _Lane:
+        """``domain``'s lane, with one more command holding or waiting for a slot."""
         lane = self._lanes.get(domain)
         if lane is None:
             lane = self._lanes[domain] = _Lane(asyncio.Semaphore(self.limit))
         lane.users += 1
-        try:
-            await self._acquire(lane, deadline)
-            lane.held += 1
-            try:
-                yield
-            finally:
-                lane.held -= 1
-                lane.slots.release()
-        finally:
-            lane.users -= 1
-            if lane.users == 0:
-                del self._lanes[domain]
+        return lane
 
-    async def _acquire(self, lane: _Lane, deadline: Deadline | None) -> None:
+    def leave(self, domain: str, lane: _Lane) -> None:
+        """One command of ``domain`` is done with its lane (gone when no one else uses it)."""
+        lane.users -= 1
+        if lane.users == 0:
+            del self._lanes[domain]
+
+    async def acquire(self, lane: _Lane, deadline: Deadline | None) -> None:
+        """A slot of ``lane``: at once when one is free, else waiting (bounded, observed)."""
         if not lane.slots.locked():  # the common case: a free slot, no wait to time
             await lane.slots.acquire()
             return
@@ -125,6 +121,41 @@ class Bulkhead:
         """Commands of ``domain`` waiting for a slot now."""
         lane = self._lanes.get(domain)
         return lane.users - lane.held if lane is not None else 0
+
+
+class Slot:
+    """``async with bulkhead.slot(domain, deadline):`` (a class, not a generator: one is taken
+    for every command sent)."""
+
+    __slots__ = ("_bulkhead", "_deadline", "_domain", "_lane")
+
+    def __init__(self, bulkhead: Bulkhead, domain: str, deadline: Deadline | None) -> None:
+        self._bulkhead = bulkhead
+        self._domain = domain
+        self._deadline = deadline
+        self._lane: _Lane | None = None
+
+    async def __aenter__(self) -> None:
+        bulkhead = self._bulkhead
+        if bulkhead.limit <= 0:
+            return
+        lane = bulkhead.join(self._domain)
+        try:
+            await bulkhead.acquire(lane, self._deadline)
+        except BaseException:
+            bulkhead.leave(self._domain, lane)
+            raise
+        lane.held += 1
+        self._lane = lane
+
+    async def __aexit__(self, *_: object) -> None:
+        lane = self._lane
+        if lane is None:
+            return
+        self._lane = None
+        lane.held -= 1
+        lane.slots.release()
+        self._bulkhead.leave(self._domain, lane)
 
 
 def request_deadline(seconds: float) -> Deadline | None:

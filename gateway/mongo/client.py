@@ -222,44 +222,50 @@ class OpeningCursor:
             await self._cursor.close()
 
 
+def gateway_error(error: BaseException) -> Exception | None:
+    """The gateway error a driver failure a client may see becomes (logged here), or None: the
+    error is not the driver's and propagates as it is."""
+    if isinstance(error, ExecutionTimeout):
+        log.warning("MongoDB command exceeded maxTimeMS: %s", error)
+        return Timeout("the query took longer than the server-side time limit")
+    if isinstance(error, NetworkTimeout):  # connected, but the server stopped answering
+        log.warning("MongoDB did not answer in time: %s", error)
+        return Timeout("the job database did not answer in time")
+    if isinstance(error, (ServerSelectionTimeoutError, ConnectionFailure)):
+        log.warning("MongoDB unavailable: %s", error)
+        return ServiceUnavailable("the job database is not reachable; try again shortly")
+    if isinstance(error, (InvalidDocument, DocumentTooLarge, OverflowError, UnicodeEncodeError)):
+        # The compiler refuses such values first; this is the backstop for anything it missed.
+        log.warning("query could not be encoded for MongoDB: %s", error)
+        return QueryError("the query holds a value MongoDB cannot store")
+    if isinstance(error, OperationFailure):
+        log.warning("MongoDB refused a query (code %s): %s", error.code, error)
+        return QueryError("MongoDB refused the query; check the patterns and values")
+    return None
+
+
+def pipeline_error(error: BaseException) -> Exception | None:
+    """:func:`gateway_error`, and a pipeline the server refuses on the stored data (say, ``$size``
+    of a non-array) becomes a client error without the server's text."""
+    if isinstance(error, OperationFailure) and not isinstance(error, ExecutionTimeout):
+        log.info("aggregation refused by MongoDB (code %s): %s", error.code, error)
+        return QueryError(
+            "the statistics query cannot be computed on the stored data: an operator met a "
+            "value of a type it does not accept (for example arithmetic on a text field)"
+        )
+    return gateway_error(error)
+
+
 @contextmanager
 def driver_errors() -> Iterator[None]:
     """Translate driver failures a client may see into gateway errors (others propagate)."""
     try:
         yield
-    except ExecutionTimeout as error:
-        log.warning("MongoDB command exceeded maxTimeMS: %s", error)
-        raise Timeout("the query took longer than the server-side time limit") from error
-    except NetworkTimeout as error:  # connected, but the server stopped answering
-        log.warning("MongoDB did not answer in time: %s", error)
-        raise Timeout("the job database did not answer in time") from error
-    except (ServerSelectionTimeoutError, ConnectionFailure) as error:
-        log.warning("MongoDB unavailable: %s", error)
-        raise ServiceUnavailable("the job database is not reachable; try again shortly") from error
-    except (InvalidDocument, DocumentTooLarge, OverflowError, UnicodeEncodeError) as error:
-        # The compiler refuses such values first; this is the backstop for anything it missed.
-        log.warning("query could not be encoded for MongoDB: %s", error)
-        raise QueryError("the query holds a value MongoDB cannot store") from error
-    except OperationFailure as error:
-        log.warning("MongoDB refused a query (code %s): %s", error.code, error)
-        raise QueryError("MongoDB refused the query; check the patterns and values") from error
-
-
-@contextmanager
-def pipeline_errors() -> Iterator[None]:
-    """:func:`driver_errors`, and a pipeline the server refuses on the stored data (say, ``$size``
-    of a non-array) becomes a client error without the server's text."""
-    with driver_errors():
-        try:
-            yield
-        except ExecutionTimeout:
+    except Exception as error:
+        translated = gateway_error(error)
+        if translated is None:
             raise
-        except OperationFailure as error:
-            log.info("aggregation refused by MongoDB (code %s): %s", error.code, error)
-            raise QueryError(
-                "the statistics query cannot be computed on the stored data: an operator met a "
-                "value of a type it does not accept (for example arithmetic on a text field)"
-            ) from error
+        raise translated from error
 
 
 class ChangeStreamsUnsupported(Exception):

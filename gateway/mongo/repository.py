@@ -8,8 +8,7 @@ module builds a MongoDB filter.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Collection, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,8 +17,8 @@ from zoneinfo import ZoneInfo
 from bson import ObjectId
 
 from gateway.errors import QueryError, QueryTooComplex
-from gateway.mongo.bulkhead import Bulkhead, Deadline
-from gateway.mongo.client import change_stream_errors, driver_errors, pipeline_errors
+from gateway.mongo.bulkhead import Bulkhead, Deadline, Slot
+from gateway.mongo.client import change_stream_errors, driver_errors, gateway_error, pipeline_error
 from gateway.mongo.dashboards import (
     Summary,
     TimelineBucket,
@@ -123,6 +122,38 @@ class Collections:
         return cls(database[JOB_COLLECTION], database[CONTROLLER_COLLECTION])
 
 
+class Command:
+    """Around one command: a slot of the domain's bulkhead, the ``maxTimeMS`` to send (what is
+    left of the request's deadline, at most the configured one, given by ``async with``), and
+    the driver's errors as gateway errors (a pipeline's refusals as client errors). A class, not
+    a generator: one wraps every command sent."""
+
+    __slots__ = ("_deadline", "_max_time_ms", "_pipeline", "_slot")
+
+    def __init__(self, slot: Slot, max_time_ms: int, deadline: Deadline | None, pipeline: bool) -> None:
+        self._slot = slot
+        self._max_time_ms = max_time_ms
+        self._deadline = deadline
+        self._pipeline = pipeline
+
+    async def __aenter__(self) -> int:
+        await self._slot.__aenter__()
+        if self._deadline is None:
+            return self._max_time_ms
+        try:
+            return self._deadline.max_time_ms(self._max_time_ms)
+        except BaseException:
+            await self._slot.__aexit__()
+            raise
+
+    async def __aexit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
+        await self._slot.__aexit__()
+        if error is not None:
+            translated = pipeline_error(error) if self._pipeline else gateway_error(error)
+            if translated is not None:
+                raise translated from error
+
+
 class JobRepository:
     """Reads jobs and controllers of exactly one domain (``database`` is a driver database, or
     its :class:`Collections`)."""
@@ -148,17 +179,10 @@ class JobRepository:
         self._bulkhead = bulkhead or Bulkhead(0, 0)
         self._deadline = deadline
 
-    @asynccontextmanager
-    async def _command(self, *, pipeline: bool = False) -> AsyncIterator[int]:
-        """Around every command sent: a slot of this domain's bulkhead, the ``maxTimeMS`` to send
-        (what is left of the request's deadline, at most the configured one), and the driver's
-        errors as gateway errors (a pipeline's refusals as client errors)."""
-        async with self._bulkhead.slot(self.domain_id, self._deadline):
-            max_time_ms = self._max_time_ms
-            if self._deadline is not None:
-                max_time_ms = self._deadline.max_time_ms(max_time_ms)
-            with pipeline_errors() if pipeline else driver_errors():
-                yield max_time_ms
+    def _command(self, *, pipeline: bool = False) -> Command:
+        """Around every command sent (``async with self._command() as max_time_ms``)."""
+        slot = self._bulkhead.slot(self.domain_id, self._deadline)
+        return Command(slot, self._max_time_ms, self._deadline, pipeline)
 
     def scoped(self, mongo_filter: Filter) -> Filter:
         """``mongo_filter`` AND this repository's domain; the domain condition always comes first."""

@@ -68,6 +68,27 @@ class OperationLabels:
             return name
 
 
+MAX_KEPT_CHILDREN = 10_000
+"""Label combinations :class:`Children` keeps per metric (the metrics' labels are bounded)."""
+
+
+class Children:
+    """The labelled children of one metric, each looked up once: ``labels()`` validates its
+    values and takes a lock on every call. Safe from any thread (a race only looks up twice)."""
+
+    def __init__(self, metric: Any) -> None:
+        self.metric = metric
+        self.kept: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, *values: str) -> Any:
+        child = self.kept.get(values)
+        if child is None:
+            child = self.metric.labels(*values)
+            if len(self.kept) < MAX_KEPT_CHILDREN:
+                self.kept[values] = child
+        return child
+
+
 class GatewayMetrics:
     """Every metric of one app; ``render()`` is the ``/metrics`` body."""
 
@@ -167,13 +188,22 @@ class GatewayMetrics:
             multiprocess_mode="max",
         )
         self.command_listener = MongoCommandMetrics(self)
+        self.graphql_requests_by = Children(self.graphql_requests)
+        self.graphql_duration_by = Children(self.graphql_duration)
+        self.graphql_errors_by = Children(self.graphql_errors)
+        self.http_requests_by = Children(self.http_requests)
+        self.http_duration_by = Children(self.http_duration)
+        self.mongo_commands_by = Children(self.mongo_commands)
+        self.mongo_duration_by = Children(self.mongo_duration)
+        self.loader_batch_by = Children(self.loader_batch)
+        self.command_slot_wait_by = Children(self.command_slot_wait)
 
     def observe_operation(self, name: str | None, outcome: str, seconds: float, codes: list[str]) -> None:
         label = self.operation_label(name)
-        self.graphql_requests.labels(label, outcome).inc()
-        self.graphql_duration.labels(label).observe(seconds)
+        self.graphql_requests_by(label, outcome).inc()
+        self.graphql_duration_by(label).observe(seconds)
         for code in codes:
-            self.graphql_errors.labels(code).inc()
+            self.graphql_errors_by(code).inc()
 
     def observe_compiled(self, outcome: str) -> None:
         self._compiled_outcomes[outcome].inc()
@@ -186,11 +216,11 @@ class GatewayMetrics:
             "stat",
         ):
             route = "other"
-        self.http_requests.labels(route, method, str(status)).inc()
-        self.http_duration.labels(route).observe(seconds)
+        self.http_requests_by(route, method, str(status)).inc()
+        self.http_duration_by(route).observe(seconds)
 
     def observe_command_slot_wait(self, seconds: float, got_slot: bool) -> None:
-        self.command_slot_wait.labels("granted" if got_slot else "refused").observe(seconds)
+        self.command_slot_wait_by("granted" if got_slot else "refused").observe(seconds)
         if not got_slot:
             self.command_slot_refusals.inc()
 
@@ -199,7 +229,7 @@ class GatewayMetrics:
         self.event_loop_lag_last.set(seconds)
 
     def observe_batch(self, loader: str, size: int) -> None:
-        self.loader_batch.labels(loader).observe(size)
+        self.loader_batch_by(loader).observe(size)
 
     def watch_live(self, stats: Any, subscriptions: Callable[[], int]) -> None:
         """Live-update figures, read at each scrape from the hub's counters."""
@@ -281,5 +311,5 @@ class MongoCommandMetrics(monitoring.CommandListener):
     def _record(self, command: str, outcome: str, micros: int) -> None:
         if command in self._IGNORED:
             return
-        self._metrics.mongo_commands.labels(command, outcome).inc()
-        self._metrics.mongo_duration.labels(command).observe(micros / 1_000_000)
+        self._metrics.mongo_commands_by(command, outcome).inc()
+        self._metrics.mongo_duration_by(command).observe(micros / 1_000_000)
