@@ -225,7 +225,13 @@ class PlanBuilder:
         coercion = leaf_coercion(leaf)
         serialize = self.source.constant(coercion.serialize, "s")
         lines: list[str] = []
-        if coercion.unchanged:
+        if coercion.int_range is not None:
+            low, high = coercion.int_range
+            lines.append(f"{indent}if type({value}) is int and {low} <= {value} <= {high}:")
+            lines.append(f"{indent}    {assign}{value}")
+            lines.append(f"{indent}else:")
+            indent += "    "
+        elif coercion.unchanged:
             types = self.source.constant(coercion.unchanged, "t")
             lines.append(f"{indent}if type({value}) in {types}:")
             lines.append(f"{indent}    {assign}{value}")
