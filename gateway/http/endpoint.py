@@ -159,13 +159,12 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
 
     def is_graphql_ide_request(self, request: Request) -> bool:
         """A browser opening the endpoint: GET, no GraphQL parameters, HTML accepted."""
+        if request.method != "GET":
+            return False
         params = request.query_params
-        return (
-            request.method == "GET"
-            and "query" not in params
-            and "extensions" not in params
-            and wants_html(request.headers.get("accept"))
-        )
+        if "query" in params or "extensions" in params:
+            return False
+        return wants_html(request.headers.get("accept"))
 
     async def handle_http(self, request: Request) -> Response:
         if request.method not in ("GET", "POST"):
@@ -343,12 +342,12 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
     def json_response(
         self, body: Any, status: int, media_type: str, headers: dict[str, str] | None = None
     ) -> Response:
-        response = Response(self.encode_json(body), status_code=status, headers=headers)
-        response.headers["content-type"] = f"{media_type}; charset=utf-8"
-        response.headers["vary"] = "Accept"
+        merged = {name.lower(): value for name, value in (headers or {}).items()}
+        merged["content-type"] = f"{media_type}; charset=utf-8"
+        merged["vary"] = "Accept"
         if status >= 400 or _has_errors(body):
-            response.headers["cache-control"] = NO_STORE
-        return response
+            merged["cache-control"] = NO_STORE
+        return Response(self.encode_json(body), status_code=status, headers=merged)
 
     def observe(self, params: GraphQLParams | None, body: dict[str, Any], status: int, seconds: float) -> None:
         codes = _codes(body)

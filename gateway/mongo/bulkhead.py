@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import TracebackType
 
 from gateway.errors import RateLimited, Timeout
 
@@ -163,15 +163,27 @@ def request_deadline(seconds: float) -> Deadline | None:
     return Deadline.after(seconds) if seconds > 0 else None
 
 
-@asynccontextmanager
-async def bounded_by(deadline: Deadline | None) -> AsyncIterator[None]:
+class bounded_by:  # lower case: used as a function, ``async with bounded_by(deadline):``
     """Run the block until ``deadline``: past it the block is cancelled (and with it every
-    command it awaits) and :class:`Timeout` is raised."""
-    timer = asyncio.timeout_at(deadline.at if deadline is not None else None)
-    try:
-        async with timer:
-            yield
-    except TimeoutError:
-        if deadline is None or not timer.expired():
-            raise
-        raise deadline.expired() from None
+    command it awaits) and :class:`Timeout` is raised. (A class around ``asyncio.timeout_at``,
+    not a generator: every request takes one.)"""
+
+    __slots__ = ("_deadline", "_timer")
+
+    def __init__(self, deadline: Deadline | None) -> None:
+        self._deadline = deadline
+        self._timer = asyncio.timeout_at(deadline.at if deadline is not None else None)
+
+    async def __aenter__(self) -> None:
+        await self._timer.__aenter__()
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        try:
+            await self._timer.__aexit__(kind, error, traceback)
+        except TimeoutError:
+            deadline = self._deadline
+            if deadline is None or not self._timer.expired():
+                raise
+            raise deadline.expired() from None
