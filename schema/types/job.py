@@ -135,16 +135,28 @@ class Job(Node):
     def from_document(
         cls, document: dict[str, Any], loaders: Loaders, *, prefetch: PagePrefetch | None = None
     ) -> Job:
-        values = job_values(document)
-        values["status"] = job_status(values["status"])
-        return cls(
-            id=strawberry.ID(encode_global_id("Job", values["domain_id"], values["job_id"])),
-            **values,
-            object_id=document["_id"],
-            controller_ref=controller_ref(document),
-            loaders=loaders,
-            prefetch=prefetch,
+        """The job of a stored document. Its attributes are set as the dataclass ``__init__``
+        would set them, without the call (one per job of every page), except ``id``: that is
+        encoded when first read (:meth:`__getattr__`), as most selections never ask for it."""
+        job = object.__new__(cls)
+        attributes = job.__dict__
+        attributes.update(job_values(document))
+        attributes["status"] = job_status(attributes["status"])
+        attributes["object_id"] = document["_id"]
+        attributes["controller_ref"] = controller_ref(document)
+        attributes["loaders"] = loaders
+        attributes["prefetch"] = prefetch
+        return job
+
+    def __getattr__(self, name: str) -> Any:
+        """Called only for an attribute not set: ``id`` on its first read."""
+        if name != "id":
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        attributes = self.__dict__
+        global_id = attributes["id"] = strawberry.ID(
+            encode_global_id("Job", attributes["domain_id"], attributes["job_id"])
         )
+        return global_id
 
 
 @strawberry.type(description="A page of jobs, as SpaceONE's `JobsInfo`.")
