@@ -3,15 +3,21 @@ call the domain's repository and map documents to types."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from gateway.context import GatewayContext
-from schema.execution.prefetch import nested_wanted_at, prefetch_page
-from schema.execution.selection import child_selections, field_names, field_selections, job_api_fields
+from schema.execution.prefetch import NestedWanted, nested_wanted_at, prefetch_page
+from schema.execution.selection import (
+    child_selections,
+    field_names,
+    field_selections,
+    job_api_fields,
+    per_document,
+)
 from schema.fields.convert import convenience_conditions, search_spec
 from schema.types.cost import page
 from schema.types.enums import JobStatus
@@ -24,6 +30,43 @@ DOMAIN_ID = strawberry.argument(
     description="The domain to read. Required when authentication is off; with a token the "
     "domain is the token's and a different value is refused (FORBIDDEN)."
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Wanted:
+    """What a ``jobs`` or ``job`` selection asks of the repository and the loaders: a function
+    of the document and its variables, worked out once (:func:`per_document`)."""
+
+    names: frozenset[str]
+    """The fields selected on the field's own value."""
+    job_fields: frozenset[str]
+    """The ``Job`` fields to read, in API spelling."""
+    nested: NestedWanted
+
+
+def _wanted_of_page(info: GatewayInfo) -> Wanted:
+    def compute() -> Wanted:
+        selected = field_selections(info)
+        return Wanted(
+            frozenset(field_names(selected)),
+            frozenset(job_api_fields(child_selections(selected, "results"))),
+            nested_wanted_at(info, ("results",)),
+        )
+
+    return per_document(info, ("wanted of page", _prefetches(info)), compute)
+
+
+def _wanted_of_job(info: GatewayInfo) -> Wanted:
+    def compute() -> Wanted:
+        fields = frozenset(job_api_fields(field_selections(info)))
+        return Wanted(frozenset(), fields, nested_wanted_at(info, ()))
+
+    return per_document(info, ("wanted of job", _prefetches(info)), compute)
+
+
+def _prefetches(info: GatewayInfo) -> bool:
+    """Whether the schema prefetches nested fields (documents are shared between schemas)."""
+    return bool(getattr(info.schema, "prefetch_nested", True))
 
 
 async def resolve_jobs(
@@ -44,14 +87,13 @@ async def resolve_jobs(
     scope = info.context.scope(domain_id)
     extra = convenience_conditions(job_id=job_id, status=status, schedule_id=schedule_id, project_id=project_id)
     spec = search_spec(query, extra, info.context.settings)
-    selected = field_selections(info)
-    names = field_names(selected)
+    wanted = _wanted_of_page(info)
     page = await scope.repository.search(
-        spec if "results" in names else replace(spec, count_only=True),  # no page query
-        job_api_fields(child_selections(selected, "results")),
-        with_count="totalCount" in names,
+        spec if "results" in wanted.names else replace(spec, count_only=True),  # no page query
+        wanted.job_fields,
+        with_count="totalCount" in wanted.names,
     )
-    loaders, prefetch = await prefetch_page(scope.loaders, page.documents, nested_wanted_at(info, ("results",)))
+    loaders, prefetch = await prefetch_page(scope.loaders, page.documents, wanted.nested)
     return JobsInfo(
         results=[Job.from_document(doc, loaders, prefetch=prefetch) for doc in page.documents],
         total_count=page.total_count or 0,
@@ -64,10 +106,11 @@ async def resolve_job(
     domain_id: Annotated[str | None, DOMAIN_ID] = None,
 ) -> Job | None:
     scope = info.context.scope(domain_id)
-    document = await scope.repository.find_job(str(job_id), job_api_fields(field_selections(info)))
+    wanted = _wanted_of_job(info)
+    document = await scope.repository.find_job(str(job_id), wanted.job_fields)
     if document is None:
         return None
-    loaders, prefetch = await prefetch_page(scope.loaders, [document], nested_wanted_at(info, ()))
+    loaders, prefetch = await prefetch_page(scope.loaders, [document], wanted.nested)
     return Job.from_document(document, loaders, prefetch=prefetch)
 
 
