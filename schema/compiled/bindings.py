@@ -17,10 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-MAX_BINDINGS = 16
+MAX_BINDINGS = 8
 """Variable values kept per compiled operation."""
-MAX_KEY_CHARS = 2048
-"""Longer variable values are not kept: their coercion is not shared."""
+MAX_KEY_CHARS = 512
+"""Longer variable values are not kept: their coercion is not shared. With the plan cache's
+default of 512 operations, what is kept stays in the tens of megabytes even when every kept
+operation is flooded with distinct values of this size."""
 
 
 @dataclass(frozen=True, slots=True)
