@@ -25,14 +25,15 @@ MEMO_VARIABLES_CHARS = 4096
 
 def per_document(info: Any, what: tuple[Any, ...], compute: Callable[[], T]) -> T:
     """``compute()`` for the current field, worked out once per document rather than per request:
-    keyed by the field's nodes (the cached document's own objects, held weakly), the variable
-    values (they decide ``@skip``/``@include`` and arguments) and ``what`` is computed. The
-    result is shared: callers must not change it."""
+    keyed by the field's nodes (the cached document's own objects, held weakly), the schema
+    (schemas built differently share parsed documents), the variable values (they decide
+    ``@skip``/``@include`` and arguments) and ``what`` is computed. The result is shared:
+    callers must not change it."""
     nodes = raw_info(info).field_nodes
     variables = repr(sorted((info.variable_values or {}).items()))
     if len(variables) > MEMO_VARIABLES_CHARS:
         return compute()
-    key = (what, tuple(map(id, nodes[1:])), variables)
+    key = (what, info.schema, tuple(map(id, nodes[1:])), variables)
     known = _memo_of(nodes[0])
     if key in known:
         return known[key]  # type: ignore[no-any-return]

@@ -53,7 +53,7 @@ def _wanted_of_page(info: GatewayInfo) -> Wanted:
             nested_wanted_at(info, ("results",)),
         )
 
-    return per_document(info, ("wanted of page", _prefetches(info)), compute)
+    return per_document(info, ("wanted of page",), compute)
 
 
 def _wanted_of_job(info: GatewayInfo) -> Wanted:
@@ -61,12 +61,7 @@ def _wanted_of_job(info: GatewayInfo) -> Wanted:
         fields = frozenset(job_api_fields(field_selections(info)))
         return Wanted(frozenset(), fields, nested_wanted_at(info, ()))
 
-    return per_document(info, ("wanted of job", _prefetches(info)), compute)
-
-
-def _prefetches(info: GatewayInfo) -> bool:
-    """Whether the schema prefetches nested fields (documents are shared between schemas)."""
-    return bool(getattr(info.schema, "prefetch_nested", True))
+    return per_document(info, ("wanted of job",), compute)
 
 
 async def resolve_jobs(
